@@ -1,0 +1,92 @@
+"""Command line: parse arguments, call one function, turn errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import BuildFailed, StoryforgeError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _site_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                        help="the site folder, holding site.yaml (default: the current folder)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storyforge",
+        description="Build a small business's site from customer stories, events and charity updates.")
+    parser.add_argument("--version", action="version", version=f"storyforge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the site into the output folder",
+                                description="Build the site into the output folder (public/ by default). "
+                                            "The previous output stays in place unless the build succeeds.")
+    _site_arg(build)
+    build.add_argument("--output", type=Path, metavar="DIR", help="where to write the site (default: output_dir "
+                                                                  "from site.yaml)")
+    build.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
+    build.add_argument("--base-url", metavar="URL", help="override base_url from site.yaml, e.g. for a staging copy")
+    build.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    build.add_argument("-v", "--verbose", action="store_true", help="also list what was withheld and why")
+    build.set_defaults(handler=_cmd_build)
+
+    new = commands.add_parser("new", help="start a new content file with its front matter filled in",
+                              description="Write content/<section>/<slug>.md with front matter to fill in "
+                                          "and print its path.")
+    _site_arg(new)
+    new.add_argument("kind", choices=["testimonial", "event", "charity", "page"], help="what to create")
+    new.add_argument("title", help="the title, in quotes")
+    new.set_defaults(handler=_cmd_new)
+    return parser
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import BuildOptions, build
+
+    result = build(BuildOptions(site_dir=args.site, output_dir=args.output, drafts=args.drafts,
+                                base_url=args.base_url))
+    if args.verbose:
+        for source in result.withheld_no_consent:
+            print(f"{source}: withheld — consent: false", file=sys.stderr)
+    if not args.quiet:
+        print(result.summary())
+    return 0
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_entry
+
+    path = new_entry(args.site, args.kind, args.title)
+    print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except BuildFailed as failure:
+        for error in failure.errors:
+            print(error, file=sys.stderr)
+        print(failure.summary(), file=sys.stderr)
+        return failure.exit_code
+    except StoryforgeError as error:
+        print(f"error: {error}" if error.location is None else str(error), file=sys.stderr)
+        if args.command == "build":
+            print(BuildFailed([error]).summary(), file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,247 @@
+"""site.yaml → a frozen SiteConfig; every problem in the file is reported at once."""
+
+from __future__ import annotations
+
+import difflib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, ErrorCollector, SourceLocation
+from .yaml_source import YamlMapping, load_mapping
+
+CONFIG_FILE = "site.yaml"
+CONTENT_TYPES = ("testimonial", "event", "charity", "page")
+
+
+@dataclass(frozen=True)
+class Business:
+    name: str
+    tagline: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    opening_hours: str = ""
+    logo: str = ""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything site.yaml says, typed and checked."""
+
+    root: Path
+    title: str
+    base_url: str
+    business: Business
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    theme: str = "default"
+    output_dir: str = "public"
+    feed_items: int = 20
+    per_page: int = 10
+    allow_raw_html_in_pages: bool = False
+    max_body_bytes: int = 2_000_000
+    defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    default_lines: Mapping[tuple[str, ...], int] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always ending in '/' (e.g. '/' or '/shop/')."""
+        return urlsplit(self.base_url).path or "/"
+
+    def with_base_url(self, base_url: str) -> SiteConfig:
+        from dataclasses import replace
+
+        return replace(self, base_url=_normalise_base_url(base_url))
+
+
+def _normalise_base_url(value: str) -> str:
+    return value if value.endswith("/") else value + "/"
+
+
+# --- the schema of site.yaml: key → checker; nested sections are dicts ----------
+
+Checker = Callable[[Any], Any]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"expected text, got {value!r}")
+    return str(value).strip()
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _base_url(value: Any) -> str:
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an absolute http(s) address like https://www.example.com/, got {text!r}")
+    return _normalise_base_url(text)
+
+
+def _timezone(value: Any) -> str:
+    text = _text(value)
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {text!r}; use a name like Europe/London or America/New_York") from None
+    return text
+
+
+def _theme(value: Any) -> str:
+    text = _text(value)
+    if not text or "/" in text or "\\" in text or text.startswith("."):
+        raise ValueError(f"expected a theme folder name like 'default', got {text!r}")
+    return text
+
+
+def _relative_dir(value: Any) -> str:
+    text = _text(value)
+    if not text or text in (".", ".."):
+        raise ValueError(f"expected a folder name like 'public', got {text!r}")
+    return text
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected 'key: value' lines, got {value!r}")
+    return value
+
+
+SCHEMA: dict[str, Any] = {
+    "title": _text,
+    "description": _text,
+    "base_url": _base_url,
+    "language": _text,
+    "timezone": _timezone,
+    "theme": _theme,
+    "output_dir": _relative_dir,
+    "business": {
+        "name": _text,
+        "tagline": _text,
+        "address": _text,
+        "phone": _text,
+        "email": _text,
+        "opening_hours": _text,
+        "logo": _text,
+    },
+    "feeds": {"items": _positive_int},
+    "pagination": {"per_page": _positive_int},
+    "markdown": {"allow_raw_html_in_pages": _bool, "max_body_bytes": _positive_int},
+    "defaults": _mapping,
+    "extra": _mapping,
+}
+REQUIRED = {("title",): "the site's name, e.g. title: Hearth & Crumb",
+            ("base_url",): "the address the site is published at, e.g. base_url: https://www.example.com/"}
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' (did you mean 'rating'?)' for a near miss, else ''."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def load_config(site_dir: Path) -> SiteConfig:
+    """Read and check ``site_dir/site.yaml``; raises BuildFailed listing every problem."""
+    path = site_dir / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no {CONFIG_FILE} here — run storyforge in your site folder or pass --site DIR",
+            SourceLocation(str(path)),
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", SourceLocation(CONFIG_FILE)) from None
+    doc = load_mapping(text.replace("\r\n", "\n"), CONFIG_FILE, ConfigError)
+    errors = ErrorCollector()
+    values = _check_section(doc, SCHEMA, (), errors)
+    for key_path, hint in REQUIRED.items():
+        if key_path[0] not in doc.data or doc.data[key_path[0]] in (None, ""):
+            errors.add(ConfigError(f"{key_path[0]}: required — {hint}", SourceLocation(CONFIG_FILE, 1)))
+    defaults = values.get("defaults", {})
+    for type_name in defaults:
+        if type_name not in (*CONTENT_TYPES, "all"):
+            errors.add(ConfigError(
+                f"defaults.{type_name}: unknown content type{did_you_mean(type_name, CONTENT_TYPES)}; "
+                f"expected one of all, {', '.join(CONTENT_TYPES)}",
+                SourceLocation(CONFIG_FILE, doc.line_of("defaults", type_name)),
+            ))
+        elif not isinstance(defaults[type_name], dict):
+            errors.add(ConfigError(f"defaults.{type_name}: expected 'key: value' lines",
+                                   SourceLocation(CONFIG_FILE, doc.line_of("defaults", type_name))))
+    errors.raise_if_any("configuration")
+    business = values.get("business", {})
+    return SiteConfig(
+        root=site_dir,
+        title=values["title"],
+        base_url=values["base_url"],
+        business=Business(name=business.get("name") or values["title"],
+                          **{k: v for k, v in business.items() if k != "name"}),
+        description=values.get("description", ""),
+        language=values.get("language", "en"),
+        timezone=values.get("timezone", "UTC"),
+        theme=values.get("theme", "default"),
+        output_dir=values.get("output_dir", "public"),
+        feed_items=values.get("feeds", {}).get("items", 20),
+        per_page=values.get("pagination", {}).get("per_page", 10),
+        allow_raw_html_in_pages=values.get("markdown", {}).get("allow_raw_html_in_pages", False),
+        max_body_bytes=values.get("markdown", {}).get("max_body_bytes", 2_000_000),
+        defaults=defaults,
+        default_lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == ("defaults",)},
+        extra=values.get("extra", {}),
+    )
+
+
+def _check_section(
+    doc: YamlMapping, schema: dict[str, Any], prefix: tuple[str, ...], errors: ErrorCollector
+) -> dict[str, Any]:
+    data: Any = doc.data
+    for key in prefix:
+        data = data.get(key)
+    if not isinstance(data, dict):
+        errors.add(ConfigError(f"{'.'.join(prefix)}: expected 'key: value' lines below it",
+                               SourceLocation(CONFIG_FILE, doc.line_of(*prefix))))
+        return {}
+    checked: dict[str, Any] = {}
+    for key, value in data.items():
+        key = str(key)
+        path = (*prefix, key)
+        where = SourceLocation(CONFIG_FILE, doc.line_of(*path))
+        name = ".".join(path)
+        if key not in schema:
+            errors.add(ConfigError(
+                f"{name}: unknown setting{did_you_mean(key, list(schema))}; "
+                f"known here: {', '.join(sorted(schema))}", where))
+            continue
+        if value is None:
+            continue
+        rule = schema[key]
+        if isinstance(rule, dict):
+            checked[key] = _check_section(doc, rule, path, errors)
+            continue
+        try:
+            checked[key] = rule(value)
+        except ValueError as exc:
+            errors.add(ConfigError(f"{name}: {exc}", where))
+    return checked

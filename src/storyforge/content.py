@@ -1,0 +1,174 @@
+"""Find the content files of a site and split each into front matter and body.
+
+Nothing here knows what the keys mean (that is ``schema``); this module only
+turns files into ``Document`` values that remember where every key came from.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import SiteConfig, did_you_mean
+from .errors import ContentError, ErrorCollector, FrontMatterError, SourceLocation
+from .yaml_source import YamlMapping, load_mapping
+
+CONTENT_DIR = "content"
+#: content/<folder>/ → content type
+SECTIONS = {"testimonials": "testimonial", "events": "event", "charity": "charity", "pages": "page"}
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+FENCE = "---"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One content file: its front matter (with key lines) and its Markdown body."""
+
+    rel_path: str  # relative to the site folder, with forward slashes
+    content_type: str
+    front: YamlMapping
+    body: str
+    body_line: int
+    digest: str = ""
+
+    def where(self, *key: str) -> SourceLocation:
+        """The file and line of a front-matter key (the fence line if it is absent)."""
+        return SourceLocation(self.rel_path, self.front.line_of(*key) if key else 1)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A non-Markdown file under content/, copied to the same place in the output."""
+
+    source: Path
+    rel_path: str  # relative to the site folder
+    url_path: str  # where it lands in the output, e.g. 'testimonials/maya.jpg'
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file found under content/, before it is read."""
+
+    path: Path
+    rel_path: str
+    content_type: str | None
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith((".", "_", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+
+
+def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFile], list[Asset]]:
+    """Walk content/ in a stable order; refuse what cannot be content, never skip silently."""
+    content_root = config.root / CONTENT_DIR
+    sources: list[SourceFile] = []
+    assets: list[Asset] = []
+    if not content_root.is_dir():
+        return sources, assets
+    real_root = content_root.resolve()
+    for dirpath, dirnames, filenames in os.walk(content_root, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not _ignored(d) and _dir_ok(here / d, real_root, config, errors))
+        for name in sorted(filenames):
+            if _ignored(name):
+                continue
+            path = here / name
+            rel = path.relative_to(config.root).as_posix()
+            problem = _file_problem(path, real_root)
+            if problem:
+                errors.add(ContentError(problem, SourceLocation(rel)))
+                continue
+            parts = path.relative_to(content_root).parts
+            if not name.lower().endswith(MARKDOWN_SUFFIXES):
+                assets.append(Asset(path, rel, "/".join(parts)))
+                continue
+            if len(parts) != 2 or parts[0] not in SECTIONS:
+                folder = parts[0] if len(parts) > 1 else ""
+                hint = did_you_mean(folder, list(SECTIONS)) if folder else ""
+                errors.add(ContentError(
+                    f"a story must be in one of the folders content/{'/, content/'.join(SECTIONS)}/"
+                    f"{hint} — move the file there",
+                    SourceLocation(rel)))
+                continue
+            sources.append(SourceFile(path, rel, SECTIONS[parts[0]]))
+    return sources, assets
+
+
+def _dir_ok(path: Path, real_root: Path, config: SiteConfig, errors: ErrorCollector) -> bool:
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(real_root):
+            errors.add(ContentError("symbolic link to a folder outside content/ — move the files into content/",
+                                    SourceLocation(path.relative_to(config.root).as_posix())))
+        else:
+            errors.add(ContentError("symbolic links to folders are not followed — use a real folder",
+                                    SourceLocation(path.relative_to(config.root).as_posix())))
+        return False
+    return True
+
+
+def _file_problem(path: Path, real_root: Path) -> str | None:
+    try:
+        info = path.stat()
+    except OSError as exc:  # broken or looping symlink, permissions
+        return f"cannot read: {exc.strerror or exc}"
+    if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+        return "symbolic link to a file outside content/ — copy the file in instead"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, socket or device) — remove it from content/"
+    return None
+
+
+def read_document(source: SourceFile, config: SiteConfig) -> Document:
+    """Read one Markdown file and split its front matter; raises a ContentError."""
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror or exc}", SourceLocation(source.rel_path)) from None
+    return parse_document(data, source.rel_path, source.content_type or "page", config.max_body_bytes)
+
+
+def decode_text(data: bytes, rel_path: str) -> str:
+    """UTF-8 (with or without BOM) → text with '\\n' line endings; clear errors otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ContentError("the file is saved as UTF-16 — save it as UTF-8", SourceLocation(rel_path, 1))
+    if b"\x00" in data:
+        raise ContentError("this is a binary file, not Markdown text — remove it or rename it",
+                           SourceLocation(rel_path, data[: data.index(b"\x00")].count(b"\n") + 1))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ContentError(
+            f"not valid UTF-8 text (byte 0x{data[exc.start]:02x}) — save the file as UTF-8",
+            SourceLocation(rel_path, line)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_document(data: bytes, rel_path: str, content_type: str, max_body_bytes: int) -> Document:
+    """Split ``---`` fenced YAML front matter from the Markdown body."""
+    if len(data) > max_body_bytes:
+        raise ContentError(
+            f"file is {len(data):,} bytes, over the limit of {max_body_bytes:,} "
+            f"(markdown.max_body_bytes in site.yaml)", SourceLocation(rel_path))
+    text = decode_text(data, rel_path)
+    lines = text.split("\n")
+    if not text.strip():
+        raise FrontMatterError("the file is empty — it needs front matter between '---' lines and a body",
+                               SourceLocation(rel_path, 1))
+    if lines[0].rstrip() != FENCE:
+        raise FrontMatterError(
+            "missing front matter — the file must start with a line '---', then keys such as "
+            "'title: ...', then a closing '---'", SourceLocation(rel_path, 1))
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == FENCE:
+            closing = index
+            break
+    else:
+        raise FrontMatterError("front matter is not closed — add a line '---' after the last key",
+                               SourceLocation(rel_path, 1))
+    front = load_mapping("\n".join(lines[1:closing]), rel_path, FrontMatterError, first_line=2)
+    body = "\n".join(lines[closing + 1:])
+    return Document(rel_path, content_type, front, body, closing + 2)

@@ -1,0 +1,112 @@
+"""The typed content model: one dataclass per content type.
+
+Entries are built by ``schema.Validator``; ``markup`` fills in their HTML and
+``model`` their URL. Templates read them as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(kw_only=True)
+class Entry:
+    """What every content type has."""
+
+    content_type: str
+    source: str  # the file, relative to the site folder
+    slug: str
+    title: str
+    date: datetime | None
+    draft: bool
+    summary: str  # plain text; from the first paragraph when not given
+    tags: tuple[str, ...]
+    extra: dict[str, Any]
+    body: str  # Markdown as written
+    body_line: int
+    html: str = ""  # sanitized HTML of the body
+    url: str = ""  # site path, e.g. '/testimonials/a-story/'
+    tag_links: list[Any] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return self.content_type.capitalize()
+
+
+@dataclass(kw_only=True)
+class Testimonial(Entry):
+    author: str
+    role: str
+    company: str
+    location: str
+    rating: int | None
+    product: str
+    avatar: str
+    featured: bool
+    consent: bool
+    incentive: str
+    relationship: str
+    verified: bool
+    response: str  # Markdown
+    response_html: str = ""
+
+    @property
+    def byline(self) -> str:
+        """'Priya S., Head teacher, Eastbridge Primary — Eastbridge'."""
+        who = ", ".join(p for p in (self.author, self.role, self.company) if p)
+        return f"{who} — {self.location}" if self.location else who
+
+    @property
+    def kind_label(self) -> str:
+        return "Customer story"
+
+
+@dataclass(kw_only=True)
+class Event(Entry):
+    start: datetime
+    end: datetime | None
+    all_day: bool = False
+    location: str
+    address: str
+    signup_url: str
+    cost: str
+    status: str
+
+    @property
+    def kind_label(self) -> str:
+        return "Event"
+
+
+@dataclass(kw_only=True)
+class CharityUpdate(Entry):
+    campaign: str
+    goal: float | None
+    raised: float | None
+    currency: str
+    beneficiary: str
+    donate_url: str
+    campaign_url: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return "Charity update"
+
+
+@dataclass(kw_only=True)
+class Page(Entry):
+    menu: bool
+    weight: int
+
+    @property
+    def kind_label(self) -> str:
+        return "Page"
+
+
+ENTRY_CLASSES: dict[str, type[Entry]] = {
+    "testimonial": Testimonial,
+    "event": Event,
+    "charity": CharityUpdate,
+    "page": Page,
+}

@@ -1,0 +1,109 @@
+"""Markdown → HTML with one configured converter, and sanitizing of untrusted HTML.
+
+Customer text is never trusted as HTML: every rendered body passes through an
+allow-list sanitizer (nh3, the Python binding of the ammonia sanitizer), unless
+the site owner explicitly allows raw HTML in ``pages/``.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from urllib.parse import urljoin
+
+import markdown
+import nh3
+
+MARKDOWN_EXTENSIONS = ["extra", "smarty", "toc", "sane_lists"]
+MARKDOWN_CONFIG = {"toc": {"permalink": False}, "smarty": {"smart_angled_quotes": False}}
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "dfn",
+    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "scope", "style"},
+    "time": {"datetime"},
+    # heading ids (for #anchors) and footnote targets
+    **{tag: {"id"} for tag in ("h1", "h2", "h3", "h4", "h5", "h6", "li", "sup", "dt")},
+}
+ALLOWED_CLASSES = {
+    "div": {"footnote"},
+    "a": {"footnote-ref", "footnote-backref"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+_UNTRUSTED = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    allowed_classes=ALLOWED_CLASSES,
+    url_schemes=URL_SCHEMES,
+    filter_style_properties={"text-align"},
+    link_rel="nofollow ugc noopener noreferrer",
+    strip_comments=True,
+)
+
+
+def sanitize(fragment: str) -> str:
+    """Keep only the allow-listed tags, attributes and URL schemes."""
+    return _UNTRUSTED.clean(fragment)
+
+
+class MarkupRenderer:
+    """One Markdown converter for a whole build (building it is the slow part)."""
+
+    def __init__(self, allow_raw_html_in_pages: bool = False) -> None:
+        self.allow_raw_html_in_pages = allow_raw_html_in_pages
+        self._md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG,
+                                     output_format="html")
+
+    def render(self, text: str, trusted: bool = False) -> str:
+        """Markdown source → HTML; sanitized unless ``trusted``."""
+        if not text.strip():
+            return ""
+        self._md.reset()
+        converted = self._md.convert(text)
+        return converted if trusted else sanitize(converted)
+
+    def render_entry_body(self, text: str, content_type: str) -> str:
+        trusted = content_type == "page" and self.allow_raw_html_in_pages
+        return self.render(text, trusted=trusted)
+
+
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(fragment: str) -> str:
+    """HTML fragment → readable plain text on one line."""
+    return " ".join(html_lib.unescape(_TAG.sub(" ", fragment)).split()).replace(" ,", ",").replace(" .", ".")
+
+
+def summarize(fragment: str, limit: int = 280) -> str:
+    """The first paragraph of an HTML fragment as plain text, cut at a word near ``limit``."""
+    found = _FIRST_PARAGRAPH.search(fragment)
+    words = plain_text(found.group(1) if found else fragment)
+    if len(words) <= limit:
+        return words
+    cut = words[:limit].rsplit(" ", 1)[0].rstrip(",;:—-")
+    return cut + "…"
+
+
+_URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def absolutize(fragment: str, page_url: str) -> str:
+    """Make every link and image in sanitized HTML absolute (for feeds read elsewhere)."""
+
+    def fix(match: re.Match[str]) -> str:
+        value = html_lib.unescape(match.group(2))
+        return f'{match.group(1)}="{html_lib.escape(urljoin(page_url, value), quote=True)}"'
+
+    return _URL_ATTR.sub(fix, fragment)

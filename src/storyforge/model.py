@@ -1,0 +1,295 @@
+"""The site as data: collections, tags, campaigns, pagination and the route table.
+
+``build_site`` decides every page the site will have and where it goes, and
+refuses two sources for one address, before anything is rendered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .entries import CharityUpdate, Entry, Event, Page, Testimonial
+from .errors import ErrorCollector, OutputError, SourceLocation
+from .schema import slugify
+
+#: what each kind of page emits — feeds are one output format of a list page
+OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
+    "home": ("html", "rss", "atom"),
+    "section": ("html", "rss"),
+    "entry": ("html",),
+    "tags": ("html",),
+    "tag": ("html",),
+    "notfound": ("html",),
+}
+SECTION_URLS = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/"}
+SECTION_TITLES = {"testimonial": "Customer stories", "event": "Events", "charity": "Charity"}
+ENTRY_TEMPLATES = {"testimonial": "testimonial.html", "event": "event.html",
+                   "charity": "charity.html", "page": "page.html"}
+HOME_FEATURED = 3
+HOME_UPCOMING = 3
+HOME_RECENT = 6
+
+
+@dataclass
+class RatingSummary:
+    """Average of all published ratings, their count and distribution."""
+
+    count: int
+    average: float | None
+    distribution: dict[int, int]
+
+    @classmethod
+    def of(cls, stories: list[Testimonial]) -> RatingSummary:
+        ratings = [s.rating for s in stories if s.rating is not None]
+        counts = Counter(ratings)
+        average = round(sum(ratings) / len(ratings), 1) if ratings else None
+        return cls(len(ratings), average, {stars: counts.get(stars, 0) for stars in range(5, 0, -1)})
+
+
+@dataclass
+class Campaign:
+    """A charity campaign: its updates in order and its progress as of the latest one."""
+
+    name: str
+    slug: str
+    url: str
+    updates: list[CharityUpdate]
+
+    def _latest(self, attribute: str) -> Any:
+        for update in reversed(self.updates):
+            if getattr(update, attribute) not in (None, ""):
+                return getattr(update, attribute)
+        return None
+
+    @property
+    def raised(self) -> float | None:
+        return self._latest("raised")
+
+    @property
+    def goal(self) -> float | None:
+        return self._latest("goal")
+
+    @property
+    def currency(self) -> str:
+        return self._latest("currency") or "USD"
+
+    @property
+    def beneficiary(self) -> str:
+        return self._latest("beneficiary") or ""
+
+    @property
+    def donate_url(self) -> str:
+        return self._latest("donate_url") or ""
+
+    @property
+    def as_of(self) -> datetime | None:
+        return self._latest("date")
+
+    @property
+    def percent(self) -> int | None:
+        if self.goal and self.raised is not None:
+            return min(100, int(self.raised * 100 // self.goal))
+        return None
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.goal and self.raised is not None and self.raised >= self.goal)
+
+
+@dataclass
+class TagInfo:
+    name: str
+    slug: str
+    url: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass
+class Paginator:
+    number: int
+    total: int
+    urls: list[str]
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.urls[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.urls[self.number] if self.number < self.total else None
+
+
+@dataclass
+class PageSpec:
+    """One page of the site: where it goes, how it is drawn, what it shows."""
+
+    kind: str
+    url: str
+    template: str
+    title: str
+    source: str  # for messages: a file, or a description of a built-in page
+    context: dict[str, Any] = field(default_factory=dict)
+    feed_entries: list[Entry] | None = None
+    description: str = ""
+    lastmod: datetime | None = None
+    in_sitemap: bool = True
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        allowed = OUTPUT_FORMATS[self.kind]
+        return allowed if self.feed_entries is not None else tuple(f for f in allowed if f == "html")
+
+    def output_path(self, fmt: str) -> str:
+        """Path of the file inside the output folder, e.g. 'events/index.html'."""
+        if self.kind == "notfound":
+            return "404.html"
+        base = self.url.strip("/")
+        prefix = f"{base}/" if base else ""
+        if fmt == "html":
+            return f"{prefix}index.html"
+        if self.kind == "home":
+            return {"rss": "feed.xml", "atom": "atom.xml"}[fmt]
+        return f"{prefix}{'feed.xml' if fmt == 'rss' else 'atom.xml'}"
+
+
+@dataclass
+class Site:
+    """Everything the renderer needs, decided before rendering starts."""
+
+    pages: list[PageSpec]
+    entries: list[Entry]
+    testimonials: list[Testimonial]
+    events_upcoming: list[Event]
+    events_past: list[Event]
+    campaigns: list[Campaign]
+    tags: list[TagInfo]
+    menu: list[Page]
+    footer_pages: list[Page]
+    rating: RatingSummary
+    now: datetime
+    newest: datetime | None
+
+    def feeds(self) -> list[tuple[PageSpec, str]]:
+        return [(p, fmt) for p in self.pages for fmt in p.formats if fmt != "html"]
+
+
+def _newest_first(entries: list[Any]) -> list[Any]:
+    dated = sorted((e for e in entries if e.date), key=lambda e: (e.date, e.slug), reverse=True)
+    return dated + sorted((e for e in entries if not e.date), key=lambda e: e.slug)
+
+
+def event_finish(event: Event) -> datetime:
+    """When an event is over: its end, else the end of its day (all-day) or its start."""
+    if event.end is not None:
+        return event.end + (timedelta(days=1) if event.all_day else timedelta())
+    return event.start + (timedelta(days=1) if event.all_day else timedelta(hours=2))
+
+
+def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
+               reserved: dict[str, str] | None = None) -> Site:
+    """Arrange published entries into pages; add an OutputError for each clash of addresses."""
+    for entry in entries:
+        entry.url = f"/{entry.slug}/" if entry.content_type == "page" else \
+            f"{SECTION_URLS[entry.content_type]}{entry.slug}/"
+    stories = _newest_first([e for e in entries if isinstance(e, Testimonial)])
+    events = [e for e in entries if isinstance(e, Event)]
+    upcoming = sorted((e for e in events if event_finish(e) >= now), key=lambda e: (e.start, e.slug))
+    past = sorted((e for e in events if event_finish(e) < now), key=lambda e: (e.start, e.slug), reverse=True)
+    campaigns = _campaigns([e for e in entries if isinstance(e, CharityUpdate)])
+    pages = sorted((e for e in entries if isinstance(e, Page)), key=lambda p: (p.weight, p.title))
+    tags = _tags(entries)
+    dated = [e.date for e in entries if e.date]
+    site = Site(
+        pages=[], entries=_newest_first(entries), testimonials=stories, events_upcoming=upcoming,
+        events_past=past, campaigns=campaigns, tags=tags, menu=[p for p in pages if p.menu],
+        footer_pages=[p for p in pages if not p.menu], rating=RatingSummary.of(stories),
+        now=now, newest=max(dated) if dated else None,
+    )
+    site.pages = _route_table(site, per_page)
+    _check_collisions(site.pages, errors, reserved or {})
+    return site
+
+
+def _campaigns(updates: list[CharityUpdate]) -> list[Campaign]:
+    grouped: dict[str, list[CharityUpdate]] = {}
+    for update in sorted(updates, key=lambda u: (u.date is not None, u.date.timestamp() if u.date else 0, u.slug)):
+        grouped.setdefault(update.campaign, []).append(update)
+    campaigns = [Campaign(name, slugify(name), f"/charity/#{slugify(name)}", items)
+                 for name, items in grouped.items()]
+    for campaign in campaigns:
+        for update in campaign.updates:
+            update.campaign_url = campaign.url
+    # active campaigns first, then the most recently updated
+    return sorted(campaigns, key=lambda c: (c.reached, -(c.as_of.timestamp() if c.as_of else 0), c.name))
+
+
+def _tags(entries: list[Entry]) -> list[TagInfo]:
+    by_slug: dict[str, TagInfo] = {}
+    for entry in _newest_first(entries):
+        entry.tag_links = []
+        for tag in entry.tags:
+            tag_slug = slugify(tag)
+            info = by_slug.setdefault(tag_slug, TagInfo(tag, tag_slug, f"/tags/{tag_slug}/"))
+            info.entries.append(entry)
+            entry.tag_links.append(info)
+    return sorted(by_slug.values(), key=lambda t: t.slug)
+
+
+def _route_table(site: Site, per_page: int) -> list[PageSpec]:
+    routes = [PageSpec("home", "/", "home.html", "Home", "the home page (built in)",
+                       context={"featured": [s for s in site.testimonials if s.featured][:HOME_FEATURED],
+                                "recent": site.testimonials[:HOME_RECENT],
+                                "upcoming": site.events_upcoming[:HOME_UPCOMING]},
+                       feed_entries=site.entries, lastmod=site.newest)]
+    routes += _paginated(site.testimonials, per_page)
+    routes.append(PageSpec("section", "/events/", "events.html", SECTION_TITLES["event"],
+                           "the events list (built in)",
+                           context={"upcoming": site.events_upcoming, "past": site.events_past},
+                           feed_entries=_newest_first(site.events_upcoming + site.events_past)))
+    charity = [u for c in site.campaigns for u in c.updates]
+    routes.append(PageSpec("section", "/charity/", "charity_list.html", SECTION_TITLES["charity"],
+                           "the charity page (built in)", feed_entries=_newest_first(charity)))
+    for entry in site.entries:
+        routes.append(PageSpec("entry", entry.url, ENTRY_TEMPLATES[entry.content_type], entry.title,
+                               entry.source, context={"entry": entry}, description=entry.summary,
+                               lastmod=entry.date))
+    routes.append(PageSpec("tags", "/tags/", "tags.html", "Tags", "the tags list (built in)"))
+    for tag in site.tags:
+        routes.append(PageSpec("tag", tag.url, "tag.html", f"Tagged “{tag.name}”", f"the tag '{tag.name}'",
+                               context={"tag": tag, "entries": tag.entries}))
+    routes.append(PageSpec("notfound", "/404.html", "404.html", "Page not found", "the 404 page (built in)",
+                           in_sitemap=False))
+    return routes
+
+
+def _paginated(stories: list[Testimonial], per_page: int) -> list[PageSpec]:
+    chunks = [stories[i:i + per_page] for i in range(0, len(stories), per_page)] or [[]]
+    urls = ["/testimonials/"] + [f"/testimonials/page/{n}/" for n in range(2, len(chunks) + 1)]
+    specs = []
+    for number, (chunk, url) in enumerate(zip(chunks, urls, strict=True), start=1):
+        title = SECTION_TITLES["testimonial"] + (f" (page {number})" if number > 1 else "")
+        specs.append(PageSpec("section", url, "testimonials.html", title,
+                              "the customer stories list (built in)",
+                              context={"entries": chunk, "paginator": Paginator(number, len(chunks), urls)},
+                              feed_entries=stories if number == 1 else None))
+    return specs
+
+
+def _check_collisions(pages: list[PageSpec], errors: ErrorCollector, reserved: dict[str, str]) -> None:
+    claimed: dict[str, PageSpec | str] = dict(reserved)
+    for page in pages:
+        for fmt in page.formats:
+            path = page.output_path(fmt)
+            earlier = claimed.get(path)
+            if earlier is None:
+                claimed[path] = page
+                continue
+            other = earlier.source if isinstance(earlier, PageSpec) else earlier
+            first, second = sorted([other, page.source])
+            blamed = second if "/" in second or second.endswith(".md") else first
+            errors.add(OutputError(
+                f"two sources for one address /{path.removesuffix('index.html')}: {first} and {second} "
+                f"— change the slug of one of them", SourceLocation(blamed)))

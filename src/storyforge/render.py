@@ -1,0 +1,162 @@
+"""The Jinja2 environment over the theme search path, and page rendering into memory."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import __version__
+from .config import SiteConfig
+from .errors import ConfigError, SourceLocation, TemplateError
+from .model import PageSpec, Site
+
+PACKAGE_THEMES = Path(__file__).parent / "themes"
+#: a source checkout (editable install) keeps the default theme at the top of the repository
+CHECKOUT_THEMES = Path(__file__).resolve().parents[2] / "themes"
+
+
+def theme_dir(config: SiteConfig) -> Path:
+    """The active theme's folder: the site's own themes/, else the one shipped with storyforge."""
+    for base in (config.root / "themes", PACKAGE_THEMES, CHECKOUT_THEMES):
+        candidate = base / config.theme
+        if (candidate / "templates").is_dir():
+            return candidate
+    raise ConfigError(
+        f"theme: no theme '{config.theme}' — expected a folder themes/{config.theme}/templates/",
+        SourceLocation("site.yaml"))
+
+
+def template_dirs(config: SiteConfig) -> list[Path]:
+    """Search order: the site's own templates/ first, then the theme's."""
+    own = config.root / "templates"
+    return [d for d in (own, theme_dir(config) / "templates") if d.is_dir()]
+
+
+def static_dirs(config: SiteConfig) -> list[Path]:
+    """Theme static first, the site's static/ second (later ones override earlier ones)."""
+    return [d for d in (theme_dir(config) / "static", config.root / "static") if d.is_dir()]
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+CURRENCY_SIGNS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "JPY": "¥"}
+
+
+def format_date(value: datetime | None, with_weekday: bool = False) -> str:
+    if value is None:
+        return ""
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return f"{value:%A} {text}" if with_weekday else text
+
+
+def format_time(value: datetime | None) -> str:
+    return f"{value:%H:%M}" if value is not None else ""
+
+
+def format_money(amount: float | None, currency: str = "USD") -> str:
+    if amount is None:
+        return ""
+    number = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
+    sign = CURRENCY_SIGNS.get(currency)
+    return f"{sign}{number}" if sign else f"{number} {currency}"
+
+
+class Renderer:
+    """Compiles templates once per build and renders pages to bytes."""
+
+    def __init__(self, config: SiteConfig, site: Site) -> None:
+        self.config = config
+        self.site = site
+        self.dirs = template_dirs(config)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(date=format_date, time=format_time, money=format_money)
+        self.env.globals.update(
+            site=config, data=site, url=self.url, abs_url=self.abs_url,
+            version=__version__, built=site.now, feeds=self._feed_links(),
+        )
+
+    def url(self, path: str) -> str:
+        """A site path made relative to base_url's path ('/x/' → '/shop/x/')."""
+        if "://" in path or path.startswith(("mailto:", "tel:", "#")):
+            return path
+        return self.config.base_path + path.lstrip("/")
+
+    def abs_url(self, path: str) -> str:
+        if "://" in path:
+            return path
+        return self.config.base_url + path.lstrip("/")
+
+    def _feed_links(self) -> list[dict[str, str]]:
+        links = []
+        for page, fmt in self.site.feeds():
+            kind = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
+            title = self.config.title if page.kind == "home" else f"{self.config.title} — {page.title}"
+            if fmt == "atom":
+                title += " (Atom)"
+            links.append({"title": title, "href": "/" + page.output_path(fmt), "type": kind,
+                          "page": page.url})
+        return links
+
+    def render_page(self, page: PageSpec) -> bytes:
+        context: dict[str, Any] = {"page": page, **page.context}
+        with translate_template_errors(self.config, self.dirs, page.template):
+            template = self.env.get_template(page.template)
+            return template.render(context).encode("utf-8")
+
+
+class translate_template_errors:
+    """Turn any Jinja2 failure into a TemplateError naming the template file and line."""
+
+    def __init__(self, config: SiteConfig, dirs: list[Path], template: str) -> None:
+        self.config, self.dirs, self.template = config, dirs, template
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, TemplateError) or not isinstance(exc, Exception):
+            return False
+        if isinstance(exc, jinja2.TemplateNotFound):
+            searched = ", ".join(self._relative(d) for d in self.dirs)
+            raise TemplateError(f"template '{exc.name}' not found in {searched}") from None
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            where = SourceLocation(self._relative(Path(exc.filename)) if exc.filename else exc.name or "?",
+                                   exc.lineno)
+            raise TemplateError(f"template syntax: {exc.message}", where) from None
+        where = self._runtime_location(exc)
+        message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+        raise TemplateError(f"while rendering: {message}", where) from None
+
+    def _runtime_location(self, exc: BaseException) -> SourceLocation:
+        frames: Iterator[traceback.FrameSummary] = reversed(traceback.extract_tb(exc.__traceback__))
+        for frame in frames:
+            path = Path(frame.filename)
+            if any(_within(path, d) for d in self.dirs):
+                return SourceLocation(self._relative(path), frame.lineno)
+        return SourceLocation(self.template)
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.config.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def _within(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:  # pragma: no cover
+        return False
+
