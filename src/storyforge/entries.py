@@ -26,6 +26,7 @@ class Entry:
     extra: dict[str, Any]
     body: str  # Markdown as written
     body_line: int
+    slug_line: int = 1  # where the address comes from: the slug key, else the top of the file
     html: str = ""  # sanitized HTML of the body
     url: str = ""  # site path, e.g. '/testimonials/a-story/'
     tag_links: list[Any] = field(default_factory=list)
@@ -54,9 +55,8 @@ class Testimonial(Entry):
 
     @property
     def byline(self) -> str:
-        """'Priya S., Head teacher, Eastbridge Primary — Eastbridge'."""
-        who = ", ".join(p for p in (self.author, self.role, self.company) if p)
-        return f"{who} — {self.location}" if self.location else who
+        """'Priya S., Head teacher, Eastbridge Primary, Eastbridge'."""
+        return ", ".join(p for p in (self.author, self.role, self.company, self.location) if p)
 
     @property
     def kind_label(self) -> str:

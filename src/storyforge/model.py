@@ -131,6 +131,7 @@ class PageSpec:
     template: str
     title: str
     source: str  # for messages: a file, or a description of a built-in page
+    source_line: int | None = None
     context: dict[str, Any] = field(default_factory=dict)
     feed_entries: list[Entry] | None = None
     description: str = ""
@@ -254,7 +255,7 @@ def _route_table(site: Site, per_page: int) -> list[PageSpec]:
                            "the charity page (built in)", feed_entries=_newest_first(charity)))
     for entry in site.entries:
         routes.append(PageSpec("entry", entry.url, ENTRY_TEMPLATES[entry.content_type], entry.title,
-                               entry.source, context={"entry": entry}, description=entry.summary,
+                               entry.source, entry.slug_line, context={"entry": entry}, description=entry.summary,
                                lastmod=entry.date))
     routes.append(PageSpec("tags", "/tags/", "tags.html", "Tags", "the tags list (built in)"))
     for tag in site.tags:
@@ -289,7 +290,10 @@ def _check_collisions(pages: list[PageSpec], errors: ErrorCollector, reserved: d
                 continue
             other = earlier.source if isinstance(earlier, PageSpec) else earlier
             first, second = sorted([other, page.source])
-            blamed = second if "/" in second or second.endswith(".md") else first
+            files = [p for p in (page, earlier) if isinstance(p, PageSpec) and p.source.endswith(".md")]
+            # blame the file whose slug says so explicitly, else the one found later
+            chosen = max(files, key=lambda p: (p.source_line or 1) > 1, default=None)
+            blamed = SourceLocation(chosen.source, chosen.source_line) if chosen else SourceLocation(second)
             errors.add(OutputError(
                 f"two sources for one address /{path.removesuffix('index.html')}: {first} and {second} "
-                f"— change the slug of one of them", SourceLocation(blamed)))
+                f"— change the slug of one of them", blamed))

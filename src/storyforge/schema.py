@@ -336,5 +336,6 @@ class Validator:
             source=doc.rel_path,
             body=doc.body,
             body_line=doc.body_line,
+            slug_line=doc.front.lines.get(("slug",), 1),
             **typed,
         )

@@ -68,7 +68,7 @@ class YamlMapping:
 ErrorFactory = Callable[[str, SourceLocation], StoryforgeError]
 
 _HINTS = {
-    "mapping values are not allowed here": (
+    "mapping values are not allowed": (
         "a value contains ': ' — put the whole value in quotes"
     ),
     "found character '\\t' that cannot start any token": (

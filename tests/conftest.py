@@ -1,0 +1,148 @@
+"""Small sites on disk, built in-process through the real command line."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from html.parser import HTMLParser
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from storyforge.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+SITE_YAML = """\
+title: Test Bakery
+base_url: https://bakery.test/
+language: en-GB
+timezone: Europe/London
+business:
+  name: Test Bakery Ltd
+"""
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    """make_site({'content/pages/about.md': '...'}) → a site folder with a site.yaml."""
+
+    def make(files: dict[str, str] | None = None, site_yaml: str = SITE_YAML) -> Path:
+        root = tmp_path / "site"
+        root.mkdir(exist_ok=True)
+        (root / "site.yaml").write_text(site_yaml, encoding="utf-8")
+        write_files(root, files or {})
+        return root
+
+    return make
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """run('build', '--site', dir) → exit code and captured output."""
+
+    def invoke(*args: str | Path) -> CliResult:
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # --help, --version, argparse errors
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return invoke
+
+
+def story(title: str = "Lovely bread", author: str = "Sam P.", extra: str = "", body: str = "Great loaf.") -> str:
+    return f"---\ntitle: {title}\nauthor: {author}\ndate: 2026-03-01\n{extra}---\n{body}\n"
+
+
+def copy_example(dest: Path) -> Path:
+    """A copy of the repository's example site (its sources only) inside ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "site.yaml", dest / "site.yaml")
+    for name in ("content", "themes", "static", "templates"):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, dest / name)
+    return dest
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes, for 'left exactly as it was' checks."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value is not None:
+                self.links.append((tag, name, value))
+            if name == "id" and value:
+                self.ids.add(value)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(markup: str | bytes) -> _LinkParser:
+    parser = _LinkParser()
+    parser.feed(markup.decode() if isinstance(markup, bytes) else markup)
+    return parser
+
+
+def page_text(markup: str | bytes) -> str:
+    return " ".join(" ".join(parse_html(markup).text).split())
+
+
+class _PayloadFinder(HTMLParser):
+    """Finds markup a browser would execute: script-like elements, handlers, script URLs."""
+
+    DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "svg", "math", "frame", "frameset", "base",
+                      "form", "meta", "link", "style"}
+
+    def __init__(self, allowed_tags: set[str]) -> None:
+        super().__init__()
+        self.allowed_tags = allowed_tags
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.DANGEROUS_TAGS - self.allowed_tags:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            squashed = "".join((value or "").split()).lower()
+            if name.startswith("on"):
+                self.found.append(f"{tag} {name}=")
+            if name in ("href", "src", "action", "formaction", "srcdoc", "xlink:href") and squashed.startswith(
+                    ("javascript:", "data:", "vbscript:")):
+                self.found.append(f"{tag} {name}={value}")
+            if name == "srcdoc" or (name == "style" and ("url(" in squashed or "expression(" in squashed)):
+                self.found.append(f"{tag} {name}={value}")
+
+
+def executable_payloads(markup: str, page_chrome: bool = False) -> list[str]:
+    """What in ``markup`` would run in a browser; ``page_chrome`` allows the theme's own <link>/<meta>."""
+    finder = _PayloadFinder({"link", "meta"} if page_chrome else set())
+    finder.feed(markup)
+    return finder.found
