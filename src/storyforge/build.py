@@ -53,13 +53,21 @@ class BuildResult:
         pages = sum(self.pages_by_section.values())
         detail = ", ".join(f"{name} {count}" for name, count in self.pages_by_section.items())
         line = (f"built {pages} pages ({detail}), {self.feeds} feeds, {self.files_written} files "
-                f"written to {self.output_dir} in {self.seconds:.2f} s")
+                f"written to {_shown(self.output_dir)} in {self.seconds:.2f} s")
         notes = []
         if self.drafts_skipped:
             notes.append(f"{self.drafts_skipped} draft{'s' if self.drafts_skipped != 1 else ''} left out")
         if self.withheld_no_consent:
             notes.append(f"{len(self.withheld_no_consent)} withheld without consent")
         return line + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return path.relative_to(Path.cwd()).as_posix() + "/"
+    except ValueError:
+        return str(path)
 
 
 def build_now(options: BuildOptions) -> datetime:
@@ -149,7 +157,7 @@ def build(options: BuildOptions) -> BuildResult:
 
 def _section_name(url: str, kind: str) -> str:
     if kind in ("home", "notfound"):
-        return "other"
+        return "home" if kind == "home" else "404"
     first = url.strip("/").split("/", 1)[0]
     return first if first in ("testimonials", "events", "charity", "tags") else "pages"
 

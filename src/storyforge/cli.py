@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,6 +12,10 @@ from . import __version__
 from .errors import BuildFailed, StoryforgeError
 
 Handler = Callable[[argparse.Namespace], int]
+
+#: modules that add their own subcommands with ``add_commands(subparsers)``; each keeps its
+#: top-level imports light (the heavy work is imported inside the handler) so start-up stays fast
+FEATURE_COMMANDS: tuple[str, ...] = ()
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +49,8 @@ def _build_parser() -> argparse.ArgumentParser:
     new.add_argument("kind", choices=["testimonial", "event", "charity", "page"], help="what to create")
     new.add_argument("title", help="the title, in quotes")
     new.set_defaults(handler=_cmd_new)
+    for module_name in FEATURE_COMMANDS:
+        importlib.import_module(module_name).add_commands(commands)
     return parser
 
 
