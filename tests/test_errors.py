@@ -129,7 +129,7 @@ def test_a_failed_build_leaves_the_previous_site_exactly_as_it_was(make_site, ru
     assert result.code == 1
     assert snapshot(site / "public") == before
     assert b"First version" in before["testimonials/a/index.html"]
-    assert [p.name for p in site.iterdir() if p.name.startswith(".storyforge")] == []
+    assert [p.name for p in site.iterdir() if p.name.startswith(".storyforge-publish")] == []
 
 
 def test_config_errors_are_collected_with_lines(make_site, run):

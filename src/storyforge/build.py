@@ -1,9 +1,15 @@
 """The build pipeline as one readable function.
 
-    site.yaml → config → discover → parse → validate   (all errors collected; nothing written)
-              → markup → model (routes, collisions)     (still nothing written)
-              → render pages, feeds, sitemap in memory
+    site.yaml → config → discover content                  (stat only)
+              → nothing changed since the last build? stop (the no-op build)
+              → parse, validate, render Markdown            (changed files only; all errors collected)
+              → model: routes, collisions                    (nothing written yet)
+              → render pages whose inputs changed, feeds, sitemap — in memory
               → publish atomically
+              → save the cache
+
+Heavy libraries (Markdown, Jinja2, feedgen) are imported only when there is
+work for them, so a build that has nothing to do finishes at once.
 """
 
 from __future__ import annotations
@@ -14,17 +20,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .cache import BuildCache, Index, PageRecord, SourceStat, stat_is_trustworthy
 from .config import SiteConfig, load_config
-from .content import Asset, discover, read_document
+from .content import Asset, SourceFile, discover
 from .entries import Entry, Testimonial
 from .errors import ErrorCollector, StoryforgeError
-from .feeds import feed_bytes, robots_bytes, sitemap_bytes
-from .markup import MarkupRenderer, summarize
-from .model import Site, build_site
-from .output import Output, check_output_dir, publish
-from .render import Renderer, static_dirs
-from .schema import Validator
+from .inputs import SiteInputs, cache_key, gather_inputs
+from .output import Output, Publisher, check_output_dir, content_hash
+
+if TYPE_CHECKING:
+    from .model import PageSpec, Site
 
 
 @dataclass
@@ -34,6 +41,7 @@ class BuildOptions:
     drafts: bool = False
     base_url: str | None = None
     now: datetime | None = None
+    use_cache: bool = True
 
 
 @dataclass
@@ -44,14 +52,18 @@ class BuildResult:
     pages_by_section: Counter[str] = field(default_factory=Counter)
     feeds: int = 0
     files_written: int = 0
+    pages_rendered: int = 0
     seconds: float = 0.0
     withheld_no_consent: list[str] = field(default_factory=list)
     drafts_skipped: int = 0
+    unchanged: bool = False
     site: Site | None = None
 
     def summary(self) -> str:
         pages = sum(self.pages_by_section.values())
         detail = ", ".join(f"{name} {count}" for name, count in self.pages_by_section.items())
+        if self.unchanged:
+            return f"nothing changed: {pages} pages in {_shown(self.output_dir)} are up to date ({self.seconds:.2f} s)"
         line = (f"built {pages} pages ({detail}), {self.feeds} feeds, {self.files_written} files "
                 f"written to {_shown(self.output_dir)} in {self.seconds:.2f} s")
         notes = []
@@ -80,23 +92,6 @@ def build_now(options: BuildOptions) -> datetime:
     return datetime.now(tz=UTC)
 
 
-def load_entries(config: SiteConfig, errors: ErrorCollector) -> tuple[list[Entry], list[Asset]]:
-    """Discover, read and validate every content file; problems go to ``errors``."""
-    sources, assets = discover(config, errors)
-    validator = Validator(config, errors)
-    entries: list[Entry] = []
-    for source in sources:
-        try:
-            document = read_document(source, config)
-        except StoryforgeError as exc:
-            errors.add(exc)
-            continue
-        entry = validator.validate(document)
-        if entry is not None:
-            entries.append(entry)
-    return entries, assets
-
-
 def build(options: BuildOptions) -> BuildResult:
     """Build the site; raises BuildFailed (nothing written) or another StoryforgeError."""
     started = time.perf_counter()
@@ -109,50 +104,152 @@ def build(options: BuildOptions) -> BuildResult:
     check_output_dir(output_dir, site_dir)
     result = BuildResult(output_dir=output_dir)
 
-    # phase 1: load everything; any error stops here with nothing written
     errors = ErrorCollector()
-    entries, assets = load_entries(config, errors)
+    sources, assets = discover(config, errors)
+    errors.raise_if_any()
+    inputs = gather_inputs(config, sources, assets)
+    key = cache_key(config, inputs, drafts=options.drafts)
+    cache = BuildCache(site_dir, trusted=options.use_cache)
+    index = cache.load_index(key)
+    now = build_now(options)
+    if _nothing_changed(index, inputs, output_dir, now, config):
+        result.unchanged = True
+        result.pages_by_section.update(index.summary.get("pages", {}))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # phase 1: load everything; any error stops here with nothing written
+    cached_entries = cache.load_entries(key)
+    entries = _load_entries(config, sources, index, cached_entries, errors)
+    errors.raise_if_any()
+    published = _publishable(entries, options.drafts, result)
+
+    from .model import build_site
+
+    statics = _static_outputs(inputs, index)
+    reserved = {o.path: _describe_static(o, site_dir) for o in statics}
+    site = build_site(published, config.per_page, now, errors, reserved)
     errors.raise_if_any()
 
+    # phase 2: render what changed, into memory; then publish in one step
+    from .feeds import feed_bytes, robots_bytes, sitemap_bytes
+    from .render import Renderer
+
+    renderer = Renderer(config, site)
+    publisher = Publisher(output_dir, index.manifests)
+    live = publisher.live_manifest
+    new_index = Index(key=key, built_at=now.timestamp(), built_day=now.astimezone(config.tz).date().isoformat())
+    outputs: list[Output] = []
+    to_render: list[tuple[PageSpec, str]] = []
+    for page in site.pages:
+        path = page.output_path("html")
+        own = renderer.page_key(page)
+        record = index.pages.get(path)
+        if record and live and live.get(path) == record.sha and record.key == renderer.full_key(own, record.reads):
+            outputs.append(Output(path, record.sha))
+            new_index.pages[path] = record
+        else:
+            to_render.append((page, own))
+        result.pages_by_section[_section_name(page.url, page.kind)] += 1
+    from .parallel import ordered_map
+
+    for (page, own), (data, reads) in zip(to_render, ordered_map(renderer.render_recording, [p for p, _ in to_render]),
+                                          strict=True):
+        path = page.output_path("html")
+        sha = content_hash(data)
+        outputs.append(Output(path, sha, data))
+        new_index.pages[path] = PageRecord(renderer.full_key(own, reads), sha, reads)
+    result.pages_rendered = len(to_render)
+    for page, fmt in site.feeds():
+        data = feed_bytes(config, site, page, fmt)
+        outputs.append(Output(page.output_path(fmt), content_hash(data), data))
+        result.feeds += 1
+    for name, data in (("sitemap.xml", sitemap_bytes(config, site)), ("robots.txt", robots_bytes(config))):
+        outputs.append(Output(name, content_hash(data), data))
+    outputs.extend(statics)
+    report = publisher.publish(outputs)
+    result.files_written = report.files_written
+    result.site = site
+
+    new_index.sources = {s.rel_path: SourceStat(s.mtime_ns, s.size, e.digest)
+                         for s, e in zip(sources, entries, strict=True)}
+    new_index.statics = {o.path: inputs.static_stats[o.path] + (o.sha,) for o in statics}
+    new_index.manifests = report.manifests
+    new_index.live_generation = report.generation
+    new_index.event_finishes = _event_finishes(entries)
+    new_index.uses_build_day = any("now" in r.reads for r in new_index.pages.values())
+    new_index.summary = {"pages": dict(result.pages_by_section)}
+    for entry in entries:
+        entry.tag_links = []  # derived again on every build; never stored
+    cache.save(new_index, {s.rel_path: e for s, e in zip(sources, entries, strict=True)})
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: datetime, config: SiteConfig) -> bool:
+    """True when sources, settings, templates and the clock's effect are all as last time."""
+    if not index.live_generation or index.key == "":
+        return False
+    from .output import read_generation
+
+    if read_generation(output_dir) != index.live_generation:
+        return False
+    current = {s.rel_path: (s.mtime_ns, s.size) for s in inputs.sources}
+    if current != {path: (stat.mtime_ns, stat.size) for path, stat in index.sources.items()}:
+        return False
+    if inputs.static_stats != {path: record[:2] for path, record in index.statics.items()}:
+        return False
+    mtimes = [s.mtime_ns for s in inputs.sources] + [stats[0] for stats in inputs.static_stats.values()]
+    if not all(stat_is_trustworthy(mtime, index.saved_at_ns) for mtime in mtimes):
+        return False  # modified around the last build: compare bytes the slow way
+    moment = now.timestamp()
+    if any(min(index.built_at, moment) < finish <= max(index.built_at, moment) for finish in index.event_finishes):
+        return False  # an event moved from upcoming to past (or back)
+    return not (index.uses_build_day and now.astimezone(config.tz).date().isoformat() != index.built_day)
+
+
+def _load_entries(config: SiteConfig, sources: list[SourceFile], index: Index, cached: dict[str, Entry],
+                  errors: ErrorCollector) -> list[Entry]:
+    """Entries for every source: from the cache when the file is unchanged, else parsed afresh."""
+    from .loading import EntryLoader
+    from .parallel import ordered_map
+
+    loader = EntryLoader(config, index, cached)
+    for error in loader.config_errors.errors:
+        errors.add(error)
+    fresh = [s for s in sources if not loader.unchanged(s)]
+    results = dict(zip((s.rel_path for s in fresh), ordered_map(loader.load, fresh), strict=True))
+    entries: list[Entry] = []
+    for source in sources:
+        if source.rel_path not in results:
+            entries.append(cached[source.rel_path])
+            continue
+        outcome = results[source.rel_path]
+        if isinstance(outcome, Entry):
+            entries.append(outcome)
+        else:
+            for error in outcome:
+                errors.add(error)
+    return entries
+
+
+def _publishable(entries: list[Entry], drafts: bool, result: BuildResult) -> list[Entry]:
     published: list[Entry] = []
     for entry in entries:
-        if entry.draft and not options.drafts:
+        if entry.draft and not drafts:
             result.drafts_skipped += 1
         elif isinstance(entry, Testimonial) and not entry.consent:
             result.withheld_no_consent.append(entry.source)
         else:
             published.append(entry)
-    markup = MarkupRenderer(config.allow_raw_html_in_pages)
-    for entry in published:
-        entry.html = markup.render_entry_body(entry.body, entry.content_type)
-        entry.summary = entry.summary or summarize(entry.html)
-        if isinstance(entry, Testimonial) and entry.response:
-            entry.response_html = markup.render(entry.response)
+    return published
 
-    static = _static_outputs(config, assets)
-    reserved = {o.path: _describe_static(o, site_dir) for o in static}
-    site = build_site(published, config.per_page, build_now(options), errors, reserved)
-    errors.raise_if_any()
 
-    # phase 2: render into memory, then publish in one step
-    renderer = Renderer(config, site)
-    outputs: list[Output] = []
-    for page in site.pages:
-        for fmt in page.formats:
-            if fmt == "html":
-                data = renderer.render_page(page)
-                result.pages_by_section[_section_name(page.url, page.kind)] += 1
-            else:
-                data = feed_bytes(config, site, page, fmt)
-                result.feeds += 1
-            outputs.append(Output(page.output_path(fmt), data))
-    outputs.append(Output("sitemap.xml", sitemap_bytes(config, site)))
-    outputs.append(Output("robots.txt", robots_bytes(config)))
-    outputs.extend(static)
-    result.files_written = publish(outputs, output_dir)
-    result.site = site
-    result.seconds = time.perf_counter() - started
-    return result
+def _event_finishes(entries: list[Entry]) -> tuple[float, ...]:
+    from .entries import Event
+    from .model import event_finish
+
+    return tuple(event_finish(e).timestamp() for e in entries if isinstance(e, Event))
 
 
 def _section_name(url: str, kind: str) -> str:
@@ -162,16 +259,16 @@ def _section_name(url: str, kind: str) -> str:
     return first if first in ("testimonials", "events", "charity", "tags") else "pages"
 
 
-def _static_outputs(config: SiteConfig, assets: list[Asset]) -> list[Output]:
-    """Theme static files, overridden file by file by the site's static/, plus content assets."""
-    chosen: dict[str, Path] = {}
-    for folder in static_dirs(config):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                chosen[path.relative_to(folder).as_posix()] = path
-    for asset in assets:
-        chosen[asset.url_path] = asset.source
-    return [Output(rel, source=path) for rel, path in chosen.items()]
+def _static_outputs(inputs: SiteInputs, index: Index) -> list[Output]:
+    """Theme and site static files and content assets, hashed only when their stat changed."""
+    outputs = []
+    for path, source in inputs.static_files.items():
+        stats = inputs.static_stats[path]
+        known = index.statics.get(path)
+        trusted = known and known[:2] == stats and stat_is_trustworthy(stats[0], index.saved_at_ns)
+        sha = known[2] if trusted else content_hash(source.read_bytes())
+        outputs.append(Output(path, sha, source=source))
+    return outputs
 
 
 def _describe_static(output: Output, site_dir: Path) -> str:
@@ -180,3 +277,6 @@ def _describe_static(output: Output, site_dir: Path) -> str:
         return output.source.relative_to(site_dir).as_posix()
     except ValueError:
         return f"the theme's static/{output.path}"
+
+
+__all__ = ["Asset", "BuildOptions", "BuildResult", "StoryforgeError", "build", "build_now"]

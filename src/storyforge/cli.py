@@ -38,6 +38,8 @@ def _build_parser() -> argparse.ArgumentParser:
                                                                   "from site.yaml)")
     build.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
     build.add_argument("--base-url", metavar="URL", help="override base_url from site.yaml, e.g. for a staging copy")
+    build.add_argument("--no-cache", action="store_true",
+                       help="ignore the build cache and render everything (the cache is rebuilt)")
     build.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     build.add_argument("-v", "--verbose", action="store_true", help="also list what was withheld and why")
     build.set_defaults(handler=_cmd_build)
@@ -58,6 +60,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildOptions, build
 
     result = build(BuildOptions(site_dir=args.site, output_dir=args.output, drafts=args.drafts,
+                                use_cache=not args.no_cache,
                                 base_url=args.base_url))
     if args.verbose:
         for source in result.withheld_no_consent:

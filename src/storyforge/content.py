@@ -49,11 +49,13 @@ class Asset:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file found under content/, before it is read."""
+    """A file found under content/, before it is read, with what stat said of it."""
 
     path: Path
     rel_path: str
     content_type: str | None
+    mtime_ns: int = 0
+    size: int = 0
 
 
 def _ignored(name: str) -> bool:
@@ -76,9 +78,9 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
                 continue
             path = here / name
             rel = path.relative_to(config.root).as_posix()
-            problem = _file_problem(path, real_root)
-            if problem:
-                errors.add(ContentError(problem, SourceLocation(rel)))
+            problem, info = _file_problem(path, real_root)
+            if problem or info is None:
+                errors.add(ContentError(problem or "cannot read", SourceLocation(rel)))
                 continue
             parts = path.relative_to(content_root).parts
             if not name.lower().endswith(MARKDOWN_SUFFIXES):
@@ -92,7 +94,7 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
                     f"{hint} — move the file there",
                     SourceLocation(rel)))
                 continue
-            sources.append(SourceFile(path, rel, SECTIONS[parts[0]]))
+            sources.append(SourceFile(path, rel, SECTIONS[parts[0]], info.st_mtime_ns, info.st_size))
     return sources, assets
 
 
@@ -109,24 +111,29 @@ def _dir_ok(path: Path, real_root: Path, config: SiteConfig, errors: ErrorCollec
     return True
 
 
-def _file_problem(path: Path, real_root: Path) -> str | None:
+def _file_problem(path: Path, real_root: Path) -> tuple[str | None, os.stat_result | None]:
     try:
         info = path.stat()
     except OSError as exc:  # broken or looping symlink, permissions
-        return f"cannot read: {exc.strerror or exc}"
+        return f"cannot read: {exc.strerror or exc}", None
     if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-        return "symbolic link to a file outside content/ — copy the file in instead"
+        return "symbolic link to a file outside content/ — copy the file in instead", None
     if not stat.S_ISREG(info.st_mode):
-        return "not a regular file (a pipe, socket or device) — remove it from content/"
-    return None
+        return "not a regular file (a pipe, socket or device) — remove it from content/", None
+    return None, info
+
+
+def read_source(source: SourceFile) -> bytes:
+    """The bytes of a content file; raises a ContentError naming it."""
+    try:
+        return source.path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror or exc}", SourceLocation(source.rel_path)) from None
 
 
 def read_document(source: SourceFile, config: SiteConfig) -> Document:
     """Read one Markdown file and split its front matter; raises a ContentError."""
-    try:
-        data = source.path.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror or exc}", SourceLocation(source.rel_path)) from None
+    data = read_source(source)
     return parse_document(data, source.rel_path, source.content_type or "page", config.max_body_bytes)
 
 

@@ -27,6 +27,7 @@ class Entry:
     body: str  # Markdown as written
     body_line: int
     slug_line: int = 1  # where the address comes from: the slug key, else the top of the file
+    digest: str = ""  # hash of the source file's bytes: what the build cache keys on
     html: str = ""  # sanitized HTML of the body
     url: str = ""  # site path, e.g. '/testimonials/a-story/'
     tag_links: list[Any] = field(default_factory=list)
@@ -51,6 +52,9 @@ class Testimonial(Entry):
     relationship: str
     verified: bool
     response: str  # Markdown
+    submitted: datetime | None = None  # set by moderation, with approved and submission
+    approved: datetime | None = None
+    submission: str = ""  # the submission id, which `storyforge moderate withdraw` looks for
     response_html: str = ""
 
     @property

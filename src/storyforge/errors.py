@@ -38,6 +38,10 @@ class StoryforgeError(Exception):
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
 
+    def __reduce__(self) -> tuple[type, tuple[str, SourceLocation | None]]:
+        # errors travel back from worker processes intact, location included
+        return (type(self), (self.message, self.location))
+
 
 class ConfigError(StoryforgeError):
     """site.yaml is missing, malformed or holds a value of the wrong kind."""
@@ -80,6 +84,9 @@ class BuildFailed(StoryforgeError):
         self.errors = sorted(errors, key=_sort_key)
         self.action = action
         super().__init__(self.summary())
+
+    def __reduce__(self) -> tuple[type, tuple[list[StoryforgeError], str]]:  # type: ignore[override]
+        return (type(self), (self.errors, self.action))
 
     def summary(self) -> str:
         files = {e.location.path for e in self.errors if e.location}

@@ -1,19 +1,27 @@
 """The one module that writes the built site to disk, atomically.
 
-Everything is written into a fresh staging folder beside the output folder;
-only when it is complete does it replace the output folder in one step
-(``renameat2(RENAME_EXCHANGE)`` on Linux). A failed or killed build therefore
-leaves the previous site exactly as it was, and readers never see half a site.
+Readers only ever see a complete site, and a failed or killed build leaves the
+previous one exactly as it was, because the output folder is replaced in one
+step (``renameat2(RENAME_EXCHANGE)`` on Linux) by a folder prepared beside it:
+
+* a **cold** publish writes every file into a fresh staging folder;
+* an **incremental** publish brings a *shadow* copy — the site as it was one
+  build ago, kept beside the output folder — up to date by replacing only the
+  files that differ, then swaps it in. The old site becomes the next shadow.
+
+Each tree carries a marker file naming its *generation* (a hash of its
+manifest), so the build cache knows exactly what every tree holds.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,15 +29,31 @@ from .errors import OutputError, SourceLocation
 
 MARKER = ".storyforge-output"
 STAGING_PREFIX = ".storyforge-publish-"
+SHADOW_PREFIX = ".storyforge-shadow-"
+DIRTY = "dirty"
+
+Manifest = dict[str, str]  # path inside the output folder → content hash
 
 
 @dataclass(frozen=True)
 class Output:
-    """A file of the built site: its path inside the output folder and its bytes or source file."""
+    """One file of the built site: its bytes, or the file to copy, or neither when unchanged."""
 
     path: str
+    sha: str
     data: bytes | None = None
     source: Path | None = None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def generation_of(manifest: Mapping[str, str]) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for path in sorted(manifest):
+        digest.update(f"{path}\0{manifest[path]}\n".encode())
+    return digest.hexdigest()
 
 
 def check_output_dir(output_dir: Path, site_dir: Path) -> None:
@@ -56,58 +80,185 @@ def safe_relative(path: str) -> PurePosixPath:
     return pure
 
 
-def publish(outputs: Iterable[Output], output_dir: Path) -> int:
-    """Write ``outputs`` as the complete new content of ``output_dir``; returns files written."""
-    parent = output_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(parent)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+def read_generation(tree: Path) -> str | None:
+    """The generation a tree holds, or None when it is missing, foreign or half-updated."""
     try:
-        count = _write_all(outputs, staging)
-        (staging / MARKER).write_text("This folder is built by storyforge and replaced on every build.\n")
-        _swap_into_place(staging, output_dir)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write the output folder {output_dir}: {exc.strerror or exc}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return count
+        text = (tree / MARKER).read_text(encoding="utf-8").split()
+    except OSError:
+        return None
+    return text[-1] if len(text) >= 2 and text[-1] != DIRTY else None
 
 
-def _write_all(outputs: Iterable[Output], staging: Path) -> int:
-    made: set[Path] = {staging}
-    count = 0
-    for output in outputs:
-        target = staging.joinpath(*safe_relative(output.path).parts)
-        folder = target.parent
-        if folder not in made:
-            folder.mkdir(parents=True, exist_ok=True)
-            made.add(folder)
+def shadow_dir(output_dir: Path) -> Path:
+    return output_dir.with_name(SHADOW_PREFIX + output_dir.name)
+
+
+@dataclass
+class PublishReport:
+    generation: str
+    files_written: int
+    manifests: dict[str, Manifest]  # the generations now on disk: the live site and its shadow
+
+
+class Publisher:
+    """Publishes one build's outputs into ``output_dir``, knowing earlier generations' manifests."""
+
+    def __init__(self, output_dir: Path, known: Mapping[str, Manifest]) -> None:
+        self.output_dir = output_dir
+        self.shadow = shadow_dir(output_dir)
+        self.known = dict(known)
+        self.live_generation = read_generation(output_dir)
+
+    @property
+    def live_manifest(self) -> Manifest | None:
+        """What the live site holds, when known: unchanged files need not be rendered again."""
+        return self.known.get(self.live_generation or "")
+
+    def publish(self, outputs: Iterable[Output]) -> PublishReport:
+        files = {safe_relative(o.path).as_posix(): o for o in outputs}
+        manifest = {path: o.sha for path, o in files.items()}
+        generation = generation_of(manifest)
+        parent = self.output_dir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(parent)
+        live = self.live_manifest
+        try:
+            if generation == self.live_generation:
+                return PublishReport(generation, 0, self._kept(generation, manifest))
+            if live is not None:
+                written = self._incremental(files, manifest, live, generation)
+            else:
+                written = self._cold(files, generation)
+        except OSError as exc:
+            raise OutputError(f"cannot write the output folder {self.output_dir}: {exc.strerror or exc}") from None
+        return PublishReport(generation, written, self._kept(generation, manifest))
+
+    def _kept(self, generation: str, manifest: Manifest) -> dict[str, Manifest]:
+        kept = {generation: manifest}
+        shadow_generation = read_generation(self.shadow)
+        if shadow_generation in self.known:
+            kept[shadow_generation] = self.known[shadow_generation]
+        return kept
+
+    # --- cold: everything into a fresh folder --------------------------------------
+
+    def _cold(self, files: dict[str, Output], generation: str) -> int:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.output_dir.parent))
+        try:
+            made: set[Path] = {staging}
+            for path, output in files.items():
+                if output.data is None and output.source is None:
+                    raise OutputError(f"internal: no content for {path} in a full publish")
+                _place(staging, path, output, None, made, replace=False)
+            _write_marker(staging, generation)
+            if not self.output_dir.exists():
+                os.rename(staging, self.output_dir)
+                return len(files)
+            _swap(staging, self.output_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        # staging now holds the previous site: keep it as the shadow when we know what it holds
+        shutil.rmtree(self.shadow, ignore_errors=True)
+        if read_generation(staging) in self.known:
+            os.rename(staging, self.shadow)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+        return len(files)
+
+    # --- incremental: bring the shadow up to date, then swap it in -------------------
+
+    def _incremental(self, files: dict[str, Output], manifest: Manifest, live: Manifest, generation: str) -> int:
+        shadow_generation = read_generation(self.shadow)
+        before = self.known.get(shadow_generation or "")
+        if before is None:
+            shutil.rmtree(self.shadow, ignore_errors=True)
+            _link_tree(self.output_dir, self.shadow, live)
+            before = live
+        _write_marker(self.shadow, DIRTY)
+        made: set[Path] = set()
+        written = 0
+        for path, output in files.items():
+            if before.get(path) == output.sha:
+                continue
+            if output.data is None and output.source is None and live.get(path) != output.sha:
+                raise OutputError(f"internal: {path} changed but was not rendered")
+            _place(self.shadow, path, output, self.output_dir, made, replace=True)
+            written += 1
+        for path in before.keys() - files.keys():
+            _remove(self.shadow, path)
+        _write_marker(self.shadow, generation)
+        _swap(self.shadow, self.output_dir)
+        return written
+
+
+def _place(root: Path, path: str, output: Output, live_root: Path | None, made: set[Path], replace: bool) -> None:
+    """Put one file in place; in an existing tree by a new file and a rename, never in place."""
+    target = root / path
+    folder = target.parent
+    if folder not in made:
+        folder.mkdir(parents=True, exist_ok=True)
+        made.add(folder)
+    if not replace:
         if output.source is not None:
             shutil.copyfile(output.source, target)
         else:
             target.write_bytes(output.data or b"")
-        count += 1
-    return count
+        return
+    temporary = folder / f".{target.name}.storyforge-tmp"
+    if output.data is not None:
+        temporary.write_bytes(output.data)
+    elif output.source is not None:
+        shutil.copyfile(output.source, temporary)
+    else:  # unchanged since the live site: share its file (never written in place)
+        assert live_root is not None
+        os.link(live_root / path, temporary)
+    os.replace(temporary, target)
 
 
-def _swap_into_place(staging: Path, output_dir: Path) -> None:
-    if not output_dir.exists():
-        os.rename(staging, output_dir)
+def _remove(root: Path, path: str) -> None:
+    target = root / path
+    target.unlink(missing_ok=True)
+    folder = target.parent
+    while folder != root:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+        folder = folder.parent
+
+
+def _link_tree(source: Path, target: Path, manifest: Manifest) -> None:
+    """A copy of ``source`` made of hard links (files are only ever replaced, so sharing is safe)."""
+    target.mkdir()
+    made: set[Path] = {target}
+    for path in manifest:
+        destination = target / path
+        if destination.parent not in made:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            made.add(destination.parent)
+        os.link(source / path, destination)
+    shutil.copyfile(source / MARKER, target / MARKER)
+
+
+def _write_marker(tree: Path, generation: str) -> None:
+    temporary = tree / (MARKER + ".tmp")
+    temporary.write_text(f"storyforge-output {generation}\n", encoding="utf-8")
+    os.replace(temporary, tree / MARKER)
+
+
+def _swap(new: Path, live: Path) -> None:
+    """Exchange two folders in one step; where the system cannot, two renames."""
+    if _exchange(new, live):
         return
-    if _exchange(staging, output_dir):
-        shutil.rmtree(staging, ignore_errors=True)  # staging now holds the old site
-        return
-    # no atomic exchange on this system: two renames, with the old site kept until the new one is in place
-    old = staging.with_name(staging.name + "-old")
-    os.rename(output_dir, old)
+    old = new.with_name(new.name + "-old")
+    os.rename(live, old)
     try:
-        os.rename(staging, output_dir)
+        os.rename(new, live)
     except OSError:
-        os.rename(old, output_dir)
+        os.rename(old, live)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    os.rename(old, new)
 
 
 _RENAME_EXCHANGE = 2
@@ -117,14 +268,10 @@ _AT_FDCWD = -100
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where the system cannot."""
     libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = getattr(ctypes.CDLL(libc_name, use_errno=True), "renameat2", None) if libc_name else None
     if renameat2 is None:
         return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result == 0:
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
     errno = ctypes.get_errno()
     if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not supported here

@@ -12,35 +12,10 @@ import jinja2
 
 from . import __version__
 from .config import SiteConfig
-from .errors import ConfigError, SourceLocation, TemplateError
+from .errors import SourceLocation, TemplateError
+from .fingerprint import RecordingData, fingerprint
 from .model import PageSpec, Site
-
-PACKAGE_THEMES = Path(__file__).parent / "themes"
-#: a source checkout (editable install) keeps the default theme at the top of the repository
-CHECKOUT_THEMES = Path(__file__).resolve().parents[2] / "themes"
-
-
-def theme_dir(config: SiteConfig) -> Path:
-    """The active theme's folder: the site's own themes/, else the one shipped with storyforge."""
-    for base in (config.root / "themes", PACKAGE_THEMES, CHECKOUT_THEMES):
-        candidate = base / config.theme
-        if (candidate / "templates").is_dir():
-            return candidate
-    raise ConfigError(
-        f"theme: no theme '{config.theme}' — expected a folder themes/{config.theme}/templates/",
-        SourceLocation("site.yaml"))
-
-
-def template_dirs(config: SiteConfig) -> list[Path]:
-    """Search order: the site's own templates/ first, then the theme's."""
-    own = config.root / "templates"
-    return [d for d in (own, theme_dir(config) / "templates") if d.is_dir()]
-
-
-def static_dirs(config: SiteConfig) -> list[Path]:
-    """Theme static first, the site's static/ second (later ones override earlier ones)."""
-    return [d for d in (theme_dir(config) / "static", config.root / "static") if d.is_dir()]
-
+from .theme import static_dirs, template_dirs, theme_dir
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -84,8 +59,9 @@ class Renderer:
         self.env.filters.update(date=format_date, time=format_time, money=format_money)
         self.env.globals.update(
             site=config, data=site, url=self.url, abs_url=self.abs_url,
-            version=__version__, built=site.now, feeds=self._feed_links(),
+            version=__version__, feeds=self._feed_links(),
         )
+        self._data_keys: dict[str, str] = {}
 
     def url(self, path: str) -> str:
         """A site path made relative to base_url's path ('/x/' → '/shop/x/')."""
@@ -110,10 +86,29 @@ class Renderer:
         return links
 
     def render_page(self, page: PageSpec) -> bytes:
-        context: dict[str, Any] = {"page": page, **page.context}
+        return self.render_recording(page)[0]
+
+    def render_recording(self, page: PageSpec) -> tuple[bytes, frozenset[str]]:
+        """The page's HTML, and which of the site-wide collections (``data.*``) it read."""
+        data = RecordingData(self.site)
+        context: dict[str, Any] = {"page": page, "data": data, **page.context}
         with translate_template_errors(self.config, self.dirs, page.template):
             template = self.env.get_template(page.template)
-            return template.render(context).encode("utf-8")
+            return template.render(context).encode("utf-8"), frozenset(data.read)
+
+    def page_key(self, page: PageSpec) -> str:
+        """A fingerprint of everything the page itself shows (its own context and place)."""
+        return fingerprint([page.kind, page.url, page.template, page.title, page.description,
+                            page.lastmod, page.context])
+
+    def full_key(self, own: str, reads: frozenset[str]) -> str:
+        """``own`` combined with the current value of every collection the page read last time."""
+        parts = [own]
+        for name in sorted(reads):
+            if name not in self._data_keys:
+                self._data_keys[name] = fingerprint(getattr(self.site, name))
+            parts.append(f"{name}={self._data_keys[name]}")
+        return fingerprint(parts)
 
 
 class translate_template_errors:

@@ -1,0 +1,138 @@
+"""The persistent build cache in ``.storyforge-cache/``: safe to delete, never trusted blindly.
+
+Two files, so a build that changed nothing reads only the small one:
+
+* ``index.bin``  — the cache key, each source's stat and digest, each page's
+  fingerprint and hash, the manifests of the trees on disk;
+* ``entries.bin`` — parsed and rendered entries, keyed by source path.
+
+Each file is a pickle behind a header holding the format, the key it was made
+for and a hash of the payload; a file that is truncated, corrupted, or made by
+another version or configuration is ignored (the build is then cold).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+CACHE_DIR = ".storyforge-cache"
+FORMAT = 1
+_MAGIC = b"storyforge-cache\n"
+
+
+@dataclass
+class SourceStat:
+    mtime_ns: int
+    size: int
+    digest: str
+
+
+#: a file modified this close to (or after) the moment the cache was saved may have changed
+#: again within the file system's timestamp resolution: its bytes are compared, not its stat
+RACY_NS = 2_000_000_000
+
+
+def stat_is_trustworthy(mtime_ns: int, saved_at_ns: int) -> bool:
+    return mtime_ns < saved_at_ns - RACY_NS
+
+
+@dataclass
+class PageRecord:
+    key: str  # the page's fingerprint when it was rendered
+    sha: str  # hash of what was written
+    reads: frozenset[str] = frozenset()  # site-wide collections its templates read
+
+
+@dataclass
+class Index:
+    key: str = ""
+    sources: dict[str, SourceStat] = field(default_factory=dict)
+    pages: dict[str, PageRecord] = field(default_factory=dict)
+    statics: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path → (mtime, size, sha)
+    manifests: dict[str, dict[str, str]] = field(default_factory=dict)
+    live_generation: str = ""
+    event_finishes: tuple[float, ...] = ()
+    built_at: float = 0.0
+    saved_at_ns: int = 0  # wall clock when saved: files modified since then are re-read
+    built_day: str = ""
+    uses_build_day: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def environment_key() -> str:
+    """What makes cached results valid at all: this program and the libraries that shape output."""
+    parts = [f"format={FORMAT}", f"storyforge={__version__}", f"python={sys.version_info[:2]}"]
+    for package in ("markdown", "jinja2", "nh3", "pyyaml", "feedgen"):
+        try:
+            parts.append(f"{package}={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{package}=?")
+    return ";".join(parts)
+
+
+class BuildCache:
+    """Loads and saves the cache for one site; ``trusted=False`` ignores what is there (a cold
+    build) and writes it anew."""
+
+    def __init__(self, site_dir: Path, trusted: bool = True) -> None:
+        self.folder = site_dir / CACHE_DIR
+        self.trusted = trusted
+
+    def load_index(self, key: str) -> Index:
+        index = self._load("index.bin", key)
+        return index if isinstance(index, Index) else Index(key=key)
+
+    def load_entries(self, key: str) -> dict[str, Any]:
+        entries = self._load("entries.bin", key)
+        return entries if isinstance(entries, dict) else {}
+
+    def save(self, index: Index, entries: dict[str, Any] | None) -> None:
+        index.saved_at_ns = time.time_ns()
+        try:
+            self.folder.mkdir(exist_ok=True)
+            (self.folder / ".gitignore").write_text("*\n")
+            if entries is not None:
+                self._dump("entries.bin", index.key, entries)
+            self._dump("index.bin", index.key, index)
+        except OSError:
+            pass  # a cache that cannot be written only makes the next build slower
+
+    def _load(self, name: str, key: str) -> Any:
+        if not self.trusted:
+            return None
+        try:
+            blob = (self.folder / name).read_bytes()
+        except OSError:
+            return None
+        header_end = blob.find(b"\n", len(_MAGIC))
+        if not blob.startswith(_MAGIC) or header_end < 0:
+            return None
+        try:
+            stored_key, checksum = blob[len(_MAGIC):header_end].decode().rsplit(" ", 1)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        payload = blob[header_end + 1:]
+        if stored_key != key or hashlib.sha256(payload).hexdigest() != checksum:
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - anything odd in a cache file means: do not use it
+            return None
+
+    def _dump(self, name: str, key: str, value: Any) -> None:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        header = _MAGIC + f"{key} {hashlib.sha256(payload).hexdigest()}\n".encode()
+        temporary = self.folder / f".{name}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(header + payload)
+        os.replace(temporary, self.folder / name)

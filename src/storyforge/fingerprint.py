@@ -1,0 +1,72 @@
+"""What a rendered page depends on, as a short hash.
+
+A page is re-rendered only when its fingerprint changes. The fingerprint covers
+the page's own context, the templates and settings, and every site-wide value
+the page's templates actually read: ``data`` is handed to templates through a
+``RecordingData`` proxy that notes which attributes a render touched, so a
+theme that lists all stories on every page is tracked as exactly that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from .entries import Entry
+
+
+def fingerprint(value: Any) -> str:
+    """A stable hash of plain data, entries (by their source digest) and dataclasses."""
+    digest = hashlib.blake2b(digest_size=16)
+    _feed(digest, value, 0)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, value: Any, depth: int) -> None:
+    if depth > 40:
+        raise ValueError("value nested too deeply to fingerprint")
+    if isinstance(value, Entry):
+        digest.update(b"E" + entry_identity(value).encode())
+    elif value is None or isinstance(value, (bool, int, float, str)):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, (datetime, date)):
+        digest.update(b"D" + value.isoformat().encode())
+    elif isinstance(value, dict):
+        digest.update(b"{")
+        for key in sorted(value, key=repr):
+            _feed(digest, key, depth + 1)
+            _feed(digest, value[key], depth + 1)
+        digest.update(b"}")
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            _feed(digest, item, depth + 1)
+        digest.update(b"]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        digest.update(type(value).__name__.encode())
+        for field in dataclasses.fields(value):
+            _feed(digest, field.name, depth + 1)
+            _feed(digest, getattr(value, field.name), depth + 1)
+    else:
+        digest.update(f"{type(value).__qualname__}:{value!r};".encode())
+
+
+def entry_identity(entry: Entry) -> str:
+    """An entry as its pages see it: its source digest and where it lives."""
+    return f"{entry.digest}|{entry.url}|{entry.draft}"
+
+
+class RecordingData:
+    """Gives templates the site's collections and records which ones each render reads."""
+
+    def __init__(self, site: Any) -> None:
+        self._site = site
+        self.read: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self.read.add(name)
+        return getattr(self._site, name)

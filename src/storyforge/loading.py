@@ -1,0 +1,67 @@
+"""Turning one content file into a finished Entry: read, parse, validate, render its Markdown.
+
+Each file is independent of the others, so this runs in worker processes on
+large sites; a file whose stat and bytes are unchanged comes from the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .cache import Index, stat_is_trustworthy
+from .config import SiteConfig
+from .content import SourceFile, parse_document, read_source
+from .entries import Entry, Testimonial
+from .errors import ErrorCollector, StoryforgeError
+from .markup import MarkupRenderer, summarize
+from .schema import Validator
+
+
+class EntryLoader:
+    """Loads entries for one build, reusing cached ones for unchanged files."""
+
+    def __init__(self, config: SiteConfig, index: Index, cached: dict[str, Entry]) -> None:
+        self.config = config
+        self.index = index
+        self.cached = cached
+        self._markup: MarkupRenderer | None = None
+        self.config_errors = ErrorCollector()  # problems in site.yaml's defaults, found once
+        self._validator = Validator(config, self.config_errors)
+
+    def unchanged(self, source: SourceFile) -> bool:
+        known = self.index.sources.get(source.rel_path)
+        return (known is not None and source.rel_path in self.cached
+                and (known.mtime_ns, known.size) == (source.mtime_ns, source.size)
+                and stat_is_trustworthy(source.mtime_ns, self.index.saved_at_ns))
+
+    def load(self, source: SourceFile) -> Entry | list[StoryforgeError]:
+        """The entry, or every problem found in the file."""
+        try:
+            data = read_source(source)
+        except StoryforgeError as exc:
+            return [exc]
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        known = self.index.sources.get(source.rel_path)
+        if known is not None and known.digest == digest and source.rel_path in self.cached:
+            return self.cached[source.rel_path]  # touched, not changed
+        try:
+            document = parse_document(data, source.rel_path, source.content_type or "page",
+                                      self.config.max_body_bytes)
+        except StoryforgeError as exc:
+            return [exc]
+        self._validator.errors = ErrorCollector()
+        entry = self._validator.validate(document)
+        if entry is None:
+            return self._validator.errors.errors
+        entry.digest = digest
+        self.render_markdown(entry)
+        return entry
+
+    def render_markdown(self, entry: Entry) -> None:
+        if self._markup is None:
+            self._markup = MarkupRenderer(self.config.allow_raw_html_in_pages)
+        entry.html = self._markup.render_entry_body(entry.body, entry.content_type)
+        entry.summary = entry.summary or summarize(entry.html)
+        if isinstance(entry, Testimonial) and entry.response:
+            entry.response_html = self._markup.render(entry.response)
+        entry.body = ""  # rendered; the source stays on disk, not in the cache

@@ -1,0 +1,177 @@
+"""The build cache: a rebuild after any edit equals a cold build byte for byte, and is never trusted blindly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import SITE_YAML, snapshot, story, write_files
+from storyforge.build import BuildOptions, build
+
+FIXED_NOW = "1780000000"  # 2026-05-28: which events are upcoming must not depend on the test's day
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_NOW)
+
+
+def cold_copy(site: Path, scratch: Path) -> dict[str, bytes]:
+    """What a cold build of the same sources produces (in a separate folder, no cache)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".storyforge-*"))
+    build(BuildOptions(site_dir=scratch, use_cache=False))
+    return snapshot(scratch / "public")
+
+
+def incremental(site: Path) -> dict[str, bytes]:
+    build(BuildOptions(site_dir=site))
+    return snapshot(site / "public")
+
+
+def age(path: Path, seconds: int = 60) -> None:
+    """Make a file look older than the last build, as files edited minutes ago do."""
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - seconds * 1_000_000_000))
+
+
+BASE_FILES = {
+    "content/testimonials/a.md": story("Alpha", extra="rating: 5\ntags: [bread]\nfeatured: true\n"),
+    "content/testimonials/b.md": story("Bravo", extra="rating: 2\ntags: [cakes]\n"),
+    "content/events/fair.md": "---\ntitle: Fair\nstart: 2026-06-01 10:00\ntags: [bread]\n---\nFun.\n",
+    "content/charity/c1.md": "---\ntitle: Start\ndate: 2026-01-01\ncampaign: Larder\ngoal: 100\nraised: 10\n---\nGo.\n",
+    "content/pages/about.md": "---\ntitle: About\nmenu: true\n---\nHi.\n",
+}
+
+EDITS = {
+    "retitle a story": lambda s: _replace(s / "content/testimonials/a.md", "Alpha", "Alpha Prime"),
+    "change a rating": lambda s: _replace(s / "content/testimonials/b.md", "rating: 2", "rating: 4"),
+    "change a tag": lambda s: _replace(s / "content/testimonials/b.md", "[cakes]", "[bread, pies]"),
+    "edit a body": lambda s: _append(s / "content/testimonials/a.md", "\nMore words here.\n"),
+    "add a story": lambda s: write_files(s, {"content/testimonials/new.md": story("Newcomer", extra="rating: 3\n")}),
+    "delete a story": lambda s: (s / "content/testimonials/b.md").unlink(missing_ok=True),
+    "rename a story": lambda s: (s / "content/testimonials/a.md").exists() and os.replace(
+        s / "content/testimonials/a.md", s / "content/testimonials/renamed.md"),
+    "make a draft": lambda s: _replace(s / "content/testimonials/a.md", "rating: 5", "rating: 5\ndraft: true"),
+    "menu page title": lambda s: _replace(s / "content/pages/about.md", "title: About", "title: About us"),
+    "campaign progress": lambda s: _replace(s / "content/charity/c1.md", "raised: 10", "raised: 60"),
+    "edit a template": lambda s: write_files(s, {"templates/page.html": "{% extends 'base.html' %}{% block content %}"
+                                                 "<p>Custom {{ entry.title }}</p>{% endblock %}"}),
+    "edit site.yaml": lambda s: (s / "site.yaml").write_text(SITE_YAML + "pagination:\n  per_page: 1\n"),
+    "add a static file": lambda s: write_files(s, {"static/extra.css": "p { margin: 0 }"}),
+    "edit a static file": lambda s: write_files(s, {"static/extra.css": "p { margin: 1em }"}),
+}
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    if path.exists():
+        path.write_text(path.read_text().replace(old, new, 1))
+
+
+def _append(path: Path, text: str) -> None:
+    if path.exists():
+        path.write_text(path.read_text() + text)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.sampled_from(sorted(EDITS)), min_size=1, max_size=5))
+def test_any_sequence_of_edits_matches_a_cold_build(tmp_path_factory, steps):
+    root = tmp_path_factory.mktemp("inc")
+    site = root / "site"
+    site.mkdir()
+    (site / "site.yaml").write_text(SITE_YAML)
+    write_files(site, BASE_FILES)
+    assert incremental(site) == cold_copy(site, root / "cold")
+    for step in steps:
+        EDITS[step](site)
+        assert incremental(site) == cold_copy(site, root / "cold"), f"after: {steps}"
+
+
+def test_each_edit_alone_matches_a_cold_build(tmp_path):
+    for name, edit in EDITS.items():
+        site = tmp_path / name.replace(" ", "-")
+        site.mkdir()
+        (site / "site.yaml").write_text(SITE_YAML)
+        write_files(site, BASE_FILES)
+        incremental(site)
+        edit(site)
+        assert incremental(site) == cold_copy(site, tmp_path / "cold"), name
+
+
+def test_nothing_changed_is_a_no_op(make_site, run):
+    site = make_site(BASE_FILES)
+    assert run("build", "--site", site).code == 0
+    for path in [*site.rglob("*.md"), site / "site.yaml"]:
+        age(path)
+    run("build", "--site", site)  # the cache now trusts the files' dates
+    before = {p: p.stat().st_mtime_ns for p in (site / "public").rglob("*")}
+    result = run("build", "--site", site)
+    assert result.code == 0
+    assert result.out.startswith("nothing changed: ")
+    assert {p: p.stat().st_mtime_ns for p in (site / "public").rglob("*")} == before
+
+
+def test_one_edit_rewrites_only_what_shows_it(make_site, run):
+    site = make_site(BASE_FILES)
+    run("build", "--site", site)
+    _append(site / "content/testimonials/a.md", "\nA last line nobody lists.\n")
+    result = run("build", "--site", site)
+    # the story's page changes; the lists show its unchanged first paragraph; feeds carry the full text
+    assert " 4 files written " in result.out, result.out
+
+
+def test_a_corrupted_or_truncated_cache_is_ignored(make_site, tmp_path):
+    site = make_site(BASE_FILES)
+    build(BuildOptions(site_dir=site))
+    expected = cold_copy(site, tmp_path / "cold")
+    for damage in (lambda b: b[: len(b) // 2], lambda b: b[:-1] + bytes([b[-1] ^ 1]), lambda b: b"garbage"):
+        for name in ("index.bin", "entries.bin"):
+            cache_file = site / ".storyforge-cache" / name
+            cache_file.write_bytes(damage(cache_file.read_bytes()))
+        _replace(site / "content/testimonials/a.md", "Alpha", "Alpha again")
+        build(BuildOptions(site_dir=site))
+        expected = cold_copy(site, tmp_path / "cold")
+        assert snapshot(site / "public") == expected
+
+
+def test_deleting_the_cache_is_always_safe(make_site, tmp_path):
+    site = make_site(BASE_FILES)
+    build(BuildOptions(site_dir=site))
+    shutil.rmtree(site / ".storyforge-cache")
+    (site / "content/testimonials/b.md").unlink()
+    build(BuildOptions(site_dir=site))
+    assert snapshot(site / "public") == cold_copy(site, tmp_path / "cold")
+    assert not (site / "public/testimonials/b").exists()
+
+
+def test_a_new_storyforge_version_invalidates_the_cache(make_site, monkeypatch):
+    import storyforge.cache as cache_module
+
+    site = make_site(BASE_FILES)
+    build(BuildOptions(site_dir=site))
+    monkeypatch.setattr(cache_module, "__version__", "999.0")
+    result = build(BuildOptions(site_dir=site))
+    assert result.pages_rendered == sum(result.pages_by_section.values())
+
+
+def test_no_cache_flag_renders_everything(make_site, run):
+    site = make_site(BASE_FILES)
+    run("build", "--site", site)
+    result = run("build", "--site", site, "--no-cache")
+    assert result.code == 0 and result.out.startswith("built ")
+
+
+def test_parallel_and_serial_builds_are_identical(make_site, monkeypatch):
+    files = {f"content/testimonials/s{n:03}.md": story(f"Story {n}", extra=f"rating: {n % 5 + 1}\ntags: [t{n % 7}]\n")
+             for n in range(320)}
+    site = make_site(files)
+    monkeypatch.setenv("STORYFORGE_WORKERS", "1")
+    build(BuildOptions(site_dir=site, output_dir=site / "serial", use_cache=False))
+    monkeypatch.setenv("STORYFORGE_WORKERS", "2")
+    build(BuildOptions(site_dir=site, output_dir=site / "parallel", use_cache=False))
+    assert snapshot(site / "serial") == snapshot(site / "parallel")
