@@ -15,7 +15,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 #: modules that add their own subcommands with ``add_commands(subparsers)``; each keeps its
 #: top-level imports light (the heavy work is imported inside the handler) so start-up stays fast
-FEATURE_COMMANDS: tuple[str, ...] = ()
+FEATURE_COMMANDS: tuple[str, ...] = ("storyforge.check",)
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +40,7 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument("--base-url", metavar="URL", help="override base_url from site.yaml, e.g. for a staging copy")
     build.add_argument("--no-cache", action="store_true",
                        help="ignore the build cache and render everything (the cache is rebuilt)")
+    build.add_argument("--check", action="store_true", help="then check the built site (see storyforge check)")
     build.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     build.add_argument("-v", "--verbose", action="store_true", help="also list what was withheld and why")
     build.set_defaults(handler=_cmd_build)
@@ -67,6 +68,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
             print(f"{source}: withheld — consent: false", file=sys.stderr)
     if not args.quiet:
         print(result.summary())
+    if args.check:
+        from .check import check_command
+
+        return check_command(args.site, result.output_dir, base_url=args.base_url, quiet=args.quiet)
     return 0
 
 
