@@ -1,0 +1,150 @@
+"""Build benchmark: storyforge's cold, no-op and one-edit builds, and its peers' cold builds.
+
+    python benchmarks/bench_build.py                  # 1,000, 4,000 and 10,000 stories
+    python benchmarks/bench_build.py --sizes 1000 --runs 3
+
+Every build is timed as a whole process (start-up included), median of --runs.
+Peers are measured on the same generated stories when they are installed:
+``pelican`` (set PELICAN to its executable), ``hugo``, and Eleventy (set
+ELEVENTY to its ``cli.js``, or have ``npx`` find ``@11ty/eleventy``). Figures
+are printed as a table with ratios measured in this one run; the machine's
+noise hits every column alike. Nothing here is a test: CI times nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import markdown_site, storyforge_site  # noqa: E402
+from peers import PEERS  # noqa: E402
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Seconds and peak resident memory (MB, all processes of the command together)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _group_rss_kb(process.pid))
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
+    return elapsed, peak // 1024
+
+
+def _group_rss_kb(group: int) -> int:
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:  # process group id
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def median_of(runs: int, prepare: Callable[[int], None], command: list[str], cwd: Path) -> tuple[float, int]:
+    times, peaks = [], []
+    for attempt in range(runs):
+        prepare(attempt)
+        seconds, peak = timed(command, cwd)
+        times.append(seconds)
+        peaks.append(peak)
+    return statistics.median(times), max(peaks)
+
+
+def bench_storyforge(count: int, runs: int, scratch: Path) -> dict[str, float]:
+    site = storyforge_site(scratch / f"sf-{count}", count)
+    command = [sys.executable, "-m", "storyforge", "build", "-q"]
+
+    def clean(_: int) -> None:
+        shutil.rmtree(site / "public", ignore_errors=True)
+        shutil.rmtree(site / ".storyforge-cache", ignore_errors=True)
+        for leftover in site.glob(".storyforge-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    cold, peak = median_of(runs, clean, command, site)
+    timed(command, site)  # a warm cache and output to start from
+    story = site / "content/testimonials/story-00007.md"
+    original = story.read_text()
+    noop, _ = median_of(runs, lambda _: None, command, site)
+
+    def edit(attempt: int) -> None:
+        story.write_text(original.replace("\n---\n", f"\n---\nEdited for run {attempt}. ", 1))
+
+    one_edit, _ = median_of(runs, edit, command, site)
+    identical = _matches_cold_build(site, scratch / f"sf-{count}-check")
+    return {"cold": cold, "noop": noop, "edit": one_edit, "peak_mb": peak, "identical": identical}
+
+
+def _matches_cold_build(site: Path, copy: Path) -> bool:
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("public", ".storyforge-*"))
+    subprocess.run([sys.executable, "-m", "storyforge", "build", "-q", "--no-cache"], cwd=copy, check=True)
+    return _tree(site / "public") == _tree(copy / "public")
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is shown")
+    parser.add_argument("--no-peers", action="store_true")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="storyforge-bench-"))
+    rows = []
+    try:
+        for count in args.sizes:
+            mine = bench_storyforge(count, args.runs, scratch)
+            peers = {}
+            for peer in [] if args.no_peers else PEERS:
+                if peer.available():
+                    folder = peer.prepare(scratch / f"{peer.name}-{count}", count, markdown_site)
+                    peers[peer.name], _ = median_of(args.runs, lambda _, p=peer, f=folder: p.clean(f),
+                                                    peer.command(folder), folder)
+            rows.append((count, mine, peers))
+            print(f"measured {count} stories", file=sys.stderr)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    _print_table(rows)
+    return 0
+
+
+def _print_table(rows: list[tuple[int, dict[str, float], dict[str, float]]]) -> None:
+    names = sorted({name for _, _, peers in rows for name in peers})
+    header = ["stories", "cold", "no-op", "one edit", "edit = cold?", "peak MB", *[f"{n} cold" for n in names],
+              *[f"{n} ÷ storyforge" for n in names]]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---:|" * len(header))
+    for count, mine, peers in rows:
+        cells = [f"{count:,}", f"{mine['cold']:.2f} s", f"{mine['noop']:.2f} s", f"{mine['edit']:.2f} s",
+                 "yes" if mine["identical"] else "NO", f"{mine['peak_mb']:.0f}"]
+        cells += [f"{peers[n]:.2f} s" if n in peers else "—" for n in names]
+        cells += [f"{peers[n] / mine['cold']:.2f}×" if n in peers else "—" for n in names]
+        print("| " + " | ".join(cells) + " |")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        print(f"\ncold-build growth {first[0]:,} → {last[0]:,} stories: "
+              f"{last[1]['cold'] / first[1]['cold']:.2f}× the time for {last[0] / first[0]:.1f}× the stories")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
