@@ -33,18 +33,33 @@ def worker_count(items: int) -> int:
     return max(1, min(cores, items // MIN_ITEMS_PER_WORKER))
 
 
-def ordered_map(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``[func(x) for x in items]``, in forked worker processes when that pays off."""
+Report = Callable[[int, int], None]
+
+
+def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | None = None) -> list[R]:
+    """``[func(x) for x in items]``, in forked worker processes when that pays off.
+
+    ``report(done, total)`` is called as pieces of the work finish.
+    """
     workers = worker_count(len(items))
     if workers == 1:
-        return [func(item) for item in items]
+        results = []
+        for number, item in enumerate(items, start=1):
+            results.append(func(item))
+            if report and number % 50 == 0:
+                report(number, len(items))
+        return results
     global _job
     _job = (func, items)
+    parts: list[list[Any]] = []
     try:
-        chunk = -(-len(items) // (workers * 4))
+        chunk = -(-len(items) // (workers * 8))
         ranges = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_run_range, ranges, chunksize=1)
+            for part in pool.imap(_run_range, ranges, chunksize=1):
+                parts.append(part)
+                if report:
+                    report(sum(len(p) for p in parts), len(items))
     finally:
         _job = None
     return [result for part in parts for result in part]
