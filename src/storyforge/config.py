@@ -15,6 +15,10 @@ from .yaml_source import YamlMapping, load_mapping
 
 CONFIG_FILE = "site.yaml"
 CONTENT_TYPES = ("testimonial", "event", "charity", "page")
+#: what a submissions export can hold; moderation.columns maps each to the export's header(s)
+SUBMISSION_COLUMNS = ("received_at", "name", "email", "title", "story", "rating", "product", "town", "photo",
+                      "order", "booking", "consent_publish", "consent_name", "consent_town", "consent_photo",
+                      "incentive", "relationship", "honeypot")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,17 @@ class Business:
     email: str = ""
     opening_hours: str = ""
     logo: str = ""
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """The moderation: section — where submissions live and how exports and screening work."""
+
+    submissions_dir: str = "submissions"
+    form_endpoint: str = ""
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    profanity: tuple[str, ...] = ()
+    verification: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class SiteConfig:
     defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     default_lines: Mapping[tuple[str, ...], int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    moderation: Moderation = field(default_factory=Moderation)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -122,6 +138,41 @@ def _relative_dir(value: Any) -> str:
     return text
 
 
+def _http_url(value: Any) -> str:
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an absolute http(s) address like https://forms.example.com/f/abc, got {text!r}")
+    return text
+
+
+def _submissions_dir(value: Any) -> str:
+    given = _relative_dir(value).replace("\\", "/")
+    text = given.rstrip("/")
+    parts = text.split("/")
+    if given.startswith("/") or ".." in parts or ":" in parts[0]:
+        raise ValueError(f"expected a folder inside the site folder, like 'submissions', got {text!r}")
+    if parts[0] in ("content", "static", "themes", "templates"):
+        raise ValueError(f"submissions must stay outside {parts[0]}/, where files are published; got {text!r}")
+    return text
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    words = tuple(_text(item).lower() for item in items)
+    if not all(words):
+        raise ValueError("expected a list of words like [blimey, crikey]")
+    return words
+
+
+def _column_names(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    names = tuple(_text(item) for item in items)
+    if not names or not all(names):
+        raise ValueError("expected the export's column header, e.g. story: \"Tell us about your visit\"")
+    return names
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"expected 'key: value' lines, got {value!r}")
@@ -150,6 +201,13 @@ SCHEMA: dict[str, Any] = {
     "markdown": {"allow_raw_html_in_pages": _bool, "max_body_bytes": _positive_int},
     "defaults": _mapping,
     "extra": _mapping,
+    "moderation": {
+        "submissions_dir": _submissions_dir,
+        "form_endpoint": _http_url,
+        "columns": {name: _column_names for name in SUBMISSION_COLUMNS},
+        "profanity": _words,
+        "verification": _text,
+    },
 }
 REQUIRED = {("title",): "the site's name, e.g. title: Hearth & Crumb",
             ("base_url",): "the address the site is published at, e.g. base_url: https://www.example.com/"}
@@ -190,6 +248,11 @@ def load_config(site_dir: Path) -> SiteConfig:
         elif not isinstance(defaults[type_name], dict):
             errors.add(ConfigError(f"defaults.{type_name}: expected 'key: value' lines",
                                    SourceLocation(CONFIG_FILE, doc.line_of("defaults", type_name))))
+    moderation = values.get("moderation", {})
+    output_top = values.get("output_dir", "public").replace("\\", "/").strip("/").split("/")[0]
+    if moderation.get("submissions_dir", "submissions").split("/")[0] == output_top:
+        errors.add(ConfigError("moderation.submissions_dir: must not be inside output_dir, which is published",
+                               SourceLocation(CONFIG_FILE, doc.line_of("moderation", "submissions_dir"))))
     errors.raise_if_any("configuration")
     business = values.get("business", {})
     return SiteConfig(
@@ -210,6 +273,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         defaults=defaults,
         default_lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == ("defaults",)},
         extra=values.get("extra", {}),
+        moderation=Moderation(**moderation),
     )
 
 

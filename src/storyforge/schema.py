@@ -210,6 +210,10 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         "relationship": FieldSpec(text, default="", help="e.g. employee, shown as a label"),
         "verified": FieldSpec(boolean, default=False),
         "response": FieldSpec(text, default="", help="the business's public reply, Markdown"),
+        # written by `storyforge moderate approve`; `submission` is how a withdrawal finds the story
+        "submitted": FieldSpec(moment, help="when the customer sent it"),
+        "approved": FieldSpec(moment, help="when a person approved it for publication"),
+        "submission": FieldSpec(text, default="", help="the moderation id of the submission"),
     },
     "event": {
         **COMMON,
