@@ -1,0 +1,159 @@
+"""Screening: what a person should look at before deciding. It flags; it never decides.
+
+Only a missing consent blocks approval (publishing without it is not the business's call).
+Everything else is information shown by ``moderate list`` and ``moderate show``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from .submission import Flag, Submission
+
+#: a starting list; a site adds its own words with moderation.profanity in site.yaml
+PROFANITY = ("arse", "arsehole", "asshole", "bastard", "bitch", "bollocks", "bullshit", "cock", "crap", "cunt",
+             "dick", "dickhead", "fuck", "fucker", "fucking", "motherfucker", "piss", "pissed", "prick", "shit",
+             "shite", "slut", "twat", "wanker", "whore")
+SPAM_PATTERNS = re.compile(
+    r"\b(viagra|cialis|casino|crypto(currency)?|bitcoin|forex|payday loans?|backlinks?|seo (services|agency|experts?)"
+    r"|guest posts?|work from home|make money|earn \$?\d+|click here|buy now|limited offer|free gift|"
+    r"promo code|discount code|whatsapp|telegram|dm me|onlyfans|followers)\b", re.IGNORECASE)
+LINK = re.compile(r"(https?://|www\.|javascript:|data:)\S*|\b[a-z0-9-]+\.(com|net|org|ru|xyz|top|info|biz|io|co|shop"
+                  r"|online|site|click|link)\b(/\S*)?", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ()./-]{7,}\d(?!\w)")
+MIN_PHONE_DIGITS = 9
+DUPLICATE_RATIO = 0.8
+REDACTED_EMAIL = "[email address removed]"
+REDACTED_PHONE = "[phone number removed]"
+
+
+def find_personal_data(text: str) -> list[tuple[str, str]]:
+    """('email address' | 'phone number', the text found), in order of appearance."""
+    found = [(m.start(), "email address", m.group()) for m in EMAIL.finditer(text)]
+    for match in PHONE.finditer(text):
+        digits = sum(c.isdigit() for c in match.group())
+        if digits >= MIN_PHONE_DIGITS and not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", match.group()):
+            found.append((match.start(), "phone number", match.group().strip()))
+    return [(kind, value) for _, kind, value in sorted(found)]
+
+
+def redact(text: str) -> str:
+    """The text with email addresses and phone numbers replaced by a note saying so."""
+    text = EMAIL.sub(REDACTED_EMAIL, text)
+    return PHONE.sub(lambda m: REDACTED_PHONE if sum(c.isdigit() for c in m.group()) >= MIN_PHONE_DIGITS
+                     and not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", m.group()) else m.group(), text)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+@dataclass
+class Corpus:
+    """Texts a new submission is compared with: published stories and other submissions."""
+
+    texts: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (key, label, words)
+
+    def add(self, key: str, label: str, text: str) -> None:
+        self.texts.append((key, label, words(text)))
+
+    def nearest(self, key: str, text: str) -> tuple[str, float] | None:
+        """The most similar text (label, ratio) at or above the duplicate threshold, if any."""
+        mine = words(text)
+        if not mine:
+            return None
+        best: tuple[str, float] | None = None
+        matcher = difflib.SequenceMatcher(autojunk=False)
+        matcher.set_seq2(mine)
+        for other_key, label, theirs in self.texts:
+            if other_key == key or not theirs:
+                continue
+            matcher.set_seq1(theirs)
+            if matcher.real_quick_ratio() < DUPLICATE_RATIO or matcher.quick_ratio() < DUPLICATE_RATIO:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= DUPLICATE_RATIO and (best is None or ratio > best[1]):
+                best = (label, ratio)
+        return best
+
+
+def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] = (),
+           honeypot: str = "") -> list[Flag]:
+    """Every flag for ``submission``, most serious first."""
+    flags: list[Flag] = []
+    text = f"{submission.title}\n{submission.body}"
+    if not submission.consent.publish:
+        flags.append(Flag("no-consent", "the customer did not agree to publication — approval is blocked; "
+                                        "ask them, or reject with --reason no-consent", blocks=True))
+    spam = _spam_signs(text, honeypot)
+    if spam:
+        flags.append(Flag("spam", "likely spam: " + "; ".join(spam)))
+    rude = _profanity(text, (*PROFANITY, *extra_words))
+    if rude:
+        flags.append(Flag("profanity", f"strong language: {', '.join(rude)} — withhold only if it is "
+                                       "obscene, vulgar or abusive, as for every story"))
+    personal = find_personal_data(text)
+    if personal:
+        shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
+        flags.append(Flag("personal-data", f"personal data in the text: {shown} — approve --redact replaces "
+                                           "it with a note"))
+    near = corpus.nearest(submission.id, submission.body)
+    if near:
+        flags.append(Flag("duplicate", f"near-duplicate ({near[1]:.0%} the same words) of {near[0]}"))
+    disclosures = [f"incentive '{submission.incentive}'" if submission.incentive else "",
+                   f"relationship '{submission.relationship}'" if submission.relationship else ""]
+    if any(disclosures):
+        flags.append(Flag("disclosure", f"{' and '.join(d for d in disclosures if d)} — the story will carry "
+                                        "a disclosure label"))
+    if submission.rating_given or (submission.rating is not None and not 1 <= submission.rating <= 5):
+        given = submission.rating_given or str(submission.rating)
+        flags.append(Flag("rating", f"rating '{given}' is not a whole number from 1 to 5 — approve with "
+                                    "--rating N (as the customer meant it) or --rating none"))
+    elif submission.rating is None:
+        flags.append(Flag("rating", "no rating given — the story will be published without stars"))
+    return flags
+
+
+def _spam_signs(text: str, honeypot: str) -> list[str]:
+    signs = []
+    if honeypot.strip():
+        signs.append("the hidden form field was filled in, as only robots do")
+    links = [m.group() for m in LINK.finditer(EMAIL.sub(' ', text))]
+    if links:
+        signs.append(f"link{'s' if len(links) > 1 else ''} {', '.join(repr(x) for x in links[:3])}")
+    patterns = sorted({m.group().lower() for m in SPAM_PATTERNS.finditer(text)})
+    if patterns:
+        signs.append(f"advertising words {', '.join(repr(p) for p in patterns[:4])}")
+    if _repetitive(words(text)):
+        signs.append("the same words repeated over and over")
+    return signs
+
+
+def _repetitive(tokens: list[str]) -> bool:
+    if len(tokens) < 9:
+        return False
+    trigrams = [tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
+    most = max(trigrams.count(t) for t in set(trigrams))
+    runs = max(len(list(g)) for g in _runs(tokens))
+    return most >= 3 and most * 3 >= len(tokens) * 0.3 or runs >= 4
+
+
+def _runs(tokens: list[str]) -> list[list[str]]:
+    groups: list[list[str]] = []
+    for token in tokens:
+        if groups and groups[-1][-1] == token:
+            groups[-1].append(token)
+        else:
+            groups.append([token])
+    return groups
+
+
+def _profanity(text: str, vocabulary: tuple[str, ...]) -> list[str]:
+    if not vocabulary:
+        return []
+    alternatives = "|".join(sorted((re.escape(w) for w in set(vocabulary)), key=len, reverse=True))
+    pattern = re.compile(rf"\b({alternatives})(s|es|ed|ing|er|ers|y)?\b", re.IGNORECASE)
+    return sorted({m.group().lower() for m in pattern.finditer(text)})

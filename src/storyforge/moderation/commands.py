@@ -1,0 +1,324 @@
+"""``storyforge submissions …`` and ``storyforge moderate …``: arguments in, one call, a message out.
+
+Imports stay light here; the work is imported inside each handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+FLAG_MARK = {True: "!", False: ""}
+
+
+def _site(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                        help="the site folder, holding site.yaml (default: the current folder)")
+
+
+def _rating(value: str) -> int | None:
+    if value.lower() == "none":
+        return None
+    if value.isdigit() and 1 <= int(value) <= 5:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 5 or 'none', got {value!r}")
+
+
+def add_commands(commands: Any) -> None:
+    """Register the submissions and moderate commands on the main parser's subcommands."""
+    from .submission import REASONS
+
+    subs = commands.add_parser("submissions", help="bring customers' stories into the moderation inbox",
+                               description="Bring customers' stories into submissions/inbox/, screened, to "
+                                           "wait for a person's decision. Nothing is published by these.")
+    actions = subs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = actions.add_parser("import", help="import a CSV or JSON export of a story form",
+                             description="Import a CSV (with a header row) or JSON (a list of objects) export. "
+                                         "A bad row is reported with its row number and skipped; a row imported "
+                                         "before is left alone. Exit status 1 if any row was skipped.")
+    _site(imp)
+    imp.add_argument("file", type=Path, help="the export, e.g. stories.csv or stories.json")
+    imp.set_defaults(handler=_cmd_import)
+
+    add = actions.add_parser("add", help="record a story taken by phone or email",
+                             description="Record one story taken by phone or email. Values not given as options "
+                                         "are asked for when run in a terminal.")
+    _site(add)
+    add.add_argument("--source", choices=["phone", "email", "form"], default="phone", help="how it came in")
+    add.add_argument("--story", help="the customer's words ('-' reads them from standard input)")
+    for option, help_text in (("--name", "the customer's name"), ("--email", "contact email, never published"),
+                              ("--title", "a title (else the first sentence)"), ("--rating", "1 to 5"),
+                              ("--product", "what the story is about"), ("--town", "where they live"),
+                              ("--photo", "address of a photo they sent"),
+                              ("--incentive", "what they received for it, if anything"),
+                              ("--relationship", "their connection to the business, if any"),
+                              ("--order", "order number, which verifies the story"),
+                              ("--booking", "booking reference, which verifies the story"),
+                              ("--received", "when it came in (default: now), e.g. 2026-03-01 14:30")):
+        add.add_argument(option, help=help_text, default="")
+    add.add_argument("--consent", action="store_true", help="they agreed to publication")
+    add.add_argument("--show-name", choices=["full", "first-initial", "anonymous"], default="",
+                     help="how their name may be shown (default: anonymous)")
+    add.add_argument("--show-town", action="store_true", help="they agreed their town may be shown")
+    add.add_argument("--show-photo", action="store_true", help="they agreed their photo may be shown")
+    add.set_defaults(handler=_cmd_add)
+
+    mod = commands.add_parser("moderate", help="read, approve, reject or withdraw customers' stories",
+                              description="Decide on submissions. Every decision is appended to "
+                                          "submissions/decisions.jsonl.")
+    steps = mod.add_subparsers(dest="action", metavar="ACTION", required=True)
+    lst = steps.add_parser("list", help="the submissions waiting for a decision, with screening flags")
+    _site(lst)
+    lst.add_argument("--all", action="store_true", help="also list rejected and withdrawn submissions")
+    lst.set_defaults(handler=_cmd_list)
+    show = steps.add_parser("show", help="one submission in full, with what would be published")
+    _site(show)
+    show.add_argument("id", help="the submission id (or its first few characters)")
+    show.set_defaults(handler=_cmd_show)
+    ok = steps.add_parser("approve", help="publish a submission as a story in content/testimonials/",
+                          description="Write content/testimonials/<date>-<slug>.md, checked like the build "
+                                      "checks it, showing only what the customer consented to.")
+    _site(ok)
+    ok.add_argument("id", help="the submission id (or its first few characters)")
+    ok.add_argument("--redact", action="store_true", help="replace email addresses and phone numbers in the text")
+    ok.add_argument("--keep-personal-data", action="store_true",
+                    help="publish email addresses or phone numbers in the text as they are")
+    ok.add_argument("--feature", action="store_true", help="feature it (labelled 'Hand-picked by us')")
+    ok.add_argument("--edit", action="store_true", help="open $EDITOR on the story before it is written")
+    ok.add_argument("--rating", type=_rating, default=argparse.SUPPRESS, metavar="N",
+                    help="the rating to publish, 1-5 or 'none' (when the customer's answer was not 1-5)")
+    ok.set_defaults(handler=_cmd_approve)
+    no = steps.add_parser("reject", help="withhold a submission for a lawful reason",
+                          description="Move a submission to rejected/. Withholding a story because of its "
+                                      "rating or a negative opinion is not allowed (FTC, 16 CFR 465.7).",
+                          epilog="reason codes:\n" + "\n".join(f"  {c:<22}{m}" for c, m in REASONS.items()),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    _site(no)
+    no.add_argument("id", help="the submission id (or its first few characters)")
+    no.add_argument("--reason", required=True, metavar="CODE", help="one of the reason codes below")
+    no.add_argument("--note", default="", help="a note for the record (not published)")
+    no.set_defaults(handler=_cmd_reject)
+    out = steps.add_parser("withdraw", help="take a story down at its author's request",
+                           description="Remove a published story (or a pending submission) at its author's "
+                                       "request; the next build has it nowhere. A copy is kept in withdrawn/.")
+    _site(out)
+    out.add_argument("id", help="the submission id, or the story's file for stories without one")
+    out.add_argument("--note", default="", help="a note for the record (not published)")
+    out.set_defaults(handler=_cmd_withdraw)
+    rep = steps.add_parser("report", help="the counts shown on /reviews-policy/")
+    _site(rep)
+    rep.set_defaults(handler=_cmd_report)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from ..config import load_config
+
+    return load_config(args.site.resolve())
+
+
+def _notes(lines: list[str] | None) -> None:
+    for line in lines or []:
+        print(line, file=sys.stderr)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from .intake import import_file
+
+    report = import_file(_config(args), args.file)
+    _notes(report.recovered)
+    for problem in report.skipped:
+        print(problem, file=sys.stderr)
+    flagged: Counter[str] = Counter(f.code for s in report.imported for f in s.flags)
+    parts = [f"imported {len(report.imported)} new submission{'s' if len(report.imported) != 1 else ''} "
+             f"from {args.file.name}"]
+    if report.already:
+        parts.append(f"{len(report.already)} imported before")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} skipped")
+    print("; ".join(parts))
+    if flagged:
+        print("flags: " + ", ".join(f"{code} {n}" for code, n in sorted(flagged.items())))
+    if report.imported:
+        print("next: storyforge moderate list")
+    return 1 if report.skipped else 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from ..errors import UsageError
+    from .intake import admit, ask_missing
+
+    config = _config(args)
+    story = sys.stdin.read() if args.story == "-" else (args.story or "")
+    values = {"story": story, "name": args.name, "email": args.email, "title": args.title, "rating": args.rating,
+              "product": args.product, "town": args.town, "photo": args.photo, "incentive": args.incentive,
+              "relationship": args.relationship, "order": args.order, "booking": args.booking,
+              "received_at": args.received, "consent_publish": "yes" if args.consent else "",
+              "consent_name": args.show_name, "consent_town": "yes" if args.show_town else "",
+              "consent_photo": "yes" if args.show_photo else ""}
+    if not story.strip():
+        if not sys.stdin.isatty():
+            raise UsageError("no story — pass --story TEXT (or --story - to read it from standard input), "
+                             "or run in a terminal to be asked for each value")
+        values = ask_missing(values)
+    report = admit(config, [(_where(args.source), "the story", values)], args.source, datetime.now(config.tz))
+    _notes(report.recovered)
+    if report.skipped:
+        raise UsageError(report.skipped[0].message.replace("the story: skipped — ", ""))
+    if report.already:
+        print("this story is already in the submissions (same words, same customer) — nothing added")
+        return 0
+    sub = report.imported[0]
+    print(f"added {sub.id} to the inbox")
+    for flag in sub.flags:
+        print(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")
+    return 0
+
+
+def _where(source: str) -> Any:
+    from ..errors import SourceLocation
+
+    return SourceLocation(f"({source})")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .decide import load_pending
+
+    config = _config(args)
+    subs, broken, recovered = load_pending(config)
+    _notes(recovered)
+    for problem in broken:
+        print(problem, file=sys.stderr)
+    if not subs:
+        print("the inbox is empty — bring stories in with storyforge submissions import FILE or submissions add")
+    else:
+        print(f"{'ID':<13} {'RECEIVED':<10} {'★':>2}  {'SOURCE':<6} {'FLAGS':<32} TITLE")
+        for s in subs:
+            flags = ", ".join(FLAG_MARK[f.blocks] + f.code for f in s.flags)
+            stars = str(s.rating) if s.rating is not None else (s.rating_given[:2] if s.rating_given else "–")
+            print(f"{s.id:<13} {s.received_date:<10} {stars:>2}  {s.source:<6} {flags or '–':<32} {_cut(s.title, 60)}")
+        blocked = sum(1 for s in subs if s.blocking)
+        line = f"{len(subs)} waiting"
+        if blocked:
+            line += f"; {blocked} cannot be approved as they are (! = blocks approval)"
+        print(line + " — details: storyforge moderate show ID")
+    if args.all:
+        _list_decided(config)
+    return 1 if broken else 0
+
+
+def _list_decided(config: Any) -> None:
+    from .store import Store
+
+    store = Store(config)
+    place = store.placement()
+    for name, files in (("rejected", place.rejected), ("withdrawn", place.withdrawn)):
+        for sid, path in sorted(files.items()):
+            saved = store.read_json(path)
+            decision = saved.get("decision") or {}
+            title = saved.get("title") or (saved.get("submission") or {}).get("title") or saved.get("story_file", "")
+            print(f"{sid:<13} {name:<10} {str(decision.get('code')):<22} {str(decision.get('when', ''))[:10]}  "
+                  f"{_cut(str(title), 50)}")
+    for sid, story in sorted(place.stories.items()):
+        print(f"{sid:<13} {'published':<10} {story.rel_path}")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from . import checks
+    from .decide import load_any
+    from .submission import NAME_CHOICE_WORDS
+
+    state, sub, saved = load_any(_config(args), args.id)
+    if sub is None:
+        print(f"{args.id}: {state}{' — ' + saved['story_file'] if saved and saved.get('story_file') else ''}")
+        if saved and saved.get("decision"):
+            print(f"decision: {_decision(saved['decision'])}")
+        return 0
+    c = sub.consent
+    rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source})",
+            f"Title:        {sub.title}",
+            f"Rating:       {sub.rating if sub.rating is not None else sub.rating_given or 'none given'}",
+            f"Product:      {sub.product or '–'}",
+            f"Name:         {sub.name or '–'} → shown as “{sub.author}” ({NAME_CHOICE_WORDS[c.name]})",
+            f"Town:         {sub.location or '–'}{' → shown' if c.town and sub.location else ' → not shown'}",
+            f"Photo:        {sub.photo or '–'}{' → shown' if c.photo and sub.photo else ' → not shown'}",
+            f"Contact:      {sub.contact_email or '–'} (never published)",
+            f"Publication:  {'agreed' if c.publish else 'NOT agreed — cannot be approved'}",
+            f"Verified:     {sub.verification.method + ' ' + sub.verification.reference if sub.verification.method != 'none' else 'no'}",
+            f"Incentive:    {sub.incentive or '–'}",
+            f"Relationship: {sub.relationship or '–'}",
+            "Screening:"]
+    rows += [f"  {FLAG_MARK[f.blocks] or '-'} {f.code}: {f.message}" for f in sub.flags] or ["  nothing found"]
+    rows += ["Story:", textwrap.indent(sub.body, "  ")]
+    if checks.find_personal_data(f"{sub.title}\n{sub.body}"):
+        rows += ["With --redact it would read:", textwrap.indent(checks.redact(sub.body), "  ")]
+    if sub.decision:
+        rows.append(f"Decision:     {_decision(sub.decision)}")
+    elif state == "inbox":
+        rows.append(f"Next: storyforge moderate approve {sub.id}   or   storyforge moderate reject {sub.id} "
+                    "--reason CODE")
+    print("\n".join(rows))
+    return 0
+
+
+def _decision(record: dict[str, Any]) -> str:
+    note = f" — {record['note']}" if record.get("note") else ""
+    return f"{record.get('decision')} ({record.get('code')}) by {record.get('who')} on {record.get('when')}{note}"
+
+
+def _cmd_approve(args: argparse.Namespace) -> int:
+    from .decide import KEEP, approve, terminal_editor
+
+    editor = None
+    if args.edit:
+        editor = terminal_editor()
+        if editor is None:
+            print("note: --edit skipped (not a terminal, or no $EDITOR set); the story is written as generated",
+                  file=sys.stderr)
+    outcome = approve(_config(args), args.id, redact=args.redact, keep_personal_data=args.keep_personal_data,
+                      feature=args.feature, rating=getattr(args, "rating", KEEP), editor=editor,
+                      retry=_ask_again)
+    _notes(outcome.recovered)
+    print(outcome.message)
+    return 0
+
+
+def _ask_again(problem: Exception) -> bool:
+    print(problem, file=sys.stderr)
+    return input("Edit again? [Y/n] ").strip().lower() not in ("n", "no")
+
+
+def _cmd_reject(args: argparse.Namespace) -> int:
+    from .decide import reject
+
+    outcome = reject(_config(args), args.id, args.reason, args.note)
+    _notes(outcome.recovered)
+    print(outcome.message)
+    return 0
+
+
+def _cmd_withdraw(args: argparse.Namespace) -> int:
+    from .decide import withdraw
+
+    outcome = withdraw(_config(args), args.id, args.note)
+    _notes(outcome.recovered)
+    print(outcome.message + " — build the site to take it off every page and feed")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .policy import format_report, report
+
+    config = _config(args)
+    print(format_report(report(config), config.title))
+    return 0

@@ -1,0 +1,337 @@
+"""A person's decisions: approve (a story in content/), reject (to rejected/), withdraw (to withdrawn/).
+
+Each one holds the folder lock, first finishes anything a killed command left half done,
+then runs destination → decision line → removal of the source (see ``store``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import SiteConfig
+from ..content import parse_document
+from ..errors import ErrorCollector, ModerationError, SourceLocation, StoryforgeError, UsageError
+from ..schema import Validator, slugify
+from . import checks
+from .store import INBOX, REJECTED, STORY_DIR, WITHDRAWN, Placement, Store, atomic_write, fault, remove_file
+from .submission import REASONS, Submission, reason_problem, sha256
+
+KEEP = object()  # approve(rating=KEEP): publish the rating the customer gave
+
+
+@dataclass
+class Outcome:
+    """What a decision did, for the command's message."""
+
+    id: str
+    message: str
+    path: str = ""
+    recovered: list[str] | None = None
+    notes: list[str] | None = None
+
+
+def find(place: Placement, ident: str) -> str:
+    """The full id for ``ident`` (an id or an unambiguous start of one)."""
+    ids = place.ids()
+    if ident in ids:
+        return ident
+    matches = sorted(i for i in ids if i.startswith(ident)) if len(ident) >= 4 else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UsageError(f"'{ident}' could be {', '.join(matches)} — type more of the id")
+    raise ModerationError(f"no submission '{ident}' — see storyforge moderate list (or list --all)")
+
+
+# --- approve -------------------------------------------------------------------------
+
+
+def story_front_matter(sub: Submission, config: SiteConfig, title: str, approved: datetime, featured: bool,
+                       rating: Any = KEEP) -> dict[str, Any]:
+    """Normalized front matter: only what the customer consented to, plus the moderation record."""
+    received = datetime.fromisoformat(sub.received_at).astimezone(config.tz)
+    front: dict[str, Any] = {"title": title, "date": received.date().isoformat(), "author": sub.author}
+    if sub.consent.town and sub.location:
+        front["location"] = sub.location
+    chosen = sub.rating if rating is KEEP else rating
+    if chosen is not None:
+        front["rating"] = chosen
+    if sub.product:
+        front["product"] = sub.product
+    if sub.consent.photo and sub.photo:
+        front["avatar"] = sub.photo
+    front["featured"] = featured
+    front["consent"] = True
+    front["verified"] = sub.verification.method in ("order", "booking")
+    if sub.incentive:
+        front["incentive"] = sub.incentive
+    if sub.relationship:
+        front["relationship"] = sub.relationship
+    front["submitted"] = received.strftime("%Y-%m-%d %H:%M")
+    front["approved"] = approved.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+    front["submission"] = sub.id
+    return front
+
+
+def story_text(front: dict[str, Any], body: str) -> str:
+    """A Markdown file; customer text reaches the front matter only through yaml.safe_dump."""
+    dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    return f"---\n{dumped}---\n{body.strip()}\n"
+
+
+def validate_story(text: str, rel: str, config: SiteConfig, sid: str) -> None:
+    """The build's own checks; raises BuildFailed('approve') listing every problem."""
+    errors = ErrorCollector()
+    try:
+        document = parse_document(text.encode("utf-8"), rel, "testimonial", config.max_body_bytes)
+    except StoryforgeError as exc:
+        errors.add(exc)
+    else:
+        entry = Validator(config, errors).validate(document)
+        if entry is not None and getattr(entry, "submission", "") != sid:
+            errors.add(ModerationError(f"submission: must stay '{sid}' — it is how a withdrawal finds the story",
+                                       document.where("submission")))
+    errors.raise_if_any("approve")
+
+
+def story_path(place: Placement, store: Store, date: str, title: str, sid: str) -> str:
+    """content/testimonials/<date>-<slug>.md, numbered if the name or address is taken."""
+    withdrawn_paths = {str(store.read_json(p).get("story_file", "")) for p in place.withdrawn.values()}
+    base = f"{date}-{slugify(title) or 'story-' + sid}"[:90].rstrip("-")
+    for n in range(1, 1000):
+        stem = base if n == 1 else f"{base}-{n}"
+        rel = f"{STORY_DIR}/{stem}.md"
+        if rel not in place.story_paths and rel not in withdrawn_paths and stem not in place.story_slugs \
+                and not (store.site / rel).exists():
+            return rel
+    raise ModerationError(f"too many stories named {base}")  # pragma: no cover
+
+
+Editor = Callable[[Path], None]
+Retry = Callable[[StoryforgeError], bool]
+
+
+def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_personal_data: bool = False,
+            feature: bool = False, rating: Any = KEEP, editor: Editor | None = None,
+            retry: Retry | None = None, now: datetime | None = None) -> Outcome:
+    """Write the story into content/ (validated first), log the decision, then empty the inbox slot."""
+    store = Store(config)
+    with store.lock():
+        recovered = store.recover()
+        place = store.placement()
+        sid = find(place, ident)
+        where = place.where(sid)
+        if where == "content":
+            path = place.stories[sid].rel_path
+            return Outcome(sid, f"{sid} is already approved: {path}", path, recovered)
+        if where != "inbox":
+            raise ModerationError(f"{sid} was {where} — only a pending submission can be approved "
+                                  f"(see storyforge moderate show {sid})")
+        source = place.inbox[sid]
+        sub, raw = store.read(source)
+        if not sub.consent.publish:
+            raise ModerationError(f"cannot approve {sid}: the customer did not agree to publication. Ask them; "
+                                  "if they agree, set \"publish\": true under \"consent\" in this file and approve "
+                                  "again, else reject it with --reason no-consent", SourceLocation(store.rel(source)))
+        title, body = sub.title, sub.body
+        personal = checks.find_personal_data(f"{title}\n{body}")
+        if personal and redact:
+            title, body = checks.redact(title), checks.redact(body)
+        elif personal and not keep_personal_data:
+            shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
+            raise ModerationError(f"{sid} contains personal data ({shown}) — approve with --redact to publish "
+                                  "it with the data replaced by a note, or --keep-personal-data if it may be "
+                                  "shown")
+        if rating is KEEP and sub.rating_given:
+            raise ModerationError(f"{sid}: the rating '{sub.rating_given}' is not a whole number from 1 to 5 — "
+                                  "approve with --rating N as the customer meant it, or --rating none")
+        moment = now or datetime.now(config.tz)
+        front = story_front_matter(sub, config, title, moment, feature, rating)
+        rel = story_path(place, store, front["date"], title, sid)
+        text = story_text(front, body)
+        validate_story(text, rel, config, sid)
+        notes = []
+        if editor is not None:
+            text = _edit(store, sid, text, rel, config, editor, retry)
+            notes.append("edited before publishing")
+        atomic_write(store.site / rel, text.encode("utf-8"))
+        fault("approve:after-story-written")
+        store.log(store.record(sid, "approved", sha256(raw), when=moment, story=rel))
+        fault("approve:after-decision-logged")
+        remove_file(source)
+    return Outcome(sid, f"approved {sid} → {rel}", rel, recovered, notes)
+
+
+def _edit(store: Store, sid: str, text: str, rel: str, config: SiteConfig, editor: Editor,
+          retry: Retry | None) -> str:
+    """Let a person change the generated file; it must still pass the build's checks."""
+    draft = store.root / f".storyforge-edit-{sid}.md"
+    draft.write_text(text, encoding="utf-8")
+    try:
+        while True:
+            editor(draft)
+            edited = draft.read_text(encoding="utf-8")
+            try:
+                validate_story(edited, rel, config, sid)
+                return edited
+            except StoryforgeError as problem:
+                if retry is None or not retry(problem):
+                    raise
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+def terminal_editor() -> Editor | None:
+    """$VISUAL or $EDITOR when both ends are a terminal; None means --edit cannot run here."""
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not command or not (os.isatty(0) and os.isatty(1)):
+        return None
+
+    def run(path: Path) -> None:
+        done = subprocess.run([*shlex.split(command), str(path)], check=False)
+        if done.returncode != 0:
+            raise ModerationError(f"the editor ({command}) exited with status {done.returncode}; nothing written")
+
+    return run
+
+
+# --- reject and withdraw -----------------------------------------------------------------
+
+
+def reject(config: SiteConfig, ident: str, code: str, note: str = "", now: datetime | None = None) -> Outcome:
+    """Move a pending submission to rejected/ for a lawful reason, and log it."""
+    problem = reason_problem(code)
+    if problem:
+        raise ModerationError(problem)
+    store = Store(config)
+    with store.lock():
+        recovered = store.recover()
+        place = store.placement()
+        sid = find(place, ident)
+        where = place.where(sid)
+        if where == "rejected":
+            return Outcome(sid, f"{sid} is already rejected", store.rel(place.rejected[sid]), recovered)
+        if where != "inbox":
+            hint = " — use storyforge moderate withdraw to take a published story down" if where == "content" else ""
+            raise ModerationError(f"{sid} was {'published' if where == 'content' else where}{hint}")
+        source = place.inbox[sid]
+        sub, raw = store.read(source)
+        sub.decision = store.record(sid, "rejected", sha256(raw), code, note, now)
+        copy = store.write(REJECTED, sid, sub.to_json())
+        fault("reject:after-copy-written")
+        store.log(sub.decision)
+        fault("reject:after-decision-logged")
+        remove_file(source)
+    return Outcome(sid, f"rejected {sid} ({code}: {REASONS[code]}) → {store.rel(copy)}", store.rel(copy), recovered)
+
+
+def withdraw(config: SiteConfig, ident: str, note: str = "", now: datetime | None = None) -> Outcome:
+    """Take a story down at its author's request (published or pending), keeping a record."""
+    store = Store(config)
+    with store.lock():
+        recovered = store.recover()
+        place = store.placement()
+        story_file, sid = _withdrawal_target(store, place, ident)
+        if sid in place.withdrawn:
+            return Outcome(sid, f"{sid} is already withdrawn", store.rel(place.withdrawn[sid]), recovered)
+        if story_file:
+            source = store.site / story_file
+            raw = source.read_bytes()
+            text = raw.decode("utf-8", "replace")
+            try:
+                rating = parse_document(raw, story_file, "testimonial", len(raw) + 1).front.data.get("rating")
+            except StoryforgeError:
+                rating = None
+            saved: dict[str, Any] = {"id": sid, "story_file": story_file, "rating": rating, "story": text}
+        else:
+            source = place.inbox[sid]
+            sub, raw = store.read(source)
+            saved = {"id": sid, "story_file": "", "rating": sub.rating, "submission": json.loads(sub.to_json())}
+        decision = store.record(sid, "withdrawn", sha256(raw), "withdrawn-by-author", note, now)
+        if story_file:
+            decision["story"] = story_file
+        saved["decision"] = decision
+        copy = store.folder(WITHDRAWN) / f"{sid}.json"
+        atomic_write(copy, _dump(saved))
+        fault("withdraw:after-copy-written")
+        store.log(decision)
+        fault("withdraw:after-decision-logged")
+        remove_file(source)
+    where = f"{story_file} removed" if story_file else "taken out of the inbox"
+    return Outcome(sid, f"withdrew {sid}: {where}; kept in {store.rel(copy)}", store.rel(copy), recovered)
+
+
+def _withdrawal_target(store: Store, place: Placement, ident: str) -> tuple[str, str]:
+    """(story file or '', id) for an id, an id's start, or a testimonial file without an id."""
+    candidate = ident.replace("\\", "/").removeprefix("./")
+    if candidate.endswith(".md"):
+        rel = candidate if candidate.startswith(STORY_DIR + "/") else f"{STORY_DIR}/{Path(candidate).name}"
+        if rel not in place.story_paths:
+            for sid, path in place.withdrawn.items():
+                if store.read_json(path).get("story_file") == rel:
+                    return "", sid
+            raise ModerationError(f"no story {rel}")
+        owner = next((s for s in place.stories.values() if s.rel_path == rel), None)
+        if owner is not None:
+            return rel, owner.submission
+        return rel, "story-" + sha256(rel.encode("utf-8"))[:12]
+    sid = find(place, ident)
+    where = place.where(sid)
+    if where == "content":
+        return place.stories[sid].rel_path, sid
+    if where == "inbox":
+        return "", sid
+    if where == "withdrawn":
+        return "", sid
+    raise ModerationError(f"{sid} was rejected, so it is not on the site — nothing to withdraw")
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def load_pending(config: SiteConfig) -> tuple[list[Submission], list[ModerationError], list[str]]:
+    """Pending submissions (oldest first), unreadable files, and what recovery finished."""
+    store = Store(config)
+    with store.lock():
+        recovered = store.recover()
+        place = store.placement()
+    subs, broken = [], []
+    for path in place.pending().values():
+        try:
+            subs.append(store.read(path)[0])
+        except ModerationError as exc:
+            broken.append(exc)
+    return sorted(subs, key=lambda s: (s.received_at, s.id)), broken, recovered
+
+
+def load_any(config: SiteConfig, ident: str) -> tuple[str, Submission | None, dict[str, Any] | None]:
+    """(state, submission if there is one, the saved record for withdrawn/published ones)."""
+    store = Store(config)
+    with store.lock():
+        store.recover()
+        place = store.placement()
+    sid = find(place, ident)
+    where = place.where(sid) or ""
+    if where in ("inbox", "rejected"):
+        return where, store.read((place.inbox if where == "inbox" else place.rejected)[sid])[0], None
+    if where == "withdrawn":
+        saved = store.read_json(place.withdrawn[sid])
+        sub = None
+        if isinstance(saved.get("submission"), dict):
+            sub = Submission.from_json(json.dumps(saved["submission"]).encode(), store.rel(place.withdrawn[sid]))
+        return where, sub, saved
+    return where, None, {"story_file": place.stories[sid].rel_path}
+
+
+__all__ = ["INBOX", "KEEP", "approve", "reject", "withdraw", "load_pending", "load_any", "terminal_editor"]

@@ -1,0 +1,400 @@
+"""Intake: CSV or JSON exports from a form service, and stories taken by phone or email.
+
+Columns are found by their header, compared without case, spaces or punctuation, so
+``Your story``, ``your_story`` and ``YOUR STORY:`` are the same column. ``moderation.columns``
+in site.yaml names the headers of an export whose questions are worded differently.
+A bad row is reported with its row number and skipped; the good rows are imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..config import SUBMISSION_COLUMNS, SiteConfig
+from ..errors import ModerationError, SourceLocation
+from . import checks
+from .store import INBOX, Placement, Store, fault
+from .submission import NAME_CHOICES, Consent, Submission, Verification, content_id
+
+#: headers of common form-service exports (and of the share-your-story form), per field
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "received_at": ("received_at", "timestamp", "submitted at", "submission date", "date submitted", "submitted",
+                    "created at", "created", "date", "received"),
+    "name": ("name", "your name", "full name", "customer name", "first and last name", "author"),
+    "email": ("email", "email address", "e-mail", "your email", "your email address", "contact email",
+              "contact_email"),
+    "title": ("title", "story title", "headline", "subject", "give your story a title"),
+    "story": ("story", "your story", "body", "review", "your review", "testimonial", "message", "comments",
+              "feedback", "tell us your story"),
+    "rating": ("rating", "stars", "star rating", "score", "your rating", "rating out of 5", "rating 1-5"),
+    "product": ("product", "product or service", "what did you buy", "what did you buy?", "service", "item"),
+    "town": ("town", "your town", "city", "location", "where do you live"),
+    "photo": ("photo", "photo url", "photo link", "picture"),
+    "order": ("order", "order number", "order id", "order reference", "receipt number"),
+    "booking": ("booking", "booking reference", "booking number", "reservation"),
+    "consent_publish": ("consent_publish", "consent", "may we publish your story", "permission to publish",
+                        "publish", "i agree"),
+    "consent_name": ("consent_name", "show my name as", "name display", "how should we show your name",
+                     "how may we show your name"),
+    "consent_town": ("consent_town", "show my town", "may we show your town"),
+    "consent_photo": ("consent_photo", "show my photo", "may we show your photo"),
+    "incentive": ("incentive", "did you receive anything", "did you receive anything for writing this"),
+    "relationship": ("relationship", "connection", "are you connected to us", "connection to the business"),
+    "honeypot": ("honeypot", "website", "_gotcha"),
+}
+MAX_STORY_CHARS = 20_000
+YES = {"yes", "y", "true", "1", "on", "checked", "agree", "agreed", "i agree", "x", "✓", "✔"}
+NO = {"", "no", "n", "false", "0", "off", "unchecked", "none", "-"}
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+class RowError(ValueError):
+    """One row cannot become a submission; the message says why."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    imported: list[Submission] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)  # labels of rows imported before
+    skipped: list[ModerationError] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def resolve_columns(headers: list[str], config: SiteConfig) -> dict[str, str]:
+    """field → the header that holds it; site.yaml's names win over the defaults."""
+    by_key: dict[str, str] = {}
+    for header in headers:
+        by_key.setdefault(_key(header), header)
+    chosen: dict[str, str] = {}
+    for name in SUBMISSION_COLUMNS:
+        configured = config.moderation.columns.get(name)
+        for candidate in configured or DEFAULT_COLUMNS[name]:
+            header = by_key.get(_key(candidate))
+            if header is not None and header not in chosen.values():
+                chosen[name] = header
+                break
+        else:
+            if configured:
+                raise ModerationError(
+                    f"moderation.columns.{name} in site.yaml names {', '.join(repr(c) for c in configured)}, "
+                    f"but the export has no such column; its columns are: {', '.join(headers)}")
+    if "story" not in chosen:
+        raise ModerationError(
+            "no column holds the story — name its header in site.yaml, e.g. moderation: {columns: {story: "
+            f"\"Tell us about your visit\"}}; the columns are: {', '.join(headers) or 'none'}")
+    return chosen
+
+
+def read_rows(path: Path, config: SiteConfig) -> list[tuple[SourceLocation, str, dict[str, str]]]:
+    """(where, 'row N' | 'item N', field → text) for each record of a CSV or JSON export."""
+    shown = path.as_posix()
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ModerationError(f"cannot read: {exc.strerror or exc}", SourceLocation(shown)) from None
+    except UnicodeDecodeError:
+        raise ModerationError("not UTF-8 text — export the file as UTF-8 CSV or JSON", SourceLocation(shown)) from None
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        return _json_rows(text, shown, config)
+    return _csv_rows(text, shown, config)
+
+
+def _csv_rows(text: str, shown: str, config: SiteConfig) -> list[tuple[SourceLocation, str, dict[str, str]]]:
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n"), newline=""))
+    try:
+        headers = next(reader)
+    except (StopIteration, csv.Error):
+        raise ModerationError("the file is empty — expected a header row, then one row per story",
+                              SourceLocation(shown, 1)) from None
+    columns = resolve_columns(headers, config)
+    index = {name: headers.index(header) for name, header in columns.items()}
+    rows = []
+    number = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ModerationError(f"cannot read the CSV: {exc}", SourceLocation(shown, start)) from None
+        if not any(cell.strip() for cell in record):
+            continue
+        number += 1
+        values = {name: record[i] if i < len(record) else "" for name, i in index.items()}
+        rows.append((SourceLocation(shown, start), f"row {number}", values))
+    return rows
+
+
+def _json_rows(text: str, shown: str, config: SiteConfig) -> list[tuple[SourceLocation, str, dict[str, str]]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModerationError(f"not valid JSON: {exc.msg} (column {exc.colno})",
+                              SourceLocation(shown, exc.lineno)) from None
+    if not isinstance(data, list):
+        raise ModerationError("expected a JSON list of objects, one per story", SourceLocation(shown))
+    rows = []
+    for number, item in enumerate(data, start=1):
+        where = SourceLocation(shown)
+        if not isinstance(item, dict):
+            rows.append((where, f"item {number}", {"_error": "expected an object with the story's fields"}))
+            continue
+        flat = {k: _as_text(v) for k, v in _flatten(item).items()}
+        try:
+            columns = resolve_columns(list(flat), config)
+        except ModerationError as exc:
+            rows.append((where, f"item {number}", {"_error": exc.message}))
+            continue
+        rows.append((where, f"item {number}", {name: flat[header] for name, header in columns.items()}))
+    return rows
+
+
+def _flatten(item: dict[str, Any]) -> dict[str, Any]:
+    """{'consent': {'publish': true}} → {'consent_publish': true}; our own files import as they are."""
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}_{inner}": v for inner, v in value.items()})
+        else:
+            flat[str(key)] = value
+    method, reference = str(flat.pop("verification_method", "") or ""), flat.pop("verification_reference", "")
+    if method in ("order", "booking") and reference:
+        flat.setdefault(method, reference)
+    return flat
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+# --- one row → one Submission ---------------------------------------------------------
+
+
+def build_submission(values: dict[str, str], source: str, config: SiteConfig, now: datetime) -> Submission:
+    """A Submission from field texts (as named in SUBMISSION_COLUMNS); RowError when it cannot be."""
+    if "_error" in values:
+        raise RowError(values["_error"])
+    get = {name: (values.get(name) or "").strip() for name in SUBMISSION_COLUMNS}
+    story = (values.get("story") or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not story:
+        raise RowError("no story text — the story column is empty")
+    if len(story) > MAX_STORY_CHARS:
+        raise RowError(f"the story is {len(story):,} characters, over the limit of {MAX_STORY_CHARS:,}")
+    if get["photo"] and not re.match(r"https?://\S+$", get["photo"]):
+        raise RowError(f"photo: expected a web address starting https://, got {get['photo']!r}")
+    rating, rating_given = parse_rating(get["rating"])
+    consent = Consent(publish=parse_yes(get["consent_publish"], "consent to publish"),
+                      name=parse_name_choice(get["consent_name"]),
+                      town=parse_yes(get["consent_town"], "consent to show the town"),
+                      photo=parse_yes(get["consent_photo"], "consent to show a photo"))
+    verification = (Verification("order", get["order"]) if get["order"] else
+                    Verification("booking", get["booking"]) if get["booking"] else Verification())
+    title = " ".join(get["title"].split())
+    given = {"name": " ".join(get["name"].split()), "email": get["email"], "title": title, "story": story,
+             "rating": get["rating"], "product": get["product"], "town": get["town"], "photo": get["photo"],
+             "consent": vars(consent), "incentive": get["incentive"], "relationship": get["relationship"],
+             "verification": vars(verification)}
+    return Submission(
+        id=content_id(given), received_at=parse_when(get["received_at"], config, now), source=source,
+        title=title or title_from(story), body=story, name=given["name"], rating=rating, rating_given=rating_given,
+        product=get["product"], location=get["town"], photo=get["photo"], contact_email=get["email"],
+        incentive=get["incentive"], relationship=get["relationship"], consent=consent, verification=verification)
+
+
+def title_from(story: str, limit: int = 70) -> str:
+    """The first sentence of the story, cut at a word, as a title when the customer gave none."""
+    first = re.split(r"(?<=[.!?])\s", " ".join(story.split()), maxsplit=1)[0].rstrip(".")
+    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0].rstrip(",;:—-") + "…"
+
+
+def parse_rating(text: str) -> tuple[int | None, str]:
+    """(whole number, '') or (None, the answer as given when it is not a whole number)."""
+    answer = text.strip()
+    if not answer:
+        return None, ""
+    if "★" in answer:
+        return answer.count("★"), ""
+    if answer.lower() in NUMBER_WORDS:
+        return NUMBER_WORDS[answer.lower()], ""
+    match = re.fullmatch(r"(\d{1,3})(\.0+)?\s*(/\s*5|out of 5|stars?)?", answer, re.IGNORECASE)
+    return (int(match.group(1)), "") if match else (None, answer)
+
+
+def parse_yes(text: str, what: str) -> bool:
+    answer = " ".join(text.lower().split())
+    if answer in NO:
+        return False
+    if answer in YES or answer.startswith(("yes", "i agree", "i consent", "agreed")):
+        return True
+    if answer.startswith(("no", "don't", "do not", "i do not", "not")):
+        return False
+    raise RowError(f"{what}: cannot tell whether {text!r} means yes or no")
+
+
+def parse_name_choice(text: str) -> str:
+    """How the name may be shown: 'full', 'first-initial' or 'anonymous' (the default)."""
+    answer = " ".join(text.lower().replace("_", "-").split())
+    if answer in NAME_CHOICES:
+        return answer
+    if not answer or any(w in answer for w in ("anonym", "don't", "do not", "no name", "not show", "hide")) \
+            or answer in ("no", "none"):
+        return "anonymous"
+    if "initial" in answer:
+        return "first-initial"
+    if "full" in answer or answer == "yes":
+        return "full"
+    raise RowError(f"name display: {text!r} is not one of full name, first name and initial, anonymous")
+
+
+_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
+
+
+def parse_when(text: str, config: SiteConfig, now: datetime) -> str:
+    """When it arrived, ISO 8601 with the offset; slashed dates are month-first only on en-US sites."""
+    answer = text.strip()
+    if not answer:
+        moment = now
+    else:
+        try:
+            moment = datetime.fromisoformat(answer.replace("Z", "+00:00"))
+        except ValueError:
+            moment = _slashed(answer, config)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=config.tz)
+    return moment.replace(microsecond=0).isoformat()
+
+
+def _slashed(answer: str, config: SiteConfig) -> datetime:
+    match = _SLASHED.fullmatch(answer)
+    if not match:
+        raise RowError(f"received date {answer!r} not understood — use a date like 2026-03-01 14:30")
+    a, b, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    if a > 12 or b > 12:  # only one reading is a real date
+        month_first = b > 12
+    else:
+        month_first = config.language.lower() == "en-us"
+    month, day = (a, b) if month_first else (b, a)
+    hour, minute, second = (int(match.group(i) or 0) for i in (4, 5, 6))
+    if match.group(7):
+        hour = hour % 12 + (12 if match.group(7).lower() == "pm" else 0)
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError as exc:
+        raise RowError(f"received date {answer!r}: {exc}") from None
+
+
+# --- writing new submissions into the inbox ---------------------------------------------
+
+
+def corpus_for(store: Store, place: Placement) -> checks.Corpus:
+    """Published stories and every submission, for the near-duplicate check."""
+    from ..content import parse_document
+    from ..errors import StoryforgeError
+
+    corpus = checks.Corpus()
+    for rel in sorted(place.story_paths):
+        data = (store.site / rel).read_bytes()
+        try:
+            corpus.add(rel, f"the published story {rel}", parse_document(data, rel, "testimonial", len(data) + 1).body)
+        except StoryforgeError:
+            continue  # a broken story is the build's to report
+    for state, files in (("pending", place.inbox), ("rejected", place.rejected)):
+        for sid, path in files.items():
+            try:
+                corpus.add(sid, f"submission {sid} ({state})", store.read(path)[0].body)
+            except ModerationError:
+                continue  # listed as broken by `moderate list`
+    return corpus
+
+
+def admit(config: SiteConfig, rows: list[tuple[SourceLocation, str, dict[str, str]]], source: str,
+          now: datetime) -> ImportReport:
+    """Screen and write each new row into the inbox; rows seen before (anywhere) are left alone."""
+    store = Store(config)
+    report = ImportReport()
+    with store.lock():
+        report.recovered = store.recover()
+        place = store.placement()
+        known = place.ids() | {str(r.get("id")) for r in store.decisions()}
+        corpus = corpus_for(store, place)
+        for where, label, values in rows:
+            try:
+                submission = build_submission(values, source, config, now)
+            except RowError as exc:
+                report.skipped.append(ModerationError(f"{label} skipped: {exc}", where))
+                continue
+            if submission.id in known:
+                report.already.append(label)
+                continue
+            submission.flags = checks.screen(submission, corpus, config.moderation.profanity,
+                                             values.get("honeypot") or "")
+            store.write(INBOX, submission.id, submission.to_json())
+            fault("import:after-write")
+            known.add(submission.id)
+            corpus.add(submission.id, f"submission {submission.id} (pending)", submission.body)
+            report.imported.append(submission)
+    return report
+
+
+def import_file(config: SiteConfig, path: Path, now: datetime | None = None) -> ImportReport:
+    """``storyforge submissions import FILE``."""
+    rows = read_rows(path, config)
+    source = "json" if path.suffix.lower() == ".json" else "csv"
+    return admit(config, rows, source, now or datetime.now(config.tz))
+
+
+PROMPTS: list[tuple[str, str]] = [
+    ("story", "The story, in the customer's words (finish with an empty line)"),
+    ("name", "Customer's name"),
+    ("email", "Contact email (never published; Enter to skip)"),
+    ("title", "A title (Enter to use the first sentence)"),
+    ("rating", "Rating, 1 to 5 (Enter for none)"),
+    ("product", "What it is about (Enter to skip)"),
+    ("town", "Town (Enter to skip)"),
+    ("consent_publish", "May we publish it? yes/no"),
+    ("consent_name", "Show the name as: full / first-initial / anonymous"),
+    ("consent_town", "May we show the town? yes/no"),
+    ("consent_photo", "May we show a photo? yes/no"),
+    ("incentive", "Did they receive anything for it? (Enter for nothing)"),
+    ("relationship", "Are they connected to the business? (Enter for no)"),
+    ("order", "Order number, to verify (Enter to skip)"),
+    ("booking", "Booking reference, to verify (Enter to skip)"),
+]
+
+
+def ask_missing(values: dict[str, str], ask: Callable[[str], str] = input) -> dict[str, str]:
+    """Ask in the terminal for every field not given on the command line."""
+    answers = dict(values)
+    for name, question in PROMPTS:
+        if answers.get(name):
+            continue
+        if name == "story":
+            lines = []
+            print(f"{question}:")
+            while (line := ask("  ")).strip():
+                lines.append(line)
+            answers[name] = "\n".join(lines)
+        else:
+            answers[name] = ask(f"{question}: ").strip()
+    return answers

@@ -1,0 +1,346 @@
+"""The submissions folder on disk: ``inbox/``, ``rejected/``, ``withdrawn/`` and ``decisions.jsonl``.
+
+Every file is written atomically (a temporary file in the same folder, fsynced, renamed over
+the target, then the folder fsynced), and every decision is one fsynced line appended to
+``decisions.jsonl``. Each decision runs in the same three steps:
+
+1. write the destination, complete: ``rejected/<id>.json`` or ``withdrawn/<id>.json`` (both
+   carry the decision), or the story in ``content/testimonials/`` (which carries the id);
+2. append the decision line, unless one for that id and decision is already there;
+3. remove the source (the inbox file, or the published story).
+
+A kill between steps leaves a submission in its destination *and* its source for a moment.
+Where a submission is is therefore read with a precedence — withdrawn, rejected, content,
+inbox — and :meth:`Store.recover`, which every moderation command runs first, finishes the
+remaining steps from what the destination holds. Nothing is ever in no place; nothing is
+ever published twice.
+
+Fault injection for tests: ``STORYFORGE_FAULT=<point>`` makes the process stop dead (exit
+status 137, as after ``kill -9``) when it reaches ``<point>``; the points are the names
+passed to :func:`fault`, e.g. ``approve:after-story-written``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..config import SiteConfig
+from ..errors import ModerationError, SourceLocation
+from .submission import Submission, sha256
+
+INBOX, REJECTED, WITHDRAWN = "inbox", "rejected", "withdrawn"
+DECISIONS = "decisions.jsonl"
+STORY_DIR = "content/testimonials"
+TEMP_PREFIX = ".storyforge-tmp-"
+_SUBMISSION_LINE = re.compile(r"^submission:\s*['\"]?([0-9A-Za-z_-]+)", re.MULTILINE)
+
+
+def fault(point: str) -> None:
+    """Stop the process dead at ``point`` when STORYFORGE_FAULT names it (crash tests only)."""
+    if os.environ.get("STORYFORGE_FAULT") == point:
+        os._exit(137)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or removal in ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        fault("write:before-replace")
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    fsync_dir(path.parent)
+
+
+def remove_file(path: Path) -> None:
+    """Remove ``path`` (already gone is fine) and make the removal durable."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fsync_dir(path.parent)
+
+
+def moderator(site_root: Path) -> str:
+    """Who is deciding: git's user.name, else the login name."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run(["git", "config", "user.name"], cwd=site_root, capture_output=True, text=True,
+                              timeout=5, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    for variable in ("USER", "USERNAME", "LOGNAME"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class StoryFile:
+    """A testimonial in content/: its path relative to the site and the submission it came from."""
+
+    rel_path: str
+    submission: str
+    slug: str
+
+
+@dataclass
+class Placement:
+    """Where every submission is; a submission seen in two places is where the later step put it."""
+
+    inbox: dict[str, Path] = field(default_factory=dict)
+    rejected: dict[str, Path] = field(default_factory=dict)
+    withdrawn: dict[str, Path] = field(default_factory=dict)
+    stories: dict[str, StoryFile] = field(default_factory=dict)  # by submission id
+    story_paths: set[str] = field(default_factory=set)
+    story_slugs: set[str] = field(default_factory=set)
+
+    def where(self, sid: str) -> str | None:
+        for name, found in (("withdrawn", self.withdrawn), ("rejected", self.rejected),
+                            ("content", self.stories), ("inbox", self.inbox)):
+            if sid in found:
+                return name
+        return None
+
+    def ids(self) -> set[str]:
+        return set(self.inbox) | set(self.rejected) | set(self.withdrawn) | set(self.stories)
+
+    def pending(self) -> dict[str, Path]:
+        return {sid: path for sid, path in self.inbox.items() if self.where(sid) == "inbox"}
+
+
+class Store:
+    """One site's submissions folder."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.site = config.root
+        self.root = config.root / config.moderation.submissions_dir
+        self.decisions_path = self.root / DECISIONS
+
+    def folder(self, name: str) -> Path:
+        return self.root / name
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.site).as_posix()
+        except ValueError:
+            return str(path)
+
+    # --- reading ---------------------------------------------------------------
+
+    def read(self, path: Path) -> tuple[Submission, bytes]:
+        """A submission file and its bytes (the decision log records their hash)."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ModerationError(f"cannot read: {exc.strerror or exc}", SourceLocation(self.rel(path))) from None
+        submission = Submission.from_json(data, self.rel(path))
+        if submission.id != path.stem:
+            raise ModerationError(f"the file is named {path.stem} but holds submission {submission.id} — "
+                                  "rename it to its id", SourceLocation(self.rel(path)))
+        return submission, data
+
+    def read_json(self, path: Path) -> dict[str, Any]:
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ModerationError(f"cannot read: {exc}", SourceLocation(self.rel(path))) from None
+        if not isinstance(data, dict):
+            raise ModerationError("expected a JSON object", SourceLocation(self.rel(path)))
+        return data
+
+    def listing(self, name: str) -> dict[str, Path]:
+        """``<id>.json`` files of one folder by id (temporary and hidden files left out)."""
+        folder = self.folder(name)
+        if not folder.is_dir():
+            return {}
+        return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix == ".json" and not p.name.startswith(".")}
+
+    def stories(self) -> list[StoryFile]:
+        """Every testimonial file with the submission id in its front matter (if any)."""
+        from ..content import parse_document
+        from ..errors import StoryforgeError
+
+        folder = self.site / STORY_DIR
+        found = []
+        for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+            if path.name.startswith((".", "_")):
+                continue
+            rel = self.rel(path)
+            data = path.read_bytes()
+            try:
+                front = parse_document(data, rel, "testimonial", len(data) + 1).front.data
+                sid, slug = str(front.get("submission") or ""), str(front.get("slug") or path.stem)
+            except StoryforgeError:  # the build reports the file; here the id is all that matters
+                match = _SUBMISSION_LINE.search(data.decode("utf-8", "replace"))
+                sid, slug = (match.group(1) if match else ""), path.stem
+            found.append(StoryFile(rel, sid, slug))
+        return found
+
+    def placement(self) -> Placement:
+        stories = self.stories()
+        return Placement(
+            inbox=self.listing(INBOX), rejected=self.listing(REJECTED), withdrawn=self.listing(WITHDRAWN),
+            stories={s.submission: s for s in stories if s.submission},
+            story_paths={s.rel_path for s in stories}, story_slugs={s.slug for s in stories},
+        )
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Every line of decisions.jsonl that parses (a torn last line from a power cut is left out)."""
+        try:
+            text = self.decisions_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        records = []
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if isinstance(record, dict):
+                    records.append(record)
+        return records
+
+    # --- writing ---------------------------------------------------------------
+
+    def write(self, name: str, sid: str, data: bytes) -> Path:
+        path = self.folder(name) / f"{sid}.json"
+        atomic_write(path, data)
+        return path
+
+    def log(self, record: dict[str, Any], existing: list[dict[str, Any]] | None = None) -> bool:
+        """Append one decision line (fsynced) unless this id already has this decision; True if added."""
+        records = self.decisions() if existing is None else existing
+        if any(r.get("id") == record["id"] and r.get("decision") == record["decision"] for r in records):
+            return False
+        self.root.mkdir(parents=True, exist_ok=True)
+        created = not self.decisions_path.exists()
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with open(self.decisions_path, "ab+") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell():
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":  # finish a line torn by a power cut before adding ours
+                    line = b"\n" + line
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if created:
+            fsync_dir(self.root)
+        if existing is not None:
+            existing.append(record)
+        return True
+
+    def record(self, sid: str, decision: str, sha: str, code: str | None = None, note: str = "",
+               when: datetime | None = None, **more: Any) -> dict[str, Any]:
+        """A decision line: id, decision, code, note, who, when (ISO 8601), sha256 of the submission."""
+        moment = (when or datetime.now(self.config.tz)).astimezone(self.config.tz).replace(microsecond=0)
+        return {"id": sid, "decision": decision, "code": code, "note": note, "who": moderator(self.site),
+                "when": moment.isoformat(), "sha256": sha, **more}
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the submissions folder for one command, so two moderators cannot interleave."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on Windows
+            yield
+            return
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    # --- finishing what a killed command started ---------------------------------
+
+    def recover(self) -> list[str]:
+        """Complete every half-done decision; returns one line per submission it finished."""
+        self._remove_temporaries()
+        place = self.placement()
+        log = self.decisions()
+        done: list[str] = []
+        for sid, source in sorted(place.inbox.items()):
+            where = place.where(sid)
+            if where in ("rejected", "withdrawn"):
+                copy = (place.rejected if where == "rejected" else place.withdrawn)[sid]
+                self._log_from_copy(copy, log)
+            elif where == "content":
+                story = place.stories[sid]
+                _, data = self.read(source)
+                self.log(self.record(sid, "approved", sha256(data), story=story.rel_path), log)
+            else:
+                continue
+            remove_file(source)
+            done.append(f"finished an interrupted decision: {sid} is {_placed(where)}")
+        for sid, copy in sorted(place.withdrawn.items()):
+            saved = self.read_json(copy)
+            story_file = saved.get("story_file") or ""
+            self._log_from_copy(copy, log)
+            path = self.site / story_file if story_file else None
+            if path is None or not path.is_file():
+                continue
+            current = path.read_bytes()
+            if place.stories.get(sid) and place.stories[sid].rel_path == story_file:
+                if sha256(current) != sha256(str(saved.get("story", "")).encode("utf-8")):
+                    saved["story"] = current.decode("utf-8", "replace")  # keep the latest words
+                    atomic_write(copy, _json_bytes(saved))
+            elif sha256(current) != (saved.get("decision") or {}).get("sha256"):
+                continue  # a different story now lives at that path
+            remove_file(path)
+            done.append(f"finished an interrupted withdrawal: {sid} is out of content/")
+        return done
+
+    def _log_from_copy(self, copy: Path, log: list[dict[str, Any]]) -> None:
+        saved = self.read_json(copy)
+        decision = saved.get("decision")
+        if isinstance(decision, dict) and decision.get("id") and decision.get("decision"):
+            self.log(decision, log)
+
+    def _remove_temporaries(self) -> None:
+        for folder in (self.folder(INBOX), self.folder(REJECTED), self.folder(WITHDRAWN), self.root,
+                       self.site / STORY_DIR):
+            if folder.is_dir():
+                for leftover in folder.glob(TEMP_PREFIX + "*"):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+
+
+def _placed(where: str | None) -> str:
+    return {"content": "published", "rejected": "rejected", "withdrawn": "withdrawn"}.get(where or "", "pending")
+
+
+def _json_bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
