@@ -112,7 +112,11 @@ def build(options: BuildOptions) -> BuildResult:
     cache = BuildCache(site_dir, trusted=options.use_cache)
     index = cache.load_index(key)
     now = build_now(options)
-    if _nothing_changed(index, inputs, output_dir, now, config):
+    from .moderation.policy import folder_state, gather, load_index
+
+    submissions_state = folder_state(config)  # the reviews policy page counts submissions
+    if index.summary.get("submissions") == submissions_state and _nothing_changed(index, inputs, output_dir, now,
+                                                                                    config):
         result.unchanged = True
         result.pages_by_section.update(index.summary.get("pages", {}))
         result.seconds = time.perf_counter() - started
@@ -121,14 +125,18 @@ def build(options: BuildOptions) -> BuildResult:
     # phase 1: load everything; any error stops here with nothing written
     cached_entries = cache.load_entries(key)
     entries = _load_entries(config, sources, index, cached_entries, errors)
+    submissions = load_index(config, errors)  # the submissions folder, read once
     errors.raise_if_any()
-    published = _publishable(entries, options.drafts, result)
+    published = [e for e in _publishable(entries, options.drafts, result)
+                 if not (isinstance(e, Testimonial) and submissions.hides(e))]  # withdrawal decided
+    policy = gather(config, [e for e in entries if isinstance(e, Testimonial)],
+                    [e for e in published if isinstance(e, Testimonial)], submissions)
 
     from .model import build_site
 
     statics = _static_outputs(inputs, index)
     reserved = {o.path: _describe_static(o, site_dir) for o in statics}
-    site = build_site(published, config.per_page, now, errors, reserved)
+    site = build_site(published, config.per_page, now, errors, reserved, policy=policy)
     errors.raise_if_any()
 
     # phase 2: render what changed, into memory; then publish in one step
@@ -178,7 +186,7 @@ def build(options: BuildOptions) -> BuildResult:
     new_index.live_generation = report.generation
     new_index.event_finishes = _event_finishes(entries)
     new_index.uses_build_day = any("now" in r.reads for r in new_index.pages.values())
-    new_index.summary = {"pages": dict(result.pages_by_section)}
+    new_index.summary = {"pages": dict(result.pages_by_section), "submissions": submissions_state}
     for entry in entries:
         entry.tag_links = []  # derived again on every build; never stored
     cache.save(new_index, {s.rel_path: e for s, e in zip(sources, entries, strict=True)})

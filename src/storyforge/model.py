@@ -22,6 +22,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "entry": ("html",),
     "tags": ("html",),
     "tag": ("html",),
+    "info": ("html",),  # built-in pages: the reviews policy, share your story
     "notfound": ("html",),
 }
 SECTION_URLS = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/"}
@@ -172,6 +173,7 @@ class Site:
     rating: RatingSummary
     now: datetime
     newest: datetime | None
+    policy: Any = None  # moderation.policy.PolicyStats: the numbers on /reviews-policy/
 
     def feeds(self) -> list[tuple[PageSpec, str]]:
         return [(p, fmt) for p in self.pages for fmt in p.formats if fmt != "html"]
@@ -190,7 +192,7 @@ def event_finish(event: Event) -> datetime:
 
 
 def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
-               reserved: dict[str, str] | None = None) -> Site:
+               reserved: dict[str, str] | None = None, policy: Any = None) -> Site:
     """Arrange published entries into pages; add an OutputError for each clash of addresses."""
     for entry in entries:
         entry.url = f"/{entry.slug}/" if entry.content_type == "page" else \
@@ -207,7 +209,7 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
         pages=[], entries=_newest_first(entries), testimonials=stories, events_upcoming=upcoming,
         events_past=past, campaigns=campaigns, tags=tags, menu=[p for p in pages if p.menu],
         footer_pages=[p for p in pages if not p.menu], rating=RatingSummary.of(stories),
-        now=now, newest=max(dated) if dated else None,
+        now=now, newest=max(dated) if dated else None, policy=policy,
     )
     site.pages = _route_table(site, per_page)
     _check_collisions(site.pages, errors, reserved or {})
@@ -261,6 +263,11 @@ def _route_table(site: Site, per_page: int) -> list[PageSpec]:
     for tag in site.tags:
         routes.append(PageSpec("tag", tag.url, "tag.html", f"Tagged “{tag.name}”", f"the tag '{tag.name}'",
                                context={"tag": tag, "entries": tag.entries}))
+    routes.append(PageSpec("info", "/reviews-policy/", "reviews_policy.html", "How we handle customer stories",
+                           "the reviews policy page (built in)", context={"policy": site.policy},
+                           description="How we collect, check and publish customer stories, with live counts."))
+    routes.append(PageSpec("info", "/share-your-story/", "share_your_story.html", "Share your story",
+                           "the share-your-story page (built in)", context={"policy": site.policy}))
     routes.append(PageSpec("notfound", "/404.html", "404.html", "Page not found", "the 404 page (built in)",
                            in_sitemap=False))
     return routes
