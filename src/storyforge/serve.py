@@ -110,7 +110,7 @@ class LiveState:
 
 def inject_reload(html: bytes, state: LiveState) -> bytes:
     """``html`` with the live-reload script tag before ``</body>`` (appended when there is none)."""
-    tag = (f'<script src="{PREFIX}livereload.js" data-epoch="{state.epoch}" '
+    tag = (f'<script async src="{PREFIX}livereload.js" data-epoch="{state.epoch}" '
            f'data-server="{state.server_id}"></script>\n').encode()
     lowered = html.lower()
     at = lowered.rfind(b"</body>")
