@@ -139,9 +139,9 @@ class Preview:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = self.server.server_name, self.server.server_port
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else \
-            f"[{host}]" if ":" in str(host) else str(host)
+            f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}{self.server.base_path}"
 
     def start(self) -> None:
@@ -192,7 +192,7 @@ class Preview:
     def _read_plan(self) -> tuple[WatchPlan, str]:
         """What to watch and the site's base path, from site.yaml; the last known ones if it is broken."""
         from .config import load_config
-        from .render import theme_dir
+        from .theme import theme_dir
         from .watch import WatchPlan
 
         try:
@@ -208,7 +208,7 @@ class Preview:
     def _rebuild(self, changes: Sequence[Change]) -> None:
         """Build the whole site into the serve folder and tell open pages how it went."""
         from .build import BuildOptions, build
-        from .serve import ShownError, overlay_errors
+        from .serve import overlay_errors
         from .watch import css_only, describe
 
         plan, base_path = self._read_plan()

@@ -105,7 +105,7 @@ class WatchPlan:
             deep.append(self.theme_dir)
         return [(self.site_dir, False)] + [(folder, True) for folder in deep if folder.is_dir()]
 
-    def classify(self, path: str | Path) -> Change | None:
+    def classify(self, path: str | bytes | Path) -> Change | None:
         """The change a path stands for, or None when the build does not read it."""
         candidate = Path(os.fsdecode(path))
         if is_temporary(candidate.name):
@@ -226,18 +226,18 @@ class Watcher:
             self.plan = plan
             wanted = {key: _inode(key[0]) for key in plan.folders()}
             for key, (watch, inode) in list(self._watches.items()):
-                if wanted.get(key) != inode:
+                if wanted.get(key) != inode:  # gone, or deleted and made again
                     self._unschedule(watch)
                     del self._watches[key]
-            for key, inode in wanted.items():
-                if key in self._watches or inode is None:
+            for key, found in wanted.items():
+                if key in self._watches or found is None:
                     continue
                 try:
                     watch = self.observer.schedule(self._handler, str(key[0]), recursive=key[1],
                                                    event_filter=WANTED_EVENTS)
                 except OSError:  # vanished between the check and the call; the next sync retries
                     continue
-                self._watches[key] = (watch, inode)
+                self._watches[key] = (watch, found)
 
     def _unschedule(self, watch: ObservedWatch) -> None:
         try:
