@@ -330,3 +330,27 @@ def test_nothing_under_submissions_is_ever_published(make_site, run):
     published = snapshot(site / "public")
     assert not any("submissions" in path or path.endswith(".json") for path in published)
     assert not any(b"priya.sharma@example.com" in data or b"Just for you" in data for data in published.values())
+
+
+def test_the_example_site_has_valid_pending_submissions_to_try(tmp_path, run):
+    import shutil
+
+    from conftest import REPO, copy_example
+
+    site = copy_example(tmp_path / "example")
+    shutil.copytree(REPO / "submissions", site / "submissions")
+    listed = run("moderate", "list", "--site", site)
+    assert listed.code == 0, listed.err
+    assert "3 waiting; 1 cannot be approved as they are" in listed.out
+    assert run("build", "--site", site).code == 0
+    assert "Waiting to be read 3" in page_text((site / "public/reviews-policy/index.html").read_bytes())
+    for data in inbox(site).values():
+        if data["consent"]["publish"]:
+            result = run("moderate", "approve", data["id"], "--redact", "--site", site)
+        else:
+            result = run("moderate", "reject", data["id"], "--reason", "no-consent", "--site", site)
+        assert result.code == 0, result.err
+    built = run("build", "--site", site)
+    assert built.code == 0, built.err
+    assert "Stories received 19 Published 18 Waiting to be read 0 Withheld 1" in \
+        page_text((site / "public/reviews-policy/index.html").read_bytes())
