@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,9 @@ from .entries import Entry, Testimonial
 from .errors import ErrorCollector, StoryforgeError
 from .inputs import SiteInputs, cache_key, gather_inputs
 from .output import Output, Publisher, check_output_dir, content_hash
+from .progress import Progress
+
+Report = Callable[[int, int], None]
 
 if TYPE_CHECKING:
     from .model import PageSpec, Site
@@ -42,6 +46,7 @@ class BuildOptions:
     base_url: str | None = None
     now: datetime | None = None
     use_cache: bool = True
+    progress: Progress | None = None  # shows how far a long build has got
 
 
 @dataclass
@@ -94,7 +99,16 @@ def build_now(options: BuildOptions) -> datetime:
 
 def build(options: BuildOptions) -> BuildResult:
     """Build the site; raises BuildFailed (nothing written) or another StoryforgeError."""
+    try:
+        return _build(options)
+    finally:
+        if options.progress is not None:
+            options.progress.finish()
+
+
+def _build(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
+    progress = options.progress or Progress(enabled=False)
     site_dir = options.site_dir.resolve()
     config = load_config(site_dir)
     if options.base_url:
@@ -124,7 +138,8 @@ def build(options: BuildOptions) -> BuildResult:
 
     # phase 1: load everything; any error stops here with nothing written
     cached_entries = cache.load_entries(key)
-    entries = _load_entries(config, sources, index, cached_entries, errors)
+    entries = _load_entries(config, sources, index, cached_entries, errors,
+                            lambda done, total: progress.update("reading content", done, total))
     submissions = load_index(config, errors)  # the submissions folder, read once
     errors.raise_if_any()
     published = [e for e in _publishable(entries, options.drafts, result)
@@ -161,8 +176,9 @@ def build(options: BuildOptions) -> BuildResult:
         result.pages_by_section[_section_name(page.url, page.kind)] += 1
     from .parallel import ordered_map
 
-    for (page, own), (data, reads) in zip(to_render, ordered_map(renderer.render_recording, [p for p, _ in to_render]),
-                                          strict=True):
+    rendered = ordered_map(renderer.render_recording, [p for p, _ in to_render],
+                           lambda done, total: progress.update("rendering pages", done, total))
+    for (page, own), (data, reads) in zip(to_render, rendered, strict=True):
         path = page.output_path("html")
         sha = content_hash(data)
         outputs.append(Output(path, sha, data))
@@ -217,7 +233,7 @@ def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: da
 
 
 def _load_entries(config: SiteConfig, sources: list[SourceFile], index: Index, cached: dict[str, Entry],
-                  errors: ErrorCollector) -> list[Entry]:
+                  errors: ErrorCollector, report: Report) -> list[Entry]:
     """Entries for every source: from the cache when the file is unchanged, else parsed afresh."""
     from .loading import EntryLoader
     from .parallel import ordered_map
@@ -226,7 +242,7 @@ def _load_entries(config: SiteConfig, sources: list[SourceFile], index: Index, c
     for error in loader.config_errors.errors:
         errors.add(error)
     fresh = [s for s in sources if not loader.unchanged(s)]
-    results = dict(zip((s.rel_path for s in fresh), ordered_map(loader.load, fresh), strict=True))
+    results = dict(zip((s.rel_path for s in fresh), ordered_map(loader.load, fresh, report), strict=True))
     entries: list[Entry] = []
     for source in sources:
         if source.rel_path not in results:

@@ -15,7 +15,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 #: modules that add their own subcommands with ``add_commands(subparsers)``; each keeps its
 #: top-level imports light (the heavy work is imported inside the handler) so start-up stays fast
-FEATURE_COMMANDS: tuple[str, ...] = ("storyforge.check", "storyforge.moderation.commands")
+FEATURE_COMMANDS: tuple[str, ...] = ("storyforge.preview", "storyforge.check", "storyforge.moderation.commands")
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
@@ -59,9 +59,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildOptions, build
+    from .progress import Progress
 
     result = build(BuildOptions(site_dir=args.site, output_dir=args.output, drafts=args.drafts,
-                                use_cache=not args.no_cache,
+                                use_cache=not args.no_cache, progress=None if args.quiet else Progress(),
                                 base_url=args.base_url))
     if args.verbose:
         for source in result.withheld_no_consent:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import environment_key
 from .config import CONFIG_FILE, SiteConfig
 from .content import Asset, SourceFile
+from .errors import ContentError, ErrorCollector, SourceLocation
 from .theme import static_dirs, template_dirs
 
 
@@ -24,10 +26,21 @@ class SiteInputs:
 def gather_inputs(config: SiteConfig, sources: list[SourceFile], assets: list[Asset]) -> SiteInputs:
     """Static files (theme, then site, then content assets: later ones win) and templates."""
     inputs = SiteInputs(sources, assets)
+    errors = ErrorCollector()
     for folder in static_dirs(config):
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                inputs.static_files[path.relative_to(folder).as_posix()] = path
+            if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
+                continue
+            if path.is_symlink() and path.is_dir():
+                errors.add(ContentError("symbolic links to folders are not followed — use a real folder",
+                                        SourceLocation(_shown(path, config.root))))
+                continue
+            problem = _static_problem(path, folder)
+            if problem:
+                errors.add(ContentError(problem, SourceLocation(_shown(path, config.root))))
+                continue
+            inputs.static_files[path.relative_to(folder).as_posix()] = path
+    errors.raise_if_any()
     for asset in assets:
         inputs.static_files[asset.url_path] = asset.source
     for rel, path in inputs.static_files.items():
@@ -38,6 +51,26 @@ def gather_inputs(config: SiteConfig, sources: list[SourceFile], assets: list[As
             if path.is_file():
                 inputs.templates[f"{number}:{path.relative_to(folder).as_posix()}"] = path.read_bytes()
     return inputs
+
+
+def _static_problem(path: Path, folder: Path) -> str | None:
+    """Static files are copied as they are: only regular files inside their own folder."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+        return "symbolic link to a file outside the static folder — copy the file in instead"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, socket or device) — remove it"
+    return None
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:

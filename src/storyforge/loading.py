@@ -12,8 +12,8 @@ from .cache import Index, stat_is_trustworthy
 from .config import SiteConfig
 from .content import SourceFile, parse_document, read_source
 from .entries import Entry, Testimonial
-from .errors import ErrorCollector, StoryforgeError
-from .markup import MarkupRenderer, summarize
+from .errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
+from .markup import MarkupRenderer, MarkupTooComplex, summarize
 from .schema import Validator
 
 
@@ -54,7 +54,12 @@ class EntryLoader:
         if entry is None:
             return self._validator.errors.errors
         entry.digest = digest
-        self.render_markdown(entry)
+        try:
+            self.render_markdown(entry)
+        except MarkupTooComplex as exc:
+            return [ContentError(f"the Markdown cannot be rendered: {exc} — simplify it (for example, "
+                                 "thousands of unmatched [ or ( characters)", SourceLocation(source.rel_path,
+                                                                                             document.body_line))]
         return entry
 
     def render_markdown(self, entry: Entry) -> None:

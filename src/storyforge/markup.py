@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urljoin
 
 import markdown
@@ -60,6 +65,34 @@ def sanitize(fragment: str) -> str:
     return _UNTRUSTED.clean(fragment)
 
 
+#: a body that takes longer than this to convert is refused (Python-Markdown is quadratic in
+#: some pathological inputs, such as thousands of unmatched brackets)
+RENDER_SECONDS_LIMIT = 10.0
+
+
+class MarkupTooComplex(Exception):
+    """A Markdown text took too long, or nested too deeply, to convert."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (main thread only: signals cannot reach others)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise MarkupTooComplex(f"it took more than {seconds:g} s to convert")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class MarkupRenderer:
     """One Markdown converter for a whole build (building it is the slow part)."""
 
@@ -73,7 +106,11 @@ class MarkupRenderer:
         if not text.strip():
             return ""
         self._md.reset()
-        converted = self._md.convert(text)
+        try:
+            with _time_limit(RENDER_SECONDS_LIMIT):
+                converted = self._md.convert(text)
+        except RecursionError:
+            raise MarkupTooComplex("it is nested too deeply") from None
         return educate(converted if trusted else sanitize(converted))
 
     def render_entry_body(self, text: str, content_type: str) -> str:

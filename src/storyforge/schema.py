@@ -101,6 +101,9 @@ def tag_list(value: Any, raw: str | None, ctx: Context) -> tuple[str, ...]:
         tag = str(item).strip()
         if not slugify(tag):
             raise ValueError(f"tag {tag!r} has no letters or digits to make a web address from")
+        if slugify(tag) in RESERVED_NAMES:
+            raise ValueError(f"tag {tag!r} would make the folder '{slugify(tag)}', a reserved device name on "
+                             "Windows — choose another word")
         if tag not in tags:
             tags.append(tag)
     return tuple(tags)
@@ -143,6 +146,9 @@ def mapping(value: Any, raw: str | None, ctx: Context) -> dict[str, Any]:
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_SLUG = 100
+#: folder names Windows cannot create, so a site with them could not be copied or served there
+RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)),
+                            *(f"lpt{n}" for n in range(10))})
 
 
 def slug(value: Any, raw: str | None, ctx: Context) -> str:
@@ -151,6 +157,8 @@ def slug(value: Any, raw: str | None, ctx: Context) -> str:
         raise ValueError(
             f"use lowercase letters, digits and single hyphens (at most {MAX_SLUG}), like 'my-story', "
             f"got {_show(value)}")
+    if candidate in RESERVED_NAMES:
+        raise ValueError(f"'{candidate}' is a reserved device name on Windows — choose another slug")
     return candidate
 
 
@@ -321,10 +329,11 @@ class Validator:
         if typed["slug"] is None:
             stem = doc.rel_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             typed["slug"] = slugify(stem)
-            if not typed["slug"]:
+            if not typed["slug"] or typed["slug"] in RESERVED_NAMES:
                 self.errors.add(SchemaError(
-                    "cannot make a web address from this file name — rename the file or add 'slug: my-story'",
-                    doc.where()))
+                    "cannot make a web address from this file name"
+                    + (f" ('{typed['slug']}' is a reserved device name on Windows)" if typed["slug"] else "")
+                    + " — rename the file or add 'slug: my-story'", doc.where()))
                 return False
         return True
 

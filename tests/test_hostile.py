@@ -1,0 +1,244 @@
+"""Hostile and odd input: every case ends in a correct page or one clear error — never a crash,
+a hang, a file outside the output folder or a half-written site."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import SITE_YAML, snapshot, story, write_files
+from storyforge.build import BuildOptions, build
+from storyforge.errors import BuildFailed, StoryforgeError
+
+
+def failing(run, site: Path) -> list[str]:
+    result = run("build", "--site", site)
+    assert result.code == 1, result.out
+    assert "Traceback" not in result.err
+    return result.err.splitlines()
+
+
+# --- paths -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", ["../escape", "/etc/passwd", "C:/Windows", "a\\b", "bad\x01slug", "x" * 101,
+                                  "Upper-Case", "con", "a--b"])
+def test_unsafe_slugs_are_errors(make_site, run, slug):
+    site = make_site({"content/testimonials/x.md": story(extra=f"slug: {slug!r}\n".replace("\\\\", "\\"))})
+    lines = failing(run, site)
+    assert lines[0].startswith("content/testimonials/x.md:5: slug:"), lines
+    assert not (site.parent / "escape").exists()
+
+
+@pytest.mark.parametrize("name,expected", [("../../x.md", None), ("CON.md", "reserved device name"),
+                                           ("---.md", "cannot make a web address"),
+                                           ("LPT1.md", "reserved device name")])
+def test_unsafe_file_names_are_errors_or_made_safe(make_site, run, name, expected):
+    site = make_site()
+    target = (site / "content/testimonials" / name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if name.startswith(".."):
+        # a file that lives outside content/ can only get in through a link
+        (site / "outside.md").write_text(story())
+        (site / "content/testimonials/link.md").symlink_to(site / "outside.md")
+        lines = failing(run, site)
+        assert lines[0] == ("content/testimonials/link.md: symbolic link to a file outside content/ — "
+                            "copy the file in instead")
+        return
+    target.write_text(story())
+    lines = failing(run, site)
+    assert expected in lines[0], lines
+
+
+def test_control_characters_and_long_names_become_safe_addresses(make_site, run):
+    site = make_site({"content/testimonials/tab\there\x7f.md": story("Tabby"),
+                      f"content/testimonials/{'long-' * 45}name.md": story("Long")})
+    assert run("build", "--site", site).code == 0
+    assert (site / "public/testimonials/tab-here/index.html").exists()
+    written = [p for p in (site / "public/testimonials").iterdir() if p.name.startswith("long-")]
+    assert len(written) == 1 and len(written[0].name) <= 100
+
+
+def test_unicode_that_normalizes_to_another_address_is_a_clash(make_site, run):
+    site = make_site({"content/testimonials/café.md": story("One"), "content/testimonials/cafe.md": story("Two")})
+    lines = failing(run, site)
+    assert "two sources for one address /testimonials/cafe/" in lines[0]
+
+
+def test_symlink_loops_fifos_and_outside_links_are_refused_without_hanging(make_site, run, tmp_path):
+    site = make_site({"content/testimonials/ok.md": story()})
+    folder = site / "content/testimonials"
+    (folder / "loop.md").symlink_to(folder / "loop.md")
+    os.mkfifo(folder / "pipe.md")
+    (folder / "secrets.md").symlink_to("/etc/hostname")
+    (site / "content/pages").mkdir()
+    (site / "content/pages/elsewhere").symlink_to(tmp_path)
+    (site / "static").mkdir()
+    (site / "static/passwd.txt").symlink_to("/etc/passwd")
+    started = time.monotonic()
+    lines = failing(run, site)
+    assert time.monotonic() - started < 10
+    for expected in ("content/pages/elsewhere: symbolic link to a folder outside content/",
+                     "content/testimonials/loop.md: cannot read:",
+                     "content/testimonials/pipe.md: not a regular file (a pipe, socket or device)",
+                     "content/testimonials/secrets.md: symbolic link to a file outside content/"):
+        assert any(line.startswith(expected) for line in lines), (expected, lines)
+    assert lines[-1] == "build failed: 4 errors in 4 files"
+    # static files are checked once content is clean
+    for bad in ("loop.md", "pipe.md", "secrets.md"):
+        (folder / bad).unlink()
+    (site / "content/pages/elsewhere").unlink()
+    lines = failing(run, site)
+    assert lines[0] == ("static/passwd.txt: symbolic link to a file outside the static folder — "
+                        "copy the file in instead")
+
+
+# --- YAML and encodings ----------------------------------------------------------------
+
+
+def test_billion_laughs_is_refused_quickly(make_site, run):
+    bomb = "---\ntitle: Boom\nauthor: A\nextra:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)) + "---\nx\n"
+    site = make_site({"content/testimonials/bomb.md": bomb})
+    started = time.monotonic()
+    lines = failing(run, site)
+    assert time.monotonic() - started < 5
+    assert lines[0].startswith("content/testimonials/bomb.md:5: YAML anchors and aliases")
+
+
+@pytest.mark.parametrize("encoding,expected", [
+    ("utf-16", "content/testimonials/x.md:1: the file is saved as UTF-16 — save it as UTF-8"),
+    ("latin-1", "content/testimonials/x.md:6: not valid UTF-8 text (byte 0xe9) — save the file as UTF-8"),
+])
+def test_wrong_encodings_are_clear_errors(make_site, run, encoding, expected):
+    site = make_site()
+    path = site / "content/testimonials/x.md"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(story(body="Café au lait.").encode(encoding))
+    assert failing(run, site)[0] == expected
+
+
+def test_bom_and_crlf_give_a_correct_page(make_site, run):
+    site = make_site()
+    path = site / "content/testimonials/x.md"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xef\xbb\xbf" + story("Windows story", body="Line one.\r\n\r\nLine two.").replace(
+        "\n", "\r\n").encode())
+    assert run("build", "--site", site).code == 0
+    page = (site / "public/testimonials/x/index.html").read_text()
+    assert "Windows story" in page and "<p>Line two.</p>" in page and "\r" not in page
+
+
+def test_empty_binary_and_oversized_files_are_clear_errors(make_site, run):
+    site = make_site(site_yaml=SITE_YAML + "markdown:\n  max_body_bytes: 1000\n")
+    folder = site / "content/testimonials"
+    folder.mkdir(parents=True)
+    (folder / "empty.md").write_text("")
+    (folder / "photo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (folder / "huge.md").write_text(story(body="word " * 400))
+    assert failing(run, site)[:3] == [
+        "content/testimonials/empty.md:1: the file is empty — it needs front matter between '---' lines and a body",
+        "content/testimonials/huge.md: file is 2,061 bytes, over the limit of 1,000 "
+        "(markdown.max_body_bytes in site.yaml)",
+        "content/testimonials/photo.md:3: this is a binary file, not Markdown text — remove it or rename it",
+    ]
+
+
+def test_pathological_markdown_is_refused_within_a_time_bound(make_site, run, monkeypatch):
+    import storyforge.markup as markup
+
+    monkeypatch.setattr(markup, "RENDER_SECONDS_LIMIT", 0.3)
+    monkeypatch.setenv("STORYFORGE_WORKERS", "1")
+    site = make_site({"content/testimonials/x.md": story(body="[" * 4000 + "]" * 4000 + "(" * 4000)})
+    started = time.monotonic()
+    lines = failing(run, site)
+    assert time.monotonic() - started < 10
+    assert lines[0].startswith("content/testimonials/x.md:6: the Markdown cannot be rendered: it took more than "
+                               "0.3 s to convert")
+
+
+# --- fault injection: kill -9 at random moments --------------------------------------
+
+
+def _site_with(root: Path, title: str, count: int = 120) -> Path:
+    write_files(root, {f"content/testimonials/s{n:03}.md": story(f"{title} {n}", body="Lovely bread. " * 40)
+                       for n in range(count)})
+    (root / "site.yaml").write_text(SITE_YAML)
+    return root
+
+
+@pytest.mark.parametrize("mode", ["cold", "incremental"])
+def test_kill_9_leaves_the_old_site_or_the_new_one(tmp_path, mode):
+    site = _site_with(tmp_path / "site", "Old")
+    env = {**os.environ, "STORYFORGE_WORKERS": "1"}
+    command = [sys.executable, "-m", "storyforge", "build", "-q", "--site", str(site)]
+    if mode == "cold":
+        command.append("--no-cache")
+    subprocess.run(command, check=True, env=env)
+    old = snapshot(site / "public")
+    _site_with(site, "New")
+    reference = tmp_path / "reference"
+    _site_with(reference, "New")
+    subprocess.run([sys.executable, "-m", "storyforge", "build", "-q", "--site", str(reference)], check=True, env=env)
+    new = snapshot(reference / "public")
+    started = time.monotonic()
+    subprocess.run(command, check=True, env=env)
+    duration = time.monotonic() - started
+    for trial in range(20):  # kill at moments spread over a whole build
+        title, target = ("New", new) if trial % 2 == 0 else ("Old", old)
+        _site_with(site, title)  # alternate, so every trial has work to do
+        before = snapshot(site / "public")
+        process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+        time.sleep(duration * (trial + 0.5) / 20)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert snapshot(site / "public") in (before, target), f"trial {trial}: a mixed site"
+        assert subprocess.run(command, env=env).returncode == 0  # and the next build succeeds
+        assert snapshot(site / "public") == target
+
+
+# --- fuzzing ---------------------------------------------------------------------------
+
+FRONT_KEYS = ["title", "author", "rating", "date", "tags", "slug", "draft", "featured", "extra", "start", "ratng",
+              "response", "summary", "avatar"]
+yaml_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.text(max_size=20),
+              st.sampled_from(["2026-02-30", "2026-05-01", "javascript:x", "{{ 7*7 }}", "<script>", "*a", "&a x"])),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=8)
+
+
+def _yamlish(value: object) -> str:
+    import json
+    return json.dumps(value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(front=st.dictionaries(st.sampled_from(FRONT_KEYS), yaml_values, max_size=6),
+       body=st.text(max_size=300) | st.binary(max_size=100).map(lambda b: b.decode("latin-1")),
+       raw_tail=st.binary(max_size=20), folder=st.sampled_from(["testimonials", "events", "charity", "pages"]))
+def test_fuzzed_files_build_or_fail_with_a_located_error(tmp_path_factory, front, body, raw_tail, folder):
+    site = tmp_path_factory.mktemp("fuzz")
+    (site / "site.yaml").write_text(SITE_YAML)
+    path = site / "content" / folder / "fuzz.md"
+    path.parent.mkdir(parents=True)
+    head = "".join(f"{key}: {_yamlish(value)}\n" for key, value in front.items())
+    path.write_bytes(f"---\n{head}---\n{body}\n".encode("utf-8", "surrogatepass") + raw_tail)
+    started = time.monotonic()
+    try:
+        build(BuildOptions(site_dir=site))
+    except BuildFailed as failure:
+        assert failure.errors
+        for error in failure.errors:
+            assert error.location is not None and error.location.path, error
+    except StoryforgeError as error:
+        assert error.location is not None, error
+    assert time.monotonic() - started < 10
