@@ -354,3 +354,22 @@ def test_the_example_site_has_valid_pending_submissions_to_try(tmp_path, run):
     assert built.code == 0, built.err
     assert "Stories received 19 Published 18 Waiting to be read 0 Withheld 1" in \
         page_text((site / "public/reviews-policy/index.html").read_bytes())
+
+
+def test_the_policy_page_follows_every_decision_even_when_no_content_changed(make_site, run):
+    site = imported(make_site, run, PRIYA + TOM + ANN)
+    ids = {title: data["id"] for title, data in inbox(site).items()}
+
+    def numbers() -> str:
+        assert run("build", "--site", site).code == 0
+        text = page_text((site / "public/reviews-policy/index.html").read_bytes())
+        return text[text.index("Stories received"):text.index("Average rating")].strip()
+
+    assert numbers() == "Stories received 3 Published 0 Waiting to be read 3 Withheld 0"
+    assert run("moderate", "reject", ids["Just for you"], "--reason", "no-consent", "--site", site).code == 0
+    assert numbers() == "Stories received 3 Published 0 Waiting to be read 2 Withheld 1"
+    assert run("moderate", "approve", ids["Late cake"], "--site", site).code == 0
+    assert numbers() == "Stories received 3 Published 1 Waiting to be read 1 Withheld 1"
+    policy = page_text((site / "public/reviews-policy/index.html").read_bytes())
+    assert "published stories: 2.0 out of 5 (from 1 rated)" in policy
+    assert "published or not: 4.0 out of 5 (from 3 rated)" in policy

@@ -23,7 +23,8 @@ author: Kim L.
 date: 2026-02-01
 rating: 5
 ---
-Simply the best bread in town. The crust crackles, the crumb is soft and it keeps for days. I walk past two other bakeries to get here every Friday.
+Simply the best bread in town. The crust crackles, the crumb is soft and it keeps for days.
+I walk past two other bakeries to get here every Friday.
 """
 APPROVE = {  # title → extra options
     "The sourdough that converted me": ["--feature"], "A birthday cake to remember": [], "Cake arrived late": [],
@@ -79,7 +80,8 @@ def test_twenty_mixed_submissions_from_import_to_published_site(make_site, run):
     assert run("moderate", "reject", ids["Cake arrived late"], "--reason", "negative", "--site", site).code == 1
     assert run("moderate", "reject", ids["Not for me"], "--reason", "low-rating", "--site", site).code == 1
     assert run("moderate", "approve", ids["Lovely staff"], "--site", site).code == 1
-    assert run("moderate", "approve", ids["Ten out of ten"], "--site", site).code == 1  # rating 10 of 5
+    ten = run("moderate", "approve", ids["Ten out of ten"], "--site", site)
+    assert ten.code == 1 and "the rating '10' is not a whole number from 1 to 5 — approve with --rating N" in ten.err
     for title, extra in APPROVE.items():
         result = run("moderate", "approve", ids[title], *extra, "--site", site)
         assert result.code == 0, (title, result.err)

@@ -244,7 +244,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         if saved and saved.get("decision"):
             print(f"decision: {_decision(saved['decision'])}")
         return 0
-    c = sub.consent
+    c, v = sub.consent, sub.verification
     rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source})",
             f"Title:        {sub.title}",
             f"Rating:       {sub.rating if sub.rating is not None else sub.rating_given or 'none given'}",
@@ -254,7 +254,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             f"Photo:        {sub.photo or '–'}{' → shown' if c.photo and sub.photo else ' → not shown'}",
             f"Contact:      {sub.contact_email or '–'} (never published)",
             f"Publication:  {'agreed' if c.publish else 'NOT agreed — cannot be approved'}",
-            f"Verified:     {sub.verification.method + ' ' + sub.verification.reference if sub.verification.method != 'none' else 'no'}",
+            f"Verified:     {f'{v.method} {v.reference}' if v.method != 'none' else 'no'}",
             f"Incentive:    {sub.incentive or '–'}",
             f"Relationship: {sub.relationship or '–'}",
             "Screening:"]

@@ -23,7 +23,7 @@ from ..content import parse_document
 from ..errors import ErrorCollector, ModerationError, SourceLocation, StoryforgeError, UsageError
 from ..schema import Validator, slugify
 from . import checks
-from .store import INBOX, REJECTED, STORY_DIR, WITHDRAWN, Placement, Store, atomic_write, fault, remove_file
+from .store import REJECTED, STORY_DIR, WITHDRAWN, Placement, Store, atomic_write, fault, remove_file
 from .submission import REASONS, Submission, reason_problem, sha256
 
 KEEP = object()  # approve(rating=KEEP): publish the rating the customer gave
@@ -37,7 +37,6 @@ class Outcome:
     message: str
     path: str = ""
     recovered: list[str] | None = None
-    notes: list[str] | None = None
 
 
 def find(place: Placement, ident: str) -> str:
@@ -152,24 +151,23 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
             raise ModerationError(f"{sid} contains personal data ({shown}) — approve with --redact to publish "
                                   "it with the data replaced by a note, or --keep-personal-data if it may be "
                                   "shown")
-        if rating is KEEP and sub.rating_given:
-            raise ModerationError(f"{sid}: the rating '{sub.rating_given}' is not a whole number from 1 to 5 — "
+        if rating is KEEP and (sub.rating_given or (sub.rating is not None and not 1 <= sub.rating <= 5)):
+            given = sub.rating_given or sub.rating
+            raise ModerationError(f"{sid}: the rating '{given}' is not a whole number from 1 to 5 — "
                                   "approve with --rating N as the customer meant it, or --rating none")
         moment = now or datetime.now(config.tz)
         front = story_front_matter(sub, config, title, moment, feature, rating)
         rel = story_path(place, store, front["date"], title, sid)
         text = story_text(front, body)
         validate_story(text, rel, config, sid)
-        notes = []
         if editor is not None:
             text = _edit(store, sid, text, rel, config, editor, retry)
-            notes.append("edited before publishing")
         atomic_write(store.site / rel, text.encode("utf-8"))
         fault("approve:after-story-written")
         store.log(store.record(sid, "approved", sha256(raw), when=moment, story=rel))
         fault("approve:after-decision-logged")
         remove_file(source)
-    return Outcome(sid, f"approved {sid} → {rel}", rel, recovered, notes)
+    return Outcome(sid, f"approved {sid} → {rel}", rel, recovered)
 
 
 def _edit(store: Store, sid: str, text: str, rel: str, config: SiteConfig, editor: Editor,
@@ -334,4 +332,4 @@ def load_any(config: SiteConfig, ident: str) -> tuple[str, Submission | None, di
     return where, None, {"story_file": place.stories[sid].rel_path}
 
 
-__all__ = ["INBOX", "KEEP", "approve", "reject", "withdraw", "load_pending", "load_any", "terminal_editor"]
+__all__ = ["KEEP", "Outcome", "approve", "find", "load_any", "load_pending", "reject", "terminal_editor", "withdraw"]

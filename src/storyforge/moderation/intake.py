@@ -83,9 +83,9 @@ def resolve_columns(headers: list[str], config: SiteConfig) -> dict[str, str]:
     for name in SUBMISSION_COLUMNS:
         configured = config.moderation.columns.get(name)
         for candidate in configured or DEFAULT_COLUMNS[name]:
-            header = by_key.get(_key(candidate))
-            if header is not None and header not in chosen.values():
-                chosen[name] = header
+            found = by_key.get(_key(candidate))
+            if found is not None and found not in chosen.values():
+                chosen[name] = found
                 break
         else:
             if configured:
@@ -210,14 +210,14 @@ def build_submission(values: dict[str, str], source: str, config: SiteConfig, no
                       photo=parse_yes(get["consent_photo"], "consent to show a photo"))
     verification = (Verification("order", get["order"]) if get["order"] else
                     Verification("booking", get["booking"]) if get["booking"] else Verification())
-    title = " ".join(get["title"].split())
-    given = {"name": " ".join(get["name"].split()), "email": get["email"], "title": title, "story": story,
+    title, name = " ".join(get["title"].split()), " ".join(get["name"].split())
+    given = {"name": name, "email": get["email"], "title": title, "story": story,
              "rating": get["rating"], "product": get["product"], "town": get["town"], "photo": get["photo"],
              "consent": vars(consent), "incentive": get["incentive"], "relationship": get["relationship"],
              "verification": vars(verification)}
     return Submission(
         id=content_id(given), received_at=parse_when(get["received_at"], config, now), source=source,
-        title=title or title_from(story), body=story, name=given["name"], rating=rating, rating_given=rating_given,
+        title=title or title_from(story), body=story, name=name, rating=rating, rating_given=rating_given,
         product=get["product"], location=get["town"], photo=get["photo"], contact_email=get["email"],
         incentive=get["incentive"], relationship=get["relationship"], consent=consent, verification=verification)
 

@@ -7,7 +7,6 @@ were in content/ before moderation existed count as received and published.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -72,9 +71,11 @@ class SubmissionIndex:
 def folder_state(config: SiteConfig) -> str:
     """A cheap token that changes whenever a submission file is added, changed or removed (stat only)."""
     root = config.root / config.moderation.submissions_dir
-    seen = []
+    seen: list[str] = []
     for folder in ("inbox", "rejected", "withdrawn"):
-        with os.scandir(root / folder) if (root / folder).is_dir() else contextlib.nullcontext([]) as found:
+        if not (root / folder).is_dir():
+            continue
+        with os.scandir(root / folder) as found:
             for item in found:
                 if item.name.endswith(".json") and not item.name.startswith("."):
                     info = item.stat()
