@@ -373,3 +373,26 @@ def test_the_policy_page_follows_every_decision_even_when_no_content_changed(mak
     policy = page_text((site / "public/reviews-policy/index.html").read_bytes())
     assert "published stories: 2.0 out of 5 (from 1 rated)" in policy
     assert "published or not: 4.0 out of 5 (from 3 rated)" in policy
+
+
+def test_submissions_add_asks_for_each_value_in_a_terminal(make_site, run, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    answers = ["Rang to say the wedding cake was perfect.", "The tiers stood up all night.", "",  # story
+               "Maya Green", "", "", "5", "Wedding cake", "Eastbridge", "yes", "first-initial", "no", "no",
+               "", "", "", "BK-77"]
+    monkeypatch.setattr("sys.stdin", Terminal("\n".join(answers) + "\n"))
+    site = make_site(site_yaml=MODERATED_SITE)
+    added = run("submissions", "add", "--site", site, "--source", "phone")
+    assert added.code == 0, added.err
+    assert "May we publish it? yes/no: " in added.out and "Show the name as: full / first-initial / anonymous" \
+        in added.out
+    [data] = inbox(site).values()
+    assert data["body"] == "Rang to say the wedding cake was perfect.\nThe tiers stood up all night."
+    assert (data["name"], data["rating"], data["location"], data["source"]) == ("Maya Green", 5, "Eastbridge", "phone")
+    assert data["consent"] == {"publish": True, "name": "first-initial", "town": False, "photo": False}
+    assert data["verification"] == {"method": "booking", "reference": "BK-77"}
