@@ -94,7 +94,10 @@ def run(options: ServeOptions) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        preview.stop()
+        try:
+            preview.stop()
+        except KeyboardInterrupt:  # a second Ctrl-C while stopping: stop waiting, still no traceback
+            pass
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     print("stopped", flush=True)
