@@ -103,6 +103,7 @@ class SitePages:
         self.base_path = base.path if base.path.endswith("/") else base.path + "/"
         self.files = sorted(p.relative_to(root).as_posix() for p in _html_files(root))
         self.parsed: dict[str, ParsedPage] = {rel: parse_page((root / rel).read_bytes()) for rel in self.files}
+        self._found: dict[str, str | None] = {}
 
     def address_of(self, rel: str) -> str:
         """The absolute address a file is served at: 'about/index.html' → 'https://x/about/'."""
@@ -111,7 +112,10 @@ class SitePages:
 
     def resolve(self, page: str, value: str) -> Target | None:
         """What ``value`` in ``page`` points at; None for addresses no check applies to (mailto:, …)."""
-        parts = urlsplit(urljoin(self.address_of(page), value))
+        try:
+            parts = urlsplit(urljoin(self.address_of(page), value))
+        except ValueError:  # e.g. 'http://[not-an-address'
+            return Target(internal=True)
         if parts.scheme not in ("http", "https"):
             return None
         if parts.netloc.lower() != self.host:
@@ -126,6 +130,11 @@ class SitePages:
 
     def find_file(self, rel: str) -> str | None:
         """The file a static server answers with for ``rel`` (a folder → its index.html)."""
+        if rel not in self._found:
+            self._found[rel] = self._find_file(rel)
+        return self._found[rel]
+
+    def _find_file(self, rel: str) -> str | None:
         if "\x00" in rel or any(part in ("..", ".") for part in rel.split("/")):
             return None
         candidate = self.root / rel
