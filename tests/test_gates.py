@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import REPO, copy_example
 
 pytestmark = pytest.mark.gate
@@ -71,6 +70,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small site with a broken link, an image without alt text, a skipped heading level, a broken feed."""
     from conftest import SITE_YAML, write_files
+
     from storyforge.build import BuildOptions, build
 
     site = tmp_path_factory.mktemp("gates") / "broken"
