@@ -168,7 +168,7 @@ def test_pathological_markdown_is_refused_within_a_time_bound(make_site, run, mo
 # --- fault injection: kill -9 at random moments --------------------------------------
 
 
-def _site_with(root: Path, title: str, count: int = 120) -> Path:
+def _site_with(root: Path, title: str, count: int = 60) -> Path:
     write_files(root, {f"content/testimonials/s{n:03}.md": story(f"{title} {n}", body="Lovely bread. " * 40)
                        for n in range(count)})
     (root / "site.yaml").write_text(SITE_YAML)
