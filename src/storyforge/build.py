@@ -123,7 +123,7 @@ def _build(options: BuildOptions) -> BuildResult:
     errors.raise_if_any()
     inputs = gather_inputs(config, sources, assets)
     key = cache_key(config, inputs, drafts=options.drafts)
-    cache = BuildCache(site_dir, trusted=options.use_cache)
+    cache = BuildCache(site_dir, trusted=options.use_cache, output_dir=output_dir)
     index = cache.load_index(key)
     now = build_now(options)
     from .moderation.policy import folder_state, gather, load_index

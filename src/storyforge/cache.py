@@ -84,8 +84,11 @@ class BuildCache:
     """Loads and saves the cache for one site; ``trusted=False`` ignores what is there (a cold
     build) and writes it anew."""
 
-    def __init__(self, site_dir: Path, trusted: bool = True) -> None:
-        self.folder = site_dir / CACHE_DIR
+    def __init__(self, site_dir: Path, trusted: bool = True, output_dir: Path | None = None) -> None:
+        # one cache per output folder, so a preview server and `build` never undo each other's cache
+        default = output_dir is None or output_dir.name == "public" and output_dir.parent == site_dir
+        tag = "" if default else "builds/" + hashlib.blake2b(str(output_dir).encode(), digest_size=6).hexdigest()
+        self.folder = site_dir / CACHE_DIR / tag if tag else site_dir / CACHE_DIR
         self.trusted = trusted
 
     def load_index(self, key: str) -> Index:
@@ -99,7 +102,7 @@ class BuildCache:
     def save(self, index: Index, entries: dict[str, Any] | None) -> None:
         index.saved_at_ns = time.time_ns()
         try:
-            self.folder.mkdir(exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / ".gitignore").write_text("*\n")
             if entries is not None:
                 self._dump("entries.bin", index.key, entries)
