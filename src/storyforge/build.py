@@ -176,6 +176,7 @@ def _build(options: BuildOptions) -> BuildResult:
         result.pages_by_section[_section_name(page.url, page.kind)] += 1
     from .parallel import ordered_map
 
+    renderer.compile_templates([p for p, _ in to_render])
     rendered = ordered_map(renderer.render_recording, [p for p, _ in to_render],
                            lambda done, total: progress.update("rendering pages", done, total))
     for (page, own), (data, reads) in zip(to_render, rendered, strict=True):
@@ -242,6 +243,8 @@ def _load_entries(config: SiteConfig, sources: list[SourceFile], index: Index, c
     for error in loader.config_errors.errors:
         errors.add(error)
     fresh = [s for s in sources if not loader.unchanged(s)]
+    if fresh:
+        loader.prepare()
     results = dict(zip((s.rel_path for s in fresh), ordered_map(loader.load, fresh, report), strict=True))
     entries: list[Entry] = []
     for source in sources:

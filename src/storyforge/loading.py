@@ -62,9 +62,14 @@ class EntryLoader:
                                                                                              document.body_line))]
         return entry
 
-    def render_markdown(self, entry: Entry) -> None:
+    def prepare(self) -> None:
+        """Set up the Markdown converter once, before work is spread over processes."""
         if self._markup is None:
             self._markup = MarkupRenderer(self.config.allow_raw_html_in_pages)
+
+    def render_markdown(self, entry: Entry) -> None:
+        self.prepare()
+        assert self._markup is not None
         entry.html = self._markup.render_entry_body(entry.body, entry.content_type)
         entry.summary = entry.summary or summarize(entry.html)
         if isinstance(entry, Testimonial) and entry.response:

@@ -85,6 +85,12 @@ class Renderer:
                           "page": page.url})
         return links
 
+    def compile_templates(self, pages: list[PageSpec]) -> None:
+        """Compile every template the pages use, once, before work is spread over processes."""
+        for name in sorted({page.template for page in pages}):
+            with translate_template_errors(self.config, self.dirs, name):
+                self.env.get_template(name)
+
     def render_page(self, page: PageSpec) -> bytes:
         return self.render_recording(page)[0]
 
