@@ -243,3 +243,12 @@ def test_reading_files_is_not_a_change(plan):
     finally:
         watcher.stop()
         debouncer.stop()
+
+
+def test_the_moderation_inbox_is_watched_for_the_policy_counts(tmp_path):
+    site = tmp_path / "site"
+    (site / "submissions").mkdir(parents=True)
+    plan = WatchPlan(site, None, site / "submissions")
+    change = plan.classify(site / "submissions/decisions.jsonl")
+    assert change is not None and change.kind is ChangeKind.CONTENT
+    assert (site / "submissions", True) in plan.folders()

@@ -200,7 +200,8 @@ class Preview:
 
         try:
             config = load_config(self.site_dir)
-            plan, base_path = WatchPlan(self.site_dir, theme_dir(config)), config.base_path
+            submissions = self.site_dir / config.moderation.submissions_dir
+            plan, base_path = WatchPlan(self.site_dir, theme_dir(config), submissions), config.base_path
         except StoryforgeError:
             if self._plan is not None and self._server is not None:
                 return self._plan, self._server.base_path

@@ -86,12 +86,15 @@ class WatchPlan:
 
     site_dir: Path
     theme_dir: Path | None = None
+    submissions_dir: Path | None = None  # the moderation inbox: its counts are on the policy page
 
     def roots(self) -> list[tuple[Path, ChangeKind]]:
         """Watched folders, most specific first (the theme's templates/ before the theme itself)."""
         site = self.site_dir
         found = [(site / "content", ChangeKind.CONTENT), (site / "templates", ChangeKind.TEMPLATE),
                  (site / "static", ChangeKind.STATIC)]
+        if self.submissions_dir is not None:
+            found.append((self.submissions_dir, ChangeKind.CONTENT))
         if self.theme_dir is not None:
             found += [(self.theme_dir / "templates", ChangeKind.TEMPLATE),
                       (self.theme_dir / "static", ChangeKind.STATIC),
@@ -101,6 +104,8 @@ class WatchPlan:
     def folders(self) -> list[tuple[Path, bool]]:
         """(folder, recursive) pairs to schedule: the site folder flat, the existing roots deep."""
         deep = [self.site_dir / "content", self.site_dir / "templates", self.site_dir / "static"]
+        if self.submissions_dir is not None:
+            deep.append(self.submissions_dir)
         if self.theme_dir is not None:
             deep.append(self.theme_dir)
         return [(self.site_dir, False)] + [(folder, True) for folder in deep if folder.is_dir()]
