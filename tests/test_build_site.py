@@ -187,3 +187,15 @@ def test_refuses_to_replace_a_folder_it_did_not_make(make_site, run, tmp_path):
     assert result.code == 1
     assert "exists and was not made by storyforge" in result.err
     assert (precious / "thesis.txt").read_text() == "years of work"
+
+
+def test_site_paths_in_markdown_follow_a_base_url_with_a_sub_path(make_site, run):
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\nSee [our events](/events/) and "
+                                                "![the shop](/images/shop.jpg) or [elsewhere](https://x.test/a).\n"},
+                     site_yaml="title: T\nbase_url: https://t.test/shop/\n")
+    assert run("build", "--site", site).code == 0
+    page = (site / "public/about/index.html").read_text()
+    assert 'href="/shop/events/"' in page and 'src="/shop/images/shop.jpg"' in page
+    assert 'href="https://x.test/a"' in page
+    feed = (site / "public/feed.xml").read_text()
+    assert "https://t.test/shop/events/" in feed

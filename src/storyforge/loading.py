@@ -65,7 +65,7 @@ class EntryLoader:
     def prepare(self) -> None:
         """Set up the Markdown converter once, before work is spread over processes."""
         if self._markup is None:
-            self._markup = MarkupRenderer(self.config.allow_raw_html_in_pages)
+            self._markup = MarkupRenderer(self.config.allow_raw_html_in_pages, self.config.base_path)
 
     def render_markdown(self, entry: Entry) -> None:
         self.prepare()

@@ -96,8 +96,9 @@ def _time_limit(seconds: float) -> Iterator[None]:
 class MarkupRenderer:
     """One Markdown converter for a whole build (building it is the slow part)."""
 
-    def __init__(self, allow_raw_html_in_pages: bool = False) -> None:
+    def __init__(self, allow_raw_html_in_pages: bool = False, base_path: str = "/") -> None:
         self.allow_raw_html_in_pages = allow_raw_html_in_pages
+        self.base_path = base_path
         self._md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG,
                                      output_format="html")
 
@@ -111,7 +112,8 @@ class MarkupRenderer:
                 converted = self._md.convert(text)
         except RecursionError:
             raise MarkupTooComplex("it is nested too deeply") from None
-        return educate(converted if trusted else sanitize(converted))
+        finished = educate(converted if trusted else sanitize(converted))
+        return rebase(finished, self.base_path) if self.base_path != "/" else finished
 
     def render_entry_body(self, text: str, content_type: str) -> str:
         trusted = content_type == "page" and self.allow_raw_html_in_pages
@@ -138,6 +140,18 @@ def summarize(fragment: str, limit: int = 280) -> str:
 
 
 _URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def rebase(fragment: str, base_path: str) -> str:
+    """Site paths written as '/about/' point inside a site published under a sub-path ('/shop/about/')."""
+
+    def fix(match: re.Match[str]) -> str:
+        value = match.group(2)
+        if value.startswith("/") and not value.startswith("//"):
+            value = base_path.rstrip("/") + value
+        return f'{match.group(1)}="{value}"'
+
+    return _URL_ATTR.sub(fix, fragment)
 
 
 def absolutize(fragment: str, page_url: str) -> str:
