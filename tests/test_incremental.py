@@ -131,7 +131,7 @@ def test_a_corrupted_or_truncated_cache_is_ignored(make_site, tmp_path):
     build(BuildOptions(site_dir=site))
     expected = cold_copy(site, tmp_path / "cold")
     for damage in (lambda b: b[: len(b) // 2], lambda b: b[:-1] + bytes([b[-1] ^ 1]), lambda b: b"garbage"):
-        for name in ("index.bin", "entries.bin"):
+        for name in ("index.bin", *(p.name for p in (site / ".storyforge-cache").glob("entries-*.bin"))):
             cache_file = site / ".storyforge-cache" / name
             cache_file.write_bytes(damage(cache_file.read_bytes()))
         _replace(site / "content/testimonials/a.md", "Alpha", "Alpha again")

@@ -63,6 +63,13 @@ class BuildResult:
     drafts_skipped: int = 0
     unchanged: bool = False
     site: Site | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, shown by -v
+
+    def lap(self, phase: str, since: list[float]) -> None:
+        """Record the time since the previous lap under ``phase``."""
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - since[0]
+        since[0] = now
 
     def summary(self) -> str:
         pages = sum(self.pages_by_section.values())
@@ -108,6 +115,7 @@ def build(options: BuildOptions) -> BuildResult:
 
 def _build(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
+    clock = [started]
     progress = options.progress or Progress(enabled=False)
     site_dir = options.site_dir.resolve()
     config = load_config(site_dir)
@@ -122,6 +130,7 @@ def _build(options: BuildOptions) -> BuildResult:
     sources, assets = discover(config, errors)
     errors.raise_if_any()
     inputs = gather_inputs(config, sources, assets)
+    result.lap("discover", clock)
     key = cache_key(config, inputs, drafts=options.drafts)
     cache = BuildCache(site_dir, trusted=options.use_cache, output_dir=output_dir)
     index = cache.load_index(key)
@@ -138,6 +147,7 @@ def _build(options: BuildOptions) -> BuildResult:
 
     # phase 1: load everything; any error stops here with nothing written
     cached_entries = cache.load_entries(key)
+    result.lap("load cache", clock)
     entries = _load_entries(config, sources, index, cached_entries, errors,
                             lambda done, total: progress.update("reading content", done, total))
     submissions = load_index(config, errors)  # the submissions folder, read once
@@ -147,6 +157,7 @@ def _build(options: BuildOptions) -> BuildResult:
     policy = gather(config, [e for e in entries if isinstance(e, Testimonial)],
                     [e for e in published if isinstance(e, Testimonial)], submissions)
 
+    result.lap("read and render content", clock)
     from .model import build_site
 
     statics = _static_outputs(inputs, index)
@@ -158,6 +169,7 @@ def _build(options: BuildOptions) -> BuildResult:
     from .feeds import feed_bytes, robots_bytes, sitemap_bytes
     from .render import Renderer
 
+    result.lap("model", clock)
     renderer = Renderer(config, site)
     publisher = Publisher(output_dir, index.manifests)
     live = publisher.live_manifest
@@ -177,6 +189,7 @@ def _build(options: BuildOptions) -> BuildResult:
     from .parallel import ordered_map
 
     renderer.compile_templates([p for p, _ in to_render])
+    result.lap("find changed pages", clock)
     rendered = ordered_map(renderer.render_recording, [p for p, _ in to_render],
                            lambda done, total: progress.update("rendering pages", done, total))
     for (page, own), (data, reads) in zip(to_render, rendered, strict=True):
@@ -185,6 +198,7 @@ def _build(options: BuildOptions) -> BuildResult:
         outputs.append(Output(path, sha, data))
         new_index.pages[path] = PageRecord(renderer.full_key(own, reads), sha, reads)
     result.pages_rendered = len(to_render)
+    result.lap("render pages", clock)
     for page, fmt in site.feeds():
         data = feed_bytes(config, site, page, fmt)
         outputs.append(Output(page.output_path(fmt), content_hash(data), data))
@@ -192,7 +206,9 @@ def _build(options: BuildOptions) -> BuildResult:
     for name, data in (("sitemap.xml", sitemap_bytes(config, site)), ("robots.txt", robots_bytes(config))):
         outputs.append(Output(name, content_hash(data), data))
     outputs.extend(statics)
+    result.lap("feeds, sitemap, static", clock)
     report = publisher.publish(outputs)
+    result.lap("publish", clock)
     result.files_written = report.files_written
     result.site = site
 
@@ -206,7 +222,8 @@ def _build(options: BuildOptions) -> BuildResult:
     new_index.summary = {"pages": dict(result.pages_by_section), "submissions": submissions_state}
     for entry in entries:
         entry.tag_links = []  # derived again on every build; never stored
-    cache.save(new_index, {s.rel_path: e for s, e in zip(sources, entries, strict=True)})
+    cache.save(new_index, {s.rel_path: e for s, e in zip(sources, entries, strict=True)}, previous=index)
+    result.lap("save cache", clock)
     result.seconds = time.perf_counter() - started
     return result
 

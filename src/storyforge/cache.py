@@ -4,7 +4,8 @@ Two files, so a build that changed nothing reads only the small one:
 
 * ``index.bin``  — the cache key, each source's stat and digest, each page's
   fingerprint and hash, the manifests of the trees on disk;
-* ``entries.bin`` — parsed and rendered entries, keyed by source path.
+* ``entries-NN.bin`` — parsed and rendered entries, keyed by source path, in shards so that
+  a build that changed one story rewrites one shard.
 
 Each file is a pickle behind a header holding the format, the key it was made
 for and a hash of the payload; a file that is truncated, corrupted, or made by
@@ -26,7 +27,12 @@ from typing import Any
 from . import __version__
 
 CACHE_DIR = ".storyforge-cache"
-FORMAT = 1
+FORMAT = 2
+SHARDS = 32
+
+
+def shard_of(path: str) -> int:
+    return hashlib.blake2b(path.encode(), digest_size=2).digest()[0] % SHARDS
 _MAGIC = b"storyforge-cache\n"
 
 
@@ -66,6 +72,7 @@ class Index:
     saved_at_ns: int = 0  # wall clock when saved: files modified since then are re-read
     built_day: str = ""
     uses_build_day: bool = False
+    shards: dict[int, str] = field(default_factory=dict)  # shard → hash of the (path, digest) it holds
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,16 +103,30 @@ class BuildCache:
         return index if isinstance(index, Index) else Index(key=key)
 
     def load_entries(self, key: str) -> dict[str, Any]:
-        entries = self._load("entries.bin", key)
-        return entries if isinstance(entries, dict) else {}
+        entries: dict[str, Any] = {}
+        for shard in range(SHARDS):
+            part = self._load(f"entries-{shard:02d}.bin", key)
+            if isinstance(part, dict):
+                entries.update(part)
+        return entries
 
-    def save(self, index: Index, entries: dict[str, Any] | None) -> None:
+    def save(self, index: Index, entries: dict[str, Any], previous: Index | None = None) -> None:
+        """Write the index and the entry shards whose members changed since ``previous``."""
         index.saved_at_ns = time.time_ns()
+        shards: dict[int, dict[str, Any]] = {shard: {} for shard in range(SHARDS)}
+        for path, entry in entries.items():
+            shards[shard_of(path)][path] = entry
+        index.shards = {shard: hashlib.blake2b("\n".join(f"{p}\0{getattr(e, 'digest', '')}" for p, e in members.items())
+                                               .encode(), digest_size=16).hexdigest()
+                        for shard, members in shards.items()}
+        unchanged = previous.shards if previous is not None and previous.key == index.key else {}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / ".gitignore").write_text("*\n")
-            if entries is not None:
-                self._dump("entries.bin", index.key, entries)
+            for shard, members in shards.items():
+                name = f"entries-{shard:02d}.bin"
+                if unchanged.get(shard) != index.shards[shard] or not (self.folder / name).exists():
+                    self._dump(name, index.key, members)
             self._dump("index.bin", index.key, index)
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower

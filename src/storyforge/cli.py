@@ -67,6 +67,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if args.verbose:
         for source in result.withheld_no_consent:
             print(f"{source}: withheld — consent: false", file=sys.stderr)
+        for phase, seconds in result.timings.items():
+            print(f"  {phase:<24} {seconds:6.3f} s", file=sys.stderr)
     if not args.quiet:
         print(result.summary())
     if args.check:

@@ -63,61 +63,63 @@ def _ignored(name: str) -> bool:
 
 
 def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFile], list[Asset]]:
-    """Walk content/ in a stable order; refuse what cannot be content, never skip silently."""
+    """Walk content/ in a stable order; refuse what cannot be content, never skip silently.
+
+    Written with os.scandir and plain strings: on a site of 10,000 stories this walk is most of
+    what a build that has nothing to do costs.
+    """
     content_root = config.root / CONTENT_DIR
     sources: list[SourceFile] = []
     assets: list[Asset] = []
     if not content_root.is_dir():
         return sources, assets
-    real_root = content_root.resolve()
-    for dirpath, dirnames, filenames in os.walk(content_root, followlinks=False):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not _ignored(d) and _dir_ok(here / d, real_root, config, errors))
-        for name in sorted(filenames):
-            if _ignored(name):
+    real_root = os.path.realpath(content_root)
+    pending: list[tuple[str, tuple[str, ...]]] = [(str(content_root), ())]
+    while pending:
+        folder, parts = pending.pop()
+        with os.scandir(folder) as listing:
+            found = sorted(listing, key=lambda item: item.name)
+        for item in found:
+            if _ignored(item.name):
                 continue
-            path = here / name
-            rel = path.relative_to(config.root).as_posix()
-            problem, info = _file_problem(path, real_root)
+            inner = (*parts, item.name)
+            rel = f"{CONTENT_DIR}/{'/'.join(inner)}"
+            if item.is_dir(follow_symlinks=False):
+                pending.append((item.path, inner))
+                continue
+            problem, info = _file_problem(item, real_root)
             if problem or info is None:
                 errors.add(ContentError(problem or "cannot read", SourceLocation(rel)))
                 continue
-            parts = path.relative_to(content_root).parts
-            if not name.lower().endswith(MARKDOWN_SUFFIXES):
-                assets.append(Asset(path, rel, "/".join(parts)))
+            if not item.name.lower().endswith(MARKDOWN_SUFFIXES):
+                assets.append(Asset(Path(item.path), rel, "/".join(inner)))
                 continue
-            if len(parts) != 2 or parts[0] not in SECTIONS:
-                folder = parts[0] if len(parts) > 1 else ""
-                hint = did_you_mean(folder, list(SECTIONS)) if folder else ""
+            if len(inner) != 2 or inner[0] not in SECTIONS:
+                folder_name = inner[0] if len(inner) > 1 else ""
+                hint = did_you_mean(folder_name, list(SECTIONS)) if folder_name else ""
                 errors.add(ContentError(
                     f"a story must be in one of the folders content/{'/, content/'.join(SECTIONS)}/"
                     f"{hint} — move the file there",
                     SourceLocation(rel)))
                 continue
-            sources.append(SourceFile(path, rel, SECTIONS[parts[0]], info.st_mtime_ns, info.st_size))
+            sources.append(SourceFile(Path(item.path), rel, SECTIONS[inner[0]], info.st_mtime_ns, info.st_size))
+    sources.sort(key=lambda source: source.rel_path)
+    assets.sort(key=lambda asset: asset.rel_path)
     return sources, assets
 
 
-def _dir_ok(path: Path, real_root: Path, config: SiteConfig, errors: ErrorCollector) -> bool:
-    if path.is_symlink():
-        target = path.resolve()
-        if not target.is_relative_to(real_root):
-            errors.add(ContentError("symbolic link to a folder outside content/ — move the files into content/",
-                                    SourceLocation(path.relative_to(config.root).as_posix())))
-        else:
-            errors.add(ContentError("symbolic links to folders are not followed — use a real folder",
-                                    SourceLocation(path.relative_to(config.root).as_posix())))
-        return False
-    return True
-
-
-def _file_problem(path: Path, real_root: Path) -> tuple[str | None, os.stat_result | None]:
+def _file_problem(item: os.DirEntry[str], real_root: str) -> tuple[str | None, os.stat_result | None]:
     try:
-        info = path.stat()
+        info = item.stat()
     except OSError as exc:  # broken or looping symlink, permissions
         return f"cannot read: {exc.strerror or exc}", None
-    if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-        return "symbolic link to a file outside content/ — copy the file in instead", None
+    if item.is_symlink():
+        inside = os.path.realpath(item.path).startswith(real_root + os.sep)
+        if stat.S_ISDIR(info.st_mode):
+            return ("symbolic links to folders are not followed — use a real folder" if inside else
+                    "symbolic link to a folder outside content/ — move the files into content/"), None
+        if not inside:
+            return "symbolic link to a file outside content/ — copy the file in instead", None
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file (a pipe, socket or device) — remove it from content/", None
     return None, info

@@ -17,18 +17,30 @@ from typing import Any
 from .entries import Entry
 
 
-def fingerprint(value: Any) -> str:
-    """A stable hash of plain data, entries (by their source digest) and dataclasses."""
+Memo = dict[int, bytes]
+#: lists longer than this are hashed once per build and then stood for by their hash
+_LONG = 16
+
+
+def fingerprint(value: Any, memo: Memo | None = None) -> str:
+    """A stable hash of plain data, entries (by their source digest) and dataclasses.
+
+    ``memo`` (keyed by object identity) lets one build hash each entry and each long list once,
+    however many pages show it; the objects must outlive it, as a build's model does.
+    """
     digest = hashlib.blake2b(digest_size=16)
-    _feed(digest, value, 0)
+    _feed(digest, value, 0, {} if memo is None else memo)
     return digest.hexdigest()
 
 
-def _feed(digest: Any, value: Any, depth: int) -> None:
+def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
     if depth > 40:
         raise ValueError("value nested too deeply to fingerprint")
     if isinstance(value, Entry):
-        digest.update(b"E" + entry_identity(value).encode())
+        known = memo.get(id(value))
+        if known is None:
+            known = memo[id(value)] = b"E" + entry_identity(value).encode()
+        digest.update(known)
     elif value is None or isinstance(value, (bool, int, float, str)):
         digest.update(f"{type(value).__name__}:{value!r};".encode())
     elif isinstance(value, (datetime, date)):
@@ -36,19 +48,27 @@ def _feed(digest: Any, value: Any, depth: int) -> None:
     elif isinstance(value, dict):
         digest.update(b"{")
         for key in sorted(value, key=repr):
-            _feed(digest, key, depth + 1)
-            _feed(digest, value[key], depth + 1)
+            _feed(digest, key, depth + 1, memo)
+            _feed(digest, value[key], depth + 1, memo)
         digest.update(b"}")
+    elif isinstance(value, (list, tuple)) and len(value) > _LONG:
+        known = memo.get(id(value))
+        if known is None:
+            inner = hashlib.blake2b(digest_size=16)
+            for item in value:
+                _feed(inner, item, depth + 1, memo)
+            known = memo[id(value)] = b"L" + inner.digest()
+        digest.update(known)
     elif isinstance(value, (list, tuple)):
         digest.update(b"[")
         for item in value:
-            _feed(digest, item, depth + 1)
+            _feed(digest, item, depth + 1, memo)
         digest.update(b"]")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         digest.update(type(value).__name__.encode())
         for field in dataclasses.fields(value):
-            _feed(digest, field.name, depth + 1)
-            _feed(digest, getattr(value, field.name), depth + 1)
+            _feed(digest, field.name, depth + 1, memo)
+            _feed(digest, getattr(value, field.name), depth + 1, memo)
     else:
         digest.update(f"{type(value).__qualname__}:{value!r};".encode())
 

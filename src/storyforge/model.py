@@ -110,17 +110,22 @@ class TagInfo:
 
 @dataclass
 class Paginator:
+    """Page ``number`` of ``total`` in a list whose first page is ``first_url``."""
+
     number: int
     total: int
-    urls: list[str]
+    first_url: str
+
+    def url_of(self, number: int) -> str:
+        return self.first_url if number == 1 else f"{self.first_url}page/{number}/"
 
     @property
     def prev_url(self) -> str | None:
-        return self.urls[self.number - 2] if self.number > 1 else None
+        return self.url_of(self.number - 1) if self.number > 1 else None
 
     @property
     def next_url(self) -> str | None:
-        return self.urls[self.number] if self.number < self.total else None
+        return self.url_of(self.number + 1) if self.number < self.total else None
 
 
 @dataclass
@@ -275,13 +280,13 @@ def _route_table(site: Site, per_page: int) -> list[PageSpec]:
 
 def _paginated(stories: list[Testimonial], per_page: int) -> list[PageSpec]:
     chunks = [stories[i:i + per_page] for i in range(0, len(stories), per_page)] or [[]]
-    urls = ["/testimonials/"] + [f"/testimonials/page/{n}/" for n in range(2, len(chunks) + 1)]
     specs = []
-    for number, (chunk, url) in enumerate(zip(chunks, urls, strict=True), start=1):
+    for number, chunk in enumerate(chunks, start=1):
+        paginator = Paginator(number, len(chunks), "/testimonials/")
         title = SECTION_TITLES["testimonial"] + (f" (page {number})" if number > 1 else "")
-        specs.append(PageSpec("section", url, "testimonials.html", title,
+        specs.append(PageSpec("section", paginator.url_of(number), "testimonials.html", title,
                               "the customer stories list (built in)",
-                              context={"entries": chunk, "paginator": Paginator(number, len(chunks), urls)},
+                              context={"entries": chunk, "paginator": paginator},
                               feed_entries=stories if number == 1 else None))
     return specs
 

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import OutputError, SourceLocation
 
@@ -72,12 +72,13 @@ def check_output_dir(output_dir: Path, site_dir: Path) -> None:
                           "folder with --output")
 
 
-def safe_relative(path: str) -> PurePosixPath:
-    """A path that stays inside the output folder, or an OutputError."""
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in path or "\x00" in path:
+def safe_relative(path: str) -> str:
+    """The normal form of a path that stays inside the output folder, or an OutputError."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if (not parts or path.startswith("/") or ".." in parts or "\\" in path or "\x00" in path
+            or (len(parts[0]) > 1 and parts[0][1] == ":")):
         raise OutputError(f"refusing to write outside the output folder: {path!r}", SourceLocation(path))
-    return pure
+    return "/".join(parts)
 
 
 def read_generation(tree: Path) -> str | None:
@@ -115,7 +116,7 @@ class Publisher:
         return self.known.get(self.live_generation or "")
 
     def publish(self, outputs: Iterable[Output]) -> PublishReport:
-        files = {safe_relative(o.path).as_posix(): o for o in outputs}
+        files = {safe_relative(o.path): o for o in outputs}
         manifest = {path: o.sha for path, o in files.items()}
         generation = generation_of(manifest)
         parent = self.output_dir.parent

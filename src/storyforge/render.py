@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import traceback
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,7 +14,8 @@ import jinja2
 from . import __version__
 from .config import SiteConfig
 from .errors import SourceLocation, TemplateError
-from .fingerprint import RecordingData, fingerprint
+from .entries import Entry
+from .fingerprint import RecordingData, entry_identity, fingerprint
 from .model import PageSpec, Site
 from .theme import static_dirs, template_dirs, theme_dir
 
@@ -62,6 +64,7 @@ class Renderer:
             version=__version__, feeds=self._feed_links(),
         )
         self._data_keys: dict[str, str] = {}
+        self._memo: dict[int, bytes] = {}  # fingerprints of entries and long lists, once per build
 
     def url(self, path: str) -> str:
         """A site path made relative to base_url's path ('/x/' → '/shop/x/')."""
@@ -104,17 +107,23 @@ class Renderer:
 
     def page_key(self, page: PageSpec) -> str:
         """A fingerprint of everything the page itself shows (its own context and place)."""
-        return fingerprint([page.kind, page.url, page.template, page.title, page.description,
-                            page.lastmod, page.context])
+        own = [page.kind, page.url, page.template, page.title, page.description,
+               page.lastmod.isoformat() if page.lastmod else ""]
+        entry = page.context.get("entry")
+        if len(page.context) == 1 and isinstance(entry, Entry):  # most pages: one entry each
+            return hashlib.blake2b("\0".join([*own, entry_identity(entry)]).encode(), digest_size=16).hexdigest()
+        return fingerprint([own, page.context], self._memo)
 
     def full_key(self, own: str, reads: frozenset[str]) -> str:
         """``own`` combined with the current value of every collection the page read last time."""
+        if not reads:
+            return own
         parts = [own]
         for name in sorted(reads):
             if name not in self._data_keys:
-                self._data_keys[name] = fingerprint(getattr(self.site, name))
+                self._data_keys[name] = fingerprint(getattr(self.site, name), self._memo)
             parts.append(f"{name}={self._data_keys[name]}")
-        return fingerprint(parts)
+        return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
 
 
 class translate_template_errors:

@@ -6,6 +6,7 @@ moderation step all validate through the same table.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -162,6 +163,7 @@ def slug(value: Any, raw: str | None, ctx: Context) -> str:
     return candidate
 
 
+@functools.lru_cache(maxsize=4096)
 def slugify(words: str) -> str:
     """'Café  Crème!' → 'cafe-creme' (ASCII only, so every address is safe on every disk)."""
     ascii_text = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode("ascii")
