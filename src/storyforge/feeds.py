@@ -65,7 +65,8 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
     for tag in entry.tags:
         item.category(term=tag, label=tag)
     body = absolutize(feed_html(entry, config.business.name), link)
-    item.summary(entry.summary)
+    # readers treat an RSS description as HTML: the plain-text summary goes in escaped
+    item.summary(html.escape(entry.summary, quote=False), type="html")
     # RSS: escaped HTML in content:encoded; Atom: <content type="html">
     item.content(body, type="html" if fmt == "atom" else None)
 

@@ -1,0 +1,84 @@
+"""Well-known XSS filter-evasion payloads in every body and every text field of every content
+type: the built site, its feeds and its data files contain nothing a browser would run."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+
+from conftest import SITE_YAML, executable_payloads, snapshot, write_files
+from storyforge.build import BuildOptions, build
+from storyforge.schema import FIELDS, text
+
+PAYLOADS = [line for line in (Path(__file__).parent / "data/xss-payloads.txt").read_text().splitlines() if line]
+#: keys whose values are web addresses or dates: a payload there is an error (tested elsewhere)
+NOT_TEXT = {"slug", "date", "start", "end", "starts", "expires", "avatar", "signup_url", "donate_url", "link",
+            "severity", "status", "currency", "submitted", "approved"}
+FOLDERS = {"testimonial": "testimonials", "event": "events", "charity": "charity", "page": "pages",
+           "alert": "alerts"}
+SAFE_VALUES = {"start": "2026-06-01 10:00", "starts": "2026-01-01", "expires": "2099-01-01",
+               "severity": "warning", "campaign": None}
+
+
+def _front(content_type: str, payload: str) -> str:
+    lines = []
+    for key, spec in FIELDS[content_type].items():
+        if spec.coerce is text and key not in NOT_TEXT:
+            lines.append(f"{key}: {json.dumps(payload)}")
+        elif key == "tags":
+            lines.append(f"tags: {json.dumps(['safe-tag', payload])}")
+        elif SAFE_VALUES.get(key):
+            lines.append(f"{key}: {SAFE_VALUES[key]}")
+    return "\n".join(lines)
+
+
+def hostile_site(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "site.yaml").write_text(SITE_YAML)
+    files = {}
+    for content_type, fields in FIELDS.items():
+        if content_type not in FOLDERS:
+            continue
+        for number, payload in enumerate(PAYLOADS):
+            body = "\n\n".join(PAYLOADS) if number == 0 else f"Text before. {payload} Text after."
+            files[f"content/{FOLDERS[content_type]}/p{number:02}.md"] = (
+                f"---\n{_front(content_type, payload)}\n---\n{body}\n")
+    write_files(root, files)
+    return root
+
+
+_HTML_ELEMENTS = ("{http://purl.org/rss/1.0/modules/content/}encoded", "description",
+                  "{http://www.w3.org/2005/Atom}content", "{http://www.w3.org/2005/Atom}summary")
+
+
+def _feed_html(data: bytes) -> list[str]:
+    """The HTML a feed carries in its content and description elements."""
+    root = ET.fromstring(data)
+    return [element.text or "" for name in _HTML_ELEMENTS for element in root.iter(name)
+            if "Atom" not in name or element.get("type") in ("html", None)]  # untyped Atom too, to be strict
+
+
+def test_every_payload_in_every_field_is_published_inert(tmp_path):
+    site = hostile_site(tmp_path / "site")
+    build(BuildOptions(site_dir=site))
+    outputs = snapshot(site / "public")
+    checked = {"html": 0, "feed": 0, "json": 0}
+    for path, data in outputs.items():
+        if path.endswith(".html"):
+            found = executable_payloads(data.decode(), page_chrome=True)
+            assert found == [], (path, found[:5])
+            checked["html"] += 1
+        elif path.endswith(".xml") and "sitemap" not in path:
+            assert not feedparser.parse(data).bozo, path
+            for html in _feed_html(data):  # as a reader gets it: XML-decoded, not yet sanitized
+                assert executable_payloads(html) == [], (path, html[:200])
+            checked["feed"] += 1
+        elif path.endswith(".json"):
+            json.loads(data)  # well-formed; the embed script inserts its strings as text only
+            checked["json"] += 1
+    assert checked["html"] > len(PAYLOADS) * 4 and checked["feed"] >= 4
+    story = outputs["testimonials/p00/index.html"].decode()
+    assert "{{ 7*7 }}" in story and ">49<" not in story  # never run as a template
