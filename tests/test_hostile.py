@@ -221,7 +221,11 @@ def _yamlish(value: object) -> str:
     return json.dumps(value)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: the suite runs a short fuzz; STORYFORGE_FUZZ_EXAMPLES=5000 runs a long one (see the README)
+FUZZ_EXAMPLES = int(os.environ.get("STORYFORGE_FUZZ_EXAMPLES", "40"))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(front=st.dictionaries(st.sampled_from(FRONT_KEYS), yaml_values, max_size=6),
        body=st.text(max_size=300) | st.binary(max_size=100).map(lambda b: b.decode("latin-1")),
        raw_tail=st.binary(max_size=20), folder=st.sampled_from(["testimonials", "events", "charity", "pages"]))
