@@ -77,6 +77,7 @@ def bench_storyforge(count: int, runs: int, scratch: Path) -> dict[str, float]:
         shutil.rmtree(site / ".storyforge-cache", ignore_errors=True)
         for leftover in site.glob(".storyforge-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        os.sync()  # the deleted output's write-back must not land inside the timed build
 
     cold, peak = median_of(runs, clean, command, site)
     timed(command, site)  # a warm cache and output to start from
@@ -118,7 +119,7 @@ def main() -> int:
             for peer in [] if args.no_peers else PEERS:
                 if peer.available():
                     folder = peer.prepare(scratch / f"{peer.name}-{count}", count, markdown_site)
-                    peers[peer.name], _ = median_of(args.runs, lambda _, p=peer, f=folder: p.clean(f),
+                    peers[peer.name], _ = median_of(args.runs, lambda _, p=peer, f=folder: (p.clean(f), os.sync()),
                                                     peer.command(folder), folder)
             rows.append((count, mine, peers))
             print(f"measured {count} stories", file=sys.stderr)
