@@ -57,6 +57,7 @@ language: en-GB
 timezone: Europe/London
 business:
   name: Benchmark Bakery
+share_cards: false
 """
 
 

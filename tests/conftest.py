@@ -122,13 +122,21 @@ class _PayloadFinder(HTMLParser):
     DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "svg", "math", "frame", "frameset", "base",
                       "form", "meta", "link", "style"}
 
-    def __init__(self, allowed_tags: set[str]) -> None:
+    def __init__(self, allowed_tags: set[str], theme_scripts: bool = False) -> None:
         super().__init__()
         self.allowed_tags = allowed_tags
+        self.theme_scripts = theme_scripts
         self.found: list[str] = []
 
+    def _theme_script(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        """The theme's own: a JSON-LD data block (never run; a payload closing it early shows up as the
+        next element) or the embed demo's script file."""
+        values = dict(attrs)
+        return self.theme_scripts and tag == "script" and (
+            values == {"type": "application/ld+json"} or values == {"src": "/embed.js", "defer": None})
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.DANGEROUS_TAGS - self.allowed_tags:
+        if tag in self.DANGEROUS_TAGS - self.allowed_tags and not self._theme_script(tag, attrs):
             self.found.append(f"<{tag}>")
         for name, value in attrs:
             squashed = "".join((value or "").split()).lower()
@@ -142,7 +150,8 @@ class _PayloadFinder(HTMLParser):
 
 
 def executable_payloads(markup: str, page_chrome: bool = False) -> list[str]:
-    """What in ``markup`` would run in a browser; ``page_chrome`` allows the theme's own <link>/<meta>."""
-    finder = _PayloadFinder({"link", "meta"} if page_chrome else set())
+    """What in ``markup`` would run in a browser; ``page_chrome`` allows the theme's own <link>/<meta>
+    and its scripts (JSON-LD data, the embed script)."""
+    finder = _PayloadFinder({"link", "meta"} if page_chrome else set(), theme_scripts=page_chrome)
     finder.feed(markup)
     return finder.found

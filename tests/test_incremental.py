@@ -122,8 +122,9 @@ def test_one_edit_rewrites_only_what_shows_it(make_site, run):
     run("build", "--site", site)
     _append(site / "content/testimonials/a.md", "\nA last line nobody lists.\n")
     result = run("build", "--site", site)
-    # the story's page changes; the lists show its unchanged first paragraph; feeds carry the full text
-    assert " 4 files written " in result.out, result.out
+    # the story's page changes; the lists, its share card and testimonials.json show its unchanged first
+    # paragraph; the feeds carry the full text: the site's RSS and Atom, the stories' and its tag's
+    assert " 5 files written " in result.out, result.out
 
 
 def test_a_corrupted_or_truncated_cache_is_ignored(make_site, tmp_path):

@@ -162,7 +162,8 @@ def _build(options: BuildOptions) -> BuildResult:
 
     statics = _static_outputs(inputs, index)
     reserved = {o.path: _describe_static(o, site_dir) for o in statics}
-    site = build_site(published, config.per_page, now, errors, reserved, policy=policy)
+    site = build_site(published, config.per_page, now, errors, reserved, policy=policy,
+                      share_cards=config.share_cards)
     errors.raise_if_any()
 
     # phase 2: render what changed, into memory; then publish in one step
@@ -199,14 +200,27 @@ def _build(options: BuildOptions) -> BuildResult:
         new_index.pages[path] = PageRecord(renderer.full_key(own, reads), sha, reads)
     result.pages_rendered = len(to_render)
     result.lap("render pages", clock)
+    sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}  # for image enclosures
     for page, fmt in site.feeds():
-        data = feed_bytes(config, site, page, fmt)
+        data = feed_bytes(config, site, page, fmt, sizes)
         outputs.append(Output(page.output_path(fmt), content_hash(data), data))
         result.feeds += 1
-    for name, data in (("sitemap.xml", sitemap_bytes(config, site)), ("robots.txt", robots_bytes(config))):
+    from .ics import calendar_outputs
+    from .wall import WALL_FILE, wall_bytes
+
+    outputs.extend(calendar_outputs(config, site))
+    for name, data in (("sitemap.xml", sitemap_bytes(config, site)), ("robots.txt", robots_bytes(config)),
+                       (WALL_FILE, wall_bytes(config, site))):
         outputs.append(Output(name, content_hash(data), data))
     outputs.extend(statics)
-    result.lap("feeds, sitemap, static", clock)
+    result.lap("feeds, calendars, sitemap, static", clock)
+    if site.outputs("png"):
+        from .sharecards import card_outputs
+
+        outputs.extend(card_outputs(config, site, inputs.static_files.get("css/style.css"), cache.folder / "cards",
+                                    cache.trusted, lambda draw, specs: ordered_map(
+                                        draw, specs, lambda done, total: progress.update("share cards", done, total))))
+        result.lap("share cards", clock)
     report = publisher.publish(outputs)
     result.lap("publish", clock)
     result.files_written = report.files_written
@@ -217,7 +231,7 @@ def _build(options: BuildOptions) -> BuildResult:
     new_index.statics = {o.path: inputs.static_stats[o.path] + (o.sha,) for o in statics}
     new_index.manifests = report.manifests
     new_index.live_generation = report.generation
-    new_index.event_finishes = _event_finishes(entries)
+    new_index.clock_moments = _clock_moments(entries)
     new_index.uses_build_day = any("now" in r.reads for r in new_index.pages.values())
     new_index.summary = {"pages": dict(result.pages_by_section), "submissions": submissions_state}
     for entry in entries:
@@ -245,8 +259,8 @@ def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: da
     if not all(stat_is_trustworthy(mtime, index.saved_at_ns) for mtime in mtimes):
         return False  # modified around the last build: compare bytes the slow way
     moment = now.timestamp()
-    if any(min(index.built_at, moment) < finish <= max(index.built_at, moment) for finish in index.event_finishes):
-        return False  # an event moved from upcoming to past (or back)
+    if any(min(index.built_at, moment) < change <= max(index.built_at, moment) for change in index.clock_moments):
+        return False  # an event moved from upcoming to past, an alert into or out of the banner (or back)
     return not (index.uses_build_day and now.astimezone(config.tz).date().isoformat() != index.built_day)
 
 
@@ -289,18 +303,21 @@ def _publishable(entries: list[Entry], drafts: bool, result: BuildResult) -> lis
     return published
 
 
-def _event_finishes(entries: list[Entry]) -> tuple[float, ...]:
-    from .entries import Event
-    from .model import event_finish
+def _clock_moments(entries: list[Entry]) -> tuple[float, ...]:
+    """When the passing of time alone changes the site: events end, alerts start and expire."""
+    from .entries import Alert, Event
+    from .model import alert_moments, event_finish
 
-    return tuple(event_finish(e).timestamp() for e in entries if isinstance(e, Event))
+    moments = [event_finish(e) for e in entries if isinstance(e, Event)]
+    moments += [m for e in entries if isinstance(e, Alert) for m in alert_moments(e)]
+    return tuple(m.timestamp() for m in moments)
 
 
 def _section_name(url: str, kind: str) -> str:
     if kind in ("home", "notfound"):
         return "home" if kind == "home" else "404"
     first = url.strip("/").split("/", 1)[0]
-    return first if first in ("testimonials", "events", "charity", "tags") else "pages"
+    return first if first in ("testimonials", "events", "charity", "alerts", "tags") else "pages"
 
 
 def _static_outputs(inputs: SiteInputs, index: Index) -> list[Output]:

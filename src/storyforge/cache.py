@@ -27,7 +27,7 @@ from typing import Any
 from . import __version__
 
 CACHE_DIR = ".storyforge-cache"
-FORMAT = 2
+FORMAT = 3
 SHARDS = 32
 
 
@@ -67,7 +67,7 @@ class Index:
     statics: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path → (mtime, size, sha)
     manifests: dict[str, dict[str, str]] = field(default_factory=dict)
     live_generation: str = ""
-    event_finishes: tuple[float, ...] = ()
+    clock_moments: tuple[float, ...] = ()  # when an event ends or an alert starts or expires
     built_at: float = 0.0
     saved_at_ns: int = 0  # wall clock when saved: files modified since then are re-read
     built_day: str = ""

@@ -14,7 +14,7 @@ from .errors import ConfigError, ErrorCollector, SourceLocation
 from .yaml_source import YamlMapping, load_mapping
 
 CONFIG_FILE = "site.yaml"
-CONTENT_TYPES = ("testimonial", "event", "charity", "page")
+CONTENT_TYPES = ("testimonial", "event", "charity", "alert", "page")
 #: what a submissions export can hold; moderation.columns maps each to the export's header(s)
 SUBMISSION_COLUMNS = ("received_at", "name", "email", "title", "story", "rating", "product", "town", "photo",
                       "order", "booking", "consent_publish", "consent_name", "consent_town", "consent_photo",
@@ -64,6 +64,7 @@ class SiteConfig:
     default_lines: Mapping[tuple[str, ...], int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     moderation: Moderation = field(default_factory=Moderation)
+    share_cards: bool = True  # a 1200×630 PNG per story, its og:image
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -187,6 +188,7 @@ SCHEMA: dict[str, Any] = {
     "timezone": _timezone,
     "theme": _theme,
     "output_dir": _relative_dir,
+    "share_cards": _bool,
     "business": {
         "name": _text,
         "tagline": _text,
@@ -274,6 +276,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         default_lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == ("defaults",)},
         extra=values.get("extra", {}),
         moderation=Moderation(**moderation),
+        share_cards=values.get("share_cards", True),
     )
 
 

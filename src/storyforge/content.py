@@ -17,7 +17,8 @@ from .yaml_source import YamlMapping, load_mapping
 
 CONTENT_DIR = "content"
 #: content/<folder>/ → content type
-SECTIONS = {"testimonials": "testimonial", "events": "event", "charity": "charity", "pages": "page"}
+SECTIONS = {"testimonials": "testimonial", "events": "event", "charity": "charity", "alerts": "alert",
+            "pages": "page"}
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 FENCE = "---"
 

@@ -99,6 +99,21 @@ class CharityUpdate(Entry):
 
 
 @dataclass(kw_only=True)
+class Alert(Entry):
+    """A notice shown as a banner on every page while it is active: an outage, a recall, changed hours."""
+
+    severity: str  # info, warning or critical
+    starts: datetime
+    expires: datetime | None
+    expires_all_day: bool = False  # `expires: 2026-12-24` means until the end of that day
+    link: str
+
+    @property
+    def kind_label(self) -> str:
+        return "Notice"
+
+
+@dataclass(kw_only=True)
 class Page(Entry):
     menu: bool
     weight: int
@@ -112,5 +127,6 @@ ENTRY_CLASSES: dict[str, type[Entry]] = {
     "testimonial": Testimonial,
     "event": Event,
     "charity": CharityUpdate,
+    "alert": Alert,
     "page": Page,
 }

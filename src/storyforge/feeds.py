@@ -9,23 +9,31 @@ builds byte-for-byte the same feeds.
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
 from feedgen.feed import FeedGenerator
 
 from . import __version__
 from .config import SiteConfig
-from .entries import CharityUpdate, Entry, Event, Testimonial
+from .entries import Alert, CharityUpdate, Entry, Event, Testimonial
 from .markup import absolutize
 from .model import PageSpec, Site
 from .render import format_date, format_money, format_time
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+               "webp": "image/webp", "avif": "image/avif", "svg": "image/svg+xml"}
+_FIRST_IMAGE = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]+)\"")
 
 
-def feed_bytes(config: SiteConfig, site: Site, page: PageSpec, fmt: str) -> bytes:
-    """The RSS ('rss') or Atom ('atom') feed of a list page."""
+def feed_bytes(config: SiteConfig, site: Site, page: PageSpec, fmt: str,
+               sizes: Mapping[str, int] | None = None) -> bytes:
+    """The RSS ('rss') or Atom ('atom') feed of a list page; ``sizes`` (output path → bytes) gives
+    the length of an image enclosure that is part of the site."""
     entries = (page.feed_entries or [])[: config.feed_items]
     fallback = site.newest or EPOCH
     page_url = config.base_url + page.url.lstrip("/")
@@ -37,21 +45,49 @@ def feed_bytes(config: SiteConfig, site: Site, page: PageSpec, fmt: str) -> byte
     fg.title(title)
     fg.link(href=page_url, rel="alternate")
     fg.link(href=feed_url, rel="self")
-    fg.description(config.description or config.business.tagline or title)
+    # read as HTML by feed readers, and a tag feed's title holds the tag as written: escaped
+    fg.description(html.escape(config.description or config.business.tagline or title, quote=False))
     fg.language(config.language)
     fg.author({"name": config.business.name})
     fg.generator("storyforge", version=__version__)
     newest = max((e.date or fallback for e in entries), default=fallback)
     fg.updated(newest)
     fg.lastBuildDate(newest)
+    photos = {}
     for entry in entries:
-        _add_entry(fg, config, entry, fmt, entry.date or fallback)
+        link = _add_entry(fg, config, entry, fmt, entry.date or fallback)
+        photo = _photo(config, entry, link)
+        if photo:
+            photos[link] = (photo[0], str((sizes or {}).get(photo[1], 0)), photo[2])
     if fmt == "rss":
+        for item in fg.entry():
+            if item.id() in photos:
+                item.enclosure(*photos[item.id()])
         return fg.rss_str(pretty=True)
-    return fg.atom_str(pretty=True)
+    return _with_atom_enclosures(fg.atom_str(pretty=True), photos)
 
 
-def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, when: datetime) -> None:
+def _with_atom_enclosures(feed: bytes, photos: dict[str, tuple[str, str, str]]) -> bytes:
+    """Atom's enclosures, <link rel="enclosure">, added after each entry's link (feedgen drops the
+    rel and type attributes of an entry's links, which would make the photo the entry's address)."""
+    if not photos:
+        return feed
+    from lxml import etree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = etree.fromstring(feed)
+    for element in root.iter(f"{atom}entry"):
+        photo = photos.get(element.findtext(f"{atom}id") or "")
+        link = element.find(f"{atom}link")
+        if photo is None or link is None:
+            continue
+        enclosure = etree.Element(f"{atom}link", href=photo[0], rel="enclosure", type=photo[2], length=photo[1])
+        enclosure.tail = link.tail
+        link.addnext(enclosure)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, when: datetime) -> str:
     link = config.base_url + entry.url.lstrip("/")
     item = fg.add_entry(order="append")
     item.id(link)
@@ -69,6 +105,26 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
     item.summary(html.escape(entry.summary, quote=False), type="html")
     # RSS: escaped HTML in content:encoded; Atom: <content type="html">
     item.content(body, type="html" if fmt == "atom" else None)
+    return link
+
+
+def _photo(config: SiteConfig, entry: Entry, link: str) -> tuple[str, str, str] | None:
+    """(absolute address, path in the output or '', type) of the entry's photo: the story's avatar,
+    else the first image of its text; None when it has none of a known image type."""
+    source = entry.avatar if isinstance(entry, Testimonial) and entry.avatar else ""
+    if source:
+        address = source if "://" in source else config.base_url + source.lstrip("/")
+    else:
+        found = _FIRST_IMAGE.search(entry.html)
+        if not found:
+            return None
+        address = urljoin(link, html.unescape(found.group(1)))
+    parts = urlsplit(address)
+    kind = IMAGE_TYPES.get(parts.path.rsplit(".", 1)[-1].lower())
+    if parts.scheme not in ("http", "https") or kind is None:
+        return None
+    local = address[len(config.base_url):] if address.startswith(config.base_url) else ""
+    return address, local.split("?", 1)[0].split("#", 1)[0], kind
 
 
 def feed_html(entry: Entry, business_name: str) -> str:
@@ -94,6 +150,12 @@ def feed_html(entry: Entry, business_name: str) -> str:
         facts = [when] + [x for x in (entry.location, entry.address, entry.cost) if x]
         if entry.status != "scheduled":
             facts.insert(0, entry.status.upper())
+        lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
+    elif isinstance(entry, Alert):
+        facts = [entry.severity.capitalize(), f"From {format_date(entry.starts, with_weekday=True)}"]
+        if entry.expires is not None:
+            facts.append(f"until {format_date(entry.expires, with_weekday=True)}"
+                         + ("" if entry.expires_all_day else f", {format_time(entry.expires)}"))
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
     elif isinstance(entry, CharityUpdate) and entry.raised is not None:
         progress = f"Raised so far: {format_money(entry.raised, entry.currency)}"

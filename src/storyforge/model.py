@@ -11,24 +11,35 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .entries import CharityUpdate, Entry, Event, Page, Testimonial
+from .entries import Alert, CharityUpdate, Entry, Event, Page, Testimonial
 from .errors import ErrorCollector, OutputError, SourceLocation
-from .schema import slugify
+from .schema import RESERVED_NAMES, slugify
 
-#: what each kind of page emits — feeds are one output format of a list page
+#: what each kind of page emits — feeds are one output format of a list page, a calendar one of an
+#: event, a share card one of a story
 OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "home": ("html", "rss", "atom"),
     "section": ("html", "rss"),
+    "events": ("html", "rss", "ics"),  # the events list: its feed and the site calendar
+    "alerts": ("html", "rss"),  # the notices archive
     "entry": ("html",),
+    "event": ("html", "ics"),
+    "story": ("html", "png"),  # png: the share card (site.yaml share_cards)
+    "campaign": ("html",),
     "tags": ("html",),
-    "tag": ("html",),
-    "info": ("html",),  # built-in pages: the reviews policy, share your story
+    "tag": ("html", "rss"),
+    "info": ("html",),  # built-in pages: the reviews policy, share your story, the embed demo
     "notfound": ("html",),
 }
-SECTION_URLS = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/"}
-SECTION_TITLES = {"testimonial": "Customer stories", "event": "Events", "charity": "Charity"}
+FEED_FORMATS = ("rss", "atom")  # only for pages that have feed entries
+FILE_NAMES = {"rss": "feed.xml", "atom": "atom.xml", "ics": "event.ics", "png": "card.png"}
+ENTRY_KINDS = {"testimonial": "story", "event": "event"}
+SECTION_URLS = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/", "alert": "/alerts/"}
+SECTION_TITLES = {"testimonial": "Customer stories", "event": "Events", "charity": "Charity", "alert": "Notices"}
 ENTRY_TEMPLATES = {"testimonial": "testimonial.html", "event": "event.html",
-                   "charity": "charity.html", "page": "page.html"}
+                   "charity": "charity.html", "alert": "alert.html", "page": "page.html"}
+CAMPAIGNS_URL = "/charity/campaigns/"  # + <slug>/: never an update's address, which is /charity/<slug>/
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 HOME_FEATURED = 3
 HOME_UPCOMING = 3
 HOME_RECENT = 6
@@ -143,11 +154,12 @@ class PageSpec:
     description: str = ""
     lastmod: datetime | None = None
     in_sitemap: bool = True
+    turned_off: frozenset[str] = frozenset()  # formats site.yaml switches off
 
     @property
     def formats(self) -> tuple[str, ...]:
-        allowed = OUTPUT_FORMATS[self.kind]
-        return allowed if self.feed_entries is not None else tuple(f for f in allowed if f == "html")
+        return tuple(f for f in OUTPUT_FORMATS[self.kind] if f not in self.turned_off
+                     and (f not in FEED_FORMATS or self.feed_entries is not None))
 
     def output_path(self, fmt: str) -> str:
         """Path of the file inside the output folder, e.g. 'events/index.html'."""
@@ -157,9 +169,9 @@ class PageSpec:
         prefix = f"{base}/" if base else ""
         if fmt == "html":
             return f"{prefix}index.html"
-        if self.kind == "home":
-            return {"rss": "feed.xml", "atom": "atom.xml"}[fmt]
-        return f"{prefix}{'feed.xml' if fmt == 'rss' else 'atom.xml'}"
+        if self.kind == "events" and fmt == "ics":
+            return f"{prefix}calendar.ics"
+        return f"{prefix}{FILE_NAMES[fmt]}"
 
 
 @dataclass
@@ -172,6 +184,10 @@ class Site:
     events_upcoming: list[Event]
     events_past: list[Event]
     campaigns: list[Campaign]
+    alerts: list[Alert]  # every alert, newest first
+    alerts_active: list[Alert]  # shown as the banner on every page, most severe first
+    alerts_scheduled: list[Alert]
+    alerts_expired: list[Alert]
     tags: list[TagInfo]
     menu: list[Page]
     footer_pages: list[Page]
@@ -181,7 +197,15 @@ class Site:
     policy: Any = None  # moderation.policy.PolicyStats: the numbers on /reviews-policy/
 
     def feeds(self) -> list[tuple[PageSpec, str]]:
-        return [(p, fmt) for p in self.pages for fmt in p.formats if fmt != "html"]
+        return [(p, fmt) for p in self.pages for fmt in p.formats if fmt in FEED_FORMATS]
+
+    def outputs(self, fmt: str) -> list[PageSpec]:
+        """The pages that emit ``fmt`` (e.g. 'ics', 'png')."""
+        return [p for p in self.pages if fmt in p.formats]
+
+    @property
+    def campaigns_active(self) -> list[Campaign]:
+        return [c for c in self.campaigns if not c.reached]
 
 
 def _newest_first(entries: list[Any]) -> list[Any]:
@@ -196,8 +220,36 @@ def event_finish(event: Event) -> datetime:
     return event.start + (timedelta(days=1) if event.all_day else timedelta(hours=2))
 
 
+def alert_end(alert: Alert) -> datetime | None:
+    """When an alert leaves the banner: its expiry (the end of that day for a date alone), or never."""
+    if alert.expires is None:
+        return None
+    return alert.expires + (timedelta(days=1) if alert.expires_all_day else timedelta())
+
+
+def alert_moments(alert: Alert) -> tuple[datetime, ...]:
+    """The moments at which the passing of time moves an alert between scheduled, active and expired."""
+    end = alert_end(alert)
+    return (alert.starts,) if end is None else (alert.starts, end)
+
+
+def _split_alerts(alerts: list[Alert], now: datetime) -> tuple[list[Alert], list[Alert], list[Alert]]:
+    """(active, scheduled, expired) as of ``now``."""
+    active, scheduled, expired = [], [], []
+    for alert in _newest_first(alerts):
+        end = alert_end(alert)
+        if alert.starts > now:
+            scheduled.append(alert)
+        elif end is not None and end <= now:
+            expired.append(alert)
+        else:
+            active.append(alert)
+    active.sort(key=lambda a: SEVERITY_ORDER[a.severity])  # stable: newest first within a severity
+    return active, sorted(scheduled, key=lambda a: (a.starts, a.slug)), expired
+
+
 def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
-               reserved: dict[str, str] | None = None, policy: Any = None) -> Site:
+               reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True) -> Site:
     """Arrange published entries into pages; add an OutputError for each clash of addresses."""
     for entry in entries:
         entry.url = f"/{entry.slug}/" if entry.content_type == "page" else \
@@ -208,15 +260,18 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
     past = sorted((e for e in events if event_finish(e) < now), key=lambda e: (e.start, e.slug), reverse=True)
     campaigns = _campaigns([e for e in entries if isinstance(e, CharityUpdate)])
     pages = sorted((e for e in entries if isinstance(e, Page)), key=lambda p: (p.weight, p.title))
+    alerts = [e for e in entries if isinstance(e, Alert)]
+    active, scheduled, expired = _split_alerts(alerts, now)
     tags = _tags(entries)
     dated = [e.date for e in entries if e.date]
     site = Site(
         pages=[], entries=_newest_first(entries), testimonials=stories, events_upcoming=upcoming,
-        events_past=past, campaigns=campaigns, tags=tags, menu=[p for p in pages if p.menu],
+        events_past=past, campaigns=campaigns, alerts=_newest_first(alerts), alerts_active=active,
+        alerts_scheduled=scheduled, alerts_expired=expired, tags=tags, menu=[p for p in pages if p.menu],
         footer_pages=[p for p in pages if not p.menu], rating=RatingSummary.of(stories),
         now=now, newest=max(dated) if dated else None, policy=policy,
     )
-    site.pages = _route_table(site, per_page)
+    site.pages = _route_table(site, per_page, frozenset() if share_cards else frozenset({"png"}))
     _check_collisions(site.pages, errors, reserved or {})
     return site
 
@@ -225,13 +280,29 @@ def _campaigns(updates: list[CharityUpdate]) -> list[Campaign]:
     grouped: dict[str, list[CharityUpdate]] = {}
     for update in sorted(updates, key=lambda u: (u.date is not None, u.date.timestamp() if u.date else 0, u.slug)):
         grouped.setdefault(update.campaign, []).append(update)
-    campaigns = [Campaign(name, slugify(name), f"/charity/#{slugify(name)}", items)
+    slugs = _campaign_slugs(sorted(grouped))
+    campaigns = [Campaign(name, slugs[name], f"{CAMPAIGNS_URL}{slugs[name]}/", items)
                  for name, items in grouped.items()]
     for campaign in campaigns:
         for update in campaign.updates:
             update.campaign_url = campaign.url
     # active campaigns first, then the most recently updated
     return sorted(campaigns, key=lambda c: (c.reached, -(c.as_of.timestamp() if c.as_of else 0), c.name))
+
+
+def _campaign_slugs(names: list[str]) -> dict[str, str]:
+    """A distinct web-address name per campaign, also for names that differ only in punctuation."""
+    taken: set[str] = set()
+    slugs = {}
+    for name in names:
+        base = slugify(name) or "campaign"
+        base = f"{base}-campaign" if base in RESERVED_NAMES else base
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        taken.add(slug)
+        slugs[name] = slug
+    return slugs
 
 
 def _tags(entries: list[Entry]) -> list[TagInfo]:
@@ -246,36 +317,54 @@ def _tags(entries: list[Entry]) -> list[TagInfo]:
     return sorted(by_slug.values(), key=lambda t: t.slug)
 
 
-def _route_table(site: Site, per_page: int) -> list[PageSpec]:
+def _route_table(site: Site, per_page: int, turned_off: frozenset[str]) -> list[PageSpec]:
     routes = [PageSpec("home", "/", "home.html", "Home", "the home page (built in)",
                        context={"featured": [s for s in site.testimonials if s.featured][:HOME_FEATURED],
                                 "recent": site.testimonials[:HOME_RECENT],
                                 "upcoming": site.events_upcoming[:HOME_UPCOMING]},
                        feed_entries=site.entries, lastmod=site.newest)]
     routes += _paginated(site.testimonials, per_page)
-    routes.append(PageSpec("section", "/events/", "events.html", SECTION_TITLES["event"],
+    routes.append(PageSpec("events", "/events/", "events.html", SECTION_TITLES["event"],
                            "the events list (built in)",
                            context={"upcoming": site.events_upcoming, "past": site.events_past},
                            feed_entries=_newest_first(site.events_upcoming + site.events_past)))
     charity = [u for c in site.campaigns for u in c.updates]
     routes.append(PageSpec("section", "/charity/", "charity_list.html", SECTION_TITLES["charity"],
                            "the charity page (built in)", feed_entries=_newest_first(charity)))
+    for campaign in site.campaigns:
+        routes.append(PageSpec("campaign", campaign.url, "campaign.html", campaign.name,
+                               f"the campaign '{campaign.name}'", context={"campaign": campaign},
+                               description=_campaign_description(campaign), lastmod=campaign.as_of))
+    routes.append(PageSpec("alerts", SECTION_URLS["alert"], "alerts.html", SECTION_TITLES["alert"],
+                           "the notices page (built in)", feed_entries=site.alerts,
+                           description="Changed opening hours, closures and other notices, current and past."))
     for entry in site.entries:
-        routes.append(PageSpec("entry", entry.url, ENTRY_TEMPLATES[entry.content_type], entry.title,
-                               entry.source, entry.slug_line, context={"entry": entry}, description=entry.summary,
-                               lastmod=entry.date))
+        routes.append(PageSpec(ENTRY_KINDS.get(entry.content_type, "entry"), entry.url,
+                               ENTRY_TEMPLATES[entry.content_type], entry.title, entry.source, entry.slug_line,
+                               context={"entry": entry}, description=entry.summary, lastmod=entry.date,
+                               turned_off=turned_off))
     routes.append(PageSpec("tags", "/tags/", "tags.html", "Tags", "the tags list (built in)"))
     for tag in site.tags:
         routes.append(PageSpec("tag", tag.url, "tag.html", f"Tagged “{tag.name}”", f"the tag '{tag.name}'",
-                               context={"tag": tag, "entries": tag.entries}))
+                               context={"tag": tag, "entries": tag.entries}, feed_entries=tag.entries))
     routes.append(PageSpec("info", "/reviews-policy/", "reviews_policy.html", "How we handle customer stories",
                            "the reviews policy page (built in)", context={"policy": site.policy},
                            description="How we collect, check and publish customer stories, with live counts."))
     routes.append(PageSpec("info", "/share-your-story/", "share_your_story.html", "Share your story",
                            "the share-your-story page (built in)", context={"policy": site.policy}))
+    routes.append(PageSpec("info", "/embed/", "embed.html", "Our stories on your website",
+                           "the embed demo page (built in)",
+                           description="Show our customers’ stories on your own website with one line of code."))
     routes.append(PageSpec("notfound", "/404.html", "404.html", "Page not found", "the 404 page (built in)",
                            in_sitemap=False))
     return routes
+
+
+def _campaign_description(campaign: Campaign) -> str:
+    for update in reversed(campaign.updates):
+        if update.summary:
+            return update.summary
+    return f"Our charity campaign {campaign.name}" + (f" for {campaign.beneficiary}." if campaign.beneficiary else ".")
 
 
 def _paginated(stories: list[Testimonial], per_page: int) -> list[PageSpec]:

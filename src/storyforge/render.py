@@ -16,7 +16,9 @@ from .config import SiteConfig
 from .errors import SourceLocation, TemplateError
 from .entries import Entry
 from .fingerprint import RecordingData, entry_identity, fingerprint
+from .jsonld import as_script_text, structured_data
 from .model import PageSpec, Site
+from .sharecards import share_image
 from .theme import static_dirs, template_dirs, theme_dir
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -58,10 +60,12 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(date=format_date, time=format_time, money=format_money)
+        self.env.filters.update(date=format_date, time=format_time, money=format_money, ld_json=as_script_text)
         self.env.globals.update(
             site=config, data=site, url=self.url, abs_url=self.abs_url,
             version=__version__, feeds=self._feed_links(),
+            structured_data=lambda page: structured_data(config, page),
+            share_image=lambda page: share_image(config, page),
         )
         self._data_keys: dict[str, str] = {}
         self._memo: dict[int, bytes] = {}  # fingerprints of entries and long lists, once per build

@@ -31,6 +31,10 @@ def _front_matter(kind: str, title: str, now: datetime) -> str:
         return common + (
             f"start: {start:%Y-%m-%d %H:%M}\nend: {start + timedelta(hours=2):%Y-%m-%d %H:%M}\n"
             "location: \naddress: \ncost: Free\nstatus: scheduled\ntags: []\n")
+    if kind == "alert":
+        return common + (f"severity: info   # info, warning or critical\nstarts: {today}\n"
+                         f"expires: {(now + timedelta(days=7)).date().isoformat()}   # the banner goes after this day\n"
+                         "link: \ntags: []\n")
     if kind == "charity":
         return common + "campaign: Campaign name\ngoal: 1000\nraised: 0\ncurrency: GBP\nbeneficiary: \ntags: []\n"
     return common + "menu: false\n"

@@ -244,6 +244,13 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
         "beneficiary": FieldSpec(text, default=""),
         "donate_url": FieldSpec(url, default=""),
     },
+    "alert": {
+        **COMMON,
+        "severity": FieldSpec(choice("info", "warning", "critical"), default="info"),
+        "starts": FieldSpec(moment, required=True, help="when the banner starts to show, site timezone"),
+        "expires": FieldSpec(moment, help="when it stops showing; a date alone means the end of that day"),
+        "link": FieldSpec(url, default="", help="where to read more"),
+    },
     "page": {
         **COMMON,
         "menu": FieldSpec(boolean, default=False, help="show in the site navigation"),
@@ -328,6 +335,10 @@ class Validator:
         if doc.content_type == "event" and typed["end"] is not None and typed["end"] < typed["start"]:
             self.errors.add(SchemaError("end: is before start — check the date and time", values["end"].where))
             return False
+        if doc.content_type == "alert" and typed["expires"] is not None and typed["expires"] < typed["starts"]:
+            self.errors.add(SchemaError("expires: is before starts — check the date and time",
+                                        values["expires"].where))
+            return False
         if typed["slug"] is None:
             stem = doc.rel_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             typed["slug"] = slugify(stem)
@@ -346,6 +357,10 @@ class Validator:
             typed["all_day"] = is_all_day(start_raw)
             if typed["date"] is None:
                 typed["date"] = typed["start"]
+        if doc.content_type == "alert":
+            typed["expires_all_day"] = typed["expires"] is not None and is_all_day(values["expires"].raw)
+            if typed["date"] is None:
+                typed["date"] = typed["starts"]
         return cls(
             content_type=doc.content_type,
             source=doc.rel_path,

@@ -1,0 +1,119 @@
+"""iCalendar files (RFC 5545) for events, made with ``icalendar``: one per event and the site calendar.
+
+Every value comes from the content, never from the clock, so an unchanged site writes the same
+bytes on every build: UIDs are the event's slug at the site's host, DTSTAMP is the event's own
+date. Timed events carry the site's time zone (TZID plus a VTIMEZONE covering the years the
+events fall in, so calendars place them right on either side of a daylight-saving change);
+all-day events are dates (VALUE=DATE) with the exclusive end RFC 5545 asks for.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from icalendar import Calendar, Timezone, vCalAddress, vText
+from icalendar import Event as VEvent
+
+from . import __version__
+from .config import SiteConfig
+from .entries import Event
+from .model import Site
+from .output import Output, content_hash
+
+STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
+#: how often a subscribed calendar (webcal://) is fetched again (REFRESH-INTERVAL, X-PUBLISHED-TTL)
+REFRESH = timedelta(hours=12)
+
+
+def calendar_bytes(config: SiteConfig, events: list[Event], name: str | None = None) -> bytes:
+    """One VCALENDAR holding ``events``; a ``name`` makes it a calendar to subscribe to (the site's),
+    with refresh hints; without one, it is a file to import (one event)."""
+    cal = Calendar()
+    cal.add("prodid", f"-//storyforge//storyforge {__version__}//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    if name:
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+        cal.add("x-wr-timezone", config.timezone)
+        cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", "PT12H")  # the same, for clients that predate RFC 7986
+    ordered = sorted(events, key=lambda e: (e.start, e.slug))
+    zone = _vtimezone(config, [e for e in ordered if not e.all_day])
+    if zone is not None:
+        cal.add_component(zone)
+    for event in ordered:
+        cal.add_component(_vevent(config, event))
+    return cal.to_ical()
+
+
+def uid(config: SiteConfig, event: Event) -> str:
+    """Stable across builds and unique to this site: '<slug>@<host>' (plus the base path, if any)."""
+    parts = urlsplit(config.base_url)
+    path = parts.path.strip("/").replace("/", ".")
+    return f"{event.slug}{'.' + path if path else ''}@{parts.netloc.lower()}"
+
+
+def _uses_utc(config: SiteConfig) -> bool:
+    return config.timezone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT")
+
+
+def _vtimezone(config: SiteConfig, timed: list[Event]) -> Timezone | None:
+    if not timed or _uses_utc(config):
+        return None
+    moments = [e.start for e in timed] + [e.end for e in timed if e.end is not None]
+    first = min(m.astimezone(config.tz).year for m in moments)
+    last = max(m.astimezone(config.tz).year for m in moments)
+    return Timezone.from_tzid(config.timezone, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1))
+
+
+def _moment(config: SiteConfig, value: datetime) -> datetime:
+    """The same instant in the site's zone (written with its TZID), or in UTC for a UTC site."""
+    return value.astimezone(UTC if _uses_utc(config) else config.tz)
+
+
+def _vevent(config: SiteConfig, event: Event) -> VEvent:
+    link = config.base_url + event.url.lstrip("/")
+    item = VEvent()
+    item.add("uid", uid(config, event))
+    item.add("dtstamp", (event.date or event.start).astimezone(UTC))
+    if event.all_day:
+        first = event.start.date()
+        last = event.end.date() if event.end is not None else first
+        item.add("dtstart", first)
+        item.add("dtend", last + timedelta(days=1))  # exclusive
+    else:
+        item.add("dtstart", _moment(config, event.start))
+        if event.end is not None:
+            item.add("dtend", _moment(config, event.end))
+    title = f"Postponed: {event.title}" if event.status == "postponed" else event.title
+    item.add("summary", title)
+    item.add("status", STATUS[event.status])
+    description = "\n\n".join(part for part in (event.summary, event.cost, link) if part)
+    item.add("description", description)
+    where = ", ".join(part for part in (event.location, event.address) if part)
+    if where:
+        item.add("location", where)
+    item.add("url", link)
+    if event.tags:
+        item.add("categories", list(event.tags))
+    if config.business.email:
+        organizer = vCalAddress(f"mailto:{config.business.email}")
+        organizer.params["cn"] = vText(config.business.name)
+        item.add("organizer", organizer)
+    return item
+
+
+def calendar_outputs(config: SiteConfig, site: Site) -> list[Output]:
+    """The site calendar (every event, for subscribing) and one file per event, from the route table."""
+    outputs = []
+    for page in site.outputs("ics"):
+        entry = page.context.get("entry")
+        if isinstance(entry, Event):
+            data = calendar_bytes(config, [entry])
+        else:
+            data = calendar_bytes(config, site.events_upcoming + site.events_past, f"{config.title} — events")
+        outputs.append(Output(page.output_path("ics"), content_hash(data), data))
+    return outputs

@@ -1,0 +1,258 @@
+"""Share cards: a 1200×630 PNG per customer story (its og:image), drawn with Pillow.
+
+A card shows what the story page shows, no more: a quote from the story, the author's name as
+the customer agreed to show it, the rating (only when given), the disclosure labels, and the
+business's name in the theme's colours (read from the theme's ``css/style.css``).
+
+Drawing is the slow part, so each card is cached in ``.storyforge-cache/cards/`` under a hash of
+everything drawn on it, and cards not yet cached are drawn in worker processes on large sites.
+Cards of stories that are gone are removed from the cache. ``share_cards: false`` in site.yaml
+turns them off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .config import SiteConfig
+from .entries import Testimonial
+from .model import PageSpec, Site
+from .output import Output, content_hash
+
+WIDTH, HEIGHT = 1200, 630
+CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF",
+             "/Library/Fonts", "C:/Windows/Fonts")
+#: the theme's custom properties a card uses, with the default theme's values as the fallback
+PALETTE = {"bg": "#fbf7f0", "tint": "#f4e6cf", "text": "#2b1d14", "muted": "#6b5142", "heading": "#4a2510",
+           "accent": "#4d6b45", "star": "#945800", "btn-bg": "#7a3e1d", "btn-text": "#fbf7f0"}
+QUOTE_LINES = 5
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """Everything drawn on one card: two stories with equal specs share one cached image."""
+
+    quote: str
+    author: str
+    rating: int | None
+    labels: tuple[str, ...]
+    business: str
+    host: str
+    colours: tuple[tuple[str, str], ...]
+
+    def key(self) -> str:
+        from PIL import __version__ as pillow
+
+        text = json.dumps([CARD_VERSION, pillow, _font_path("DejaVuSerif.ttf"), asdict(self)], sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def palette(stylesheet: Path | None) -> tuple[tuple[str, str], ...]:
+    """The theme's colours from the first block of ``--name: #hex`` declarations (its light scheme)."""
+    found: dict[str, str] = {}
+    if stylesheet is not None:
+        try:
+            css = stylesheet.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            css = ""
+        for name, value in re.findall(r"--([a-z-]+)\s*:\s*(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})\b", css):
+            if name in PALETTE and name not in found:
+                found[name] = value.lower()
+    return tuple((name, found.get(name, default)) for name, default in PALETTE.items())
+
+
+def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...]) -> CardSpec:
+    labels = []
+    if story.verified:
+        labels.append("Verified customer")
+    if story.incentive:
+        labels.append(f"Disclosure: {story.incentive}")
+    if story.relationship:
+        labels.append(f"Connection: {story.relationship}")
+    return CardSpec(quote=story.summary or story.title, author=story.byline, rating=story.rating,
+                    labels=tuple(labels), business=config.business.name,
+                    host=urlsplit(config.base_url).netloc, colours=colours)
+
+
+def card_outputs(config: SiteConfig, site: Site, stylesheet: Path | None, folder: Path, trusted: bool,
+                 mapper: Callable[[Callable[[CardSpec], str], list[CardSpec]], list[str]]) -> list[Output]:
+    """An Output per story page that emits a card; draws (with ``mapper``) only what is not cached."""
+    colours = palette(stylesheet)
+    pages = site.outputs("png")
+    specs = [card_spec(config, page.context["entry"], colours) for page in pages]
+    wanted = {spec.key(): spec for spec in specs}
+    missing = [spec for key, spec in wanted.items() if not (trusted and (folder / f"{key}.png").is_file())]
+    cache = _CardCache(folder)
+    if missing:
+        mapper(cache.draw_and_store, missing)
+    outputs = []
+    for page, spec in zip(pages, specs, strict=True):
+        data = cache.read(spec)
+        outputs.append(Output(page.output_path("png"), content_hash(data), data))
+    cache.prune(set(wanted))
+    return outputs
+
+
+class _CardCache:
+    """Cards on disk by key; falls back to memory when the cache folder cannot be written."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.memory: dict[str, bytes] = {}
+
+    def draw_and_store(self, spec: CardSpec) -> str:
+        data = draw(spec)
+        key = spec.key()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.folder / f".{key}.{os.getpid()}.tmp"
+            temporary.write_bytes(data)
+            os.replace(temporary, self.folder / f"{key}.png")
+        except OSError:
+            self.memory[key] = data  # only in this process: read() draws it again if a worker made it
+        return key
+
+    def read(self, spec: CardSpec) -> bytes:
+        key = spec.key()
+        if key in self.memory:
+            return self.memory[key]
+        try:
+            data = (self.folder / f"{key}.png").read_bytes()
+            if data.startswith(b"\x89PNG\r\n\x1a\n"):
+                return data
+        except OSError:
+            pass
+        self.memory[key] = draw(spec)
+        return self.memory[key]
+
+    def prune(self, keep: set[str]) -> None:
+        try:
+            for path in self.folder.glob("*.png"):
+                if path.stem not in keep:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def share_image(config: SiteConfig, page: PageSpec) -> str:
+    """The absolute address of the page's og:image: a story's card, else its photo; '' for none."""
+    if "png" in page.formats:
+        return config.base_url + page.output_path("png")
+    entry = page.context.get("entry")
+    photo = entry.avatar if isinstance(entry, Testimonial) else ""
+    if not photo and page.kind == "home" and not config.business.logo.lower().endswith(".svg"):
+        photo = config.business.logo  # social sites do not show SVG images
+    if not photo:
+        return ""
+    return photo if "://" in photo else config.base_url + photo.lstrip("/")
+
+
+# --- drawing ------------------------------------------------------------------------------------
+
+
+def _font_path(name: str) -> str:
+    for folder in FONT_DIRS:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return ""
+
+
+def _font(name: str, size: int):  # type: ignore[no-untyped-def]
+    from PIL import ImageFont
+
+    path = _font_path(name)
+    if path:
+        return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size)  # Pillow's own scalable font (FreeType), else its bitmap one
+
+
+def _wrap(text: str, font, width: int, max_lines: int) -> list[str]:  # type: ignore[no-untyped-def]
+    words = " ".join(text.split()).split(" ")
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        trial = f"{current} {word}".strip()
+        if font.getlength(trial) <= width:
+            current = trial
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while font.getlength(current) > width:  # one very long word: cut it
+            cut = len(current) - 1
+            while cut > 1 and font.getlength(current[:cut]) > width:
+                cut -= 1
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and font.getlength(last + " …") > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip(" ,;:.") + " …"
+    return lines
+
+
+def draw(spec: CardSpec) -> bytes:
+    """The card as PNG bytes: the same spec always gives the same bytes."""
+    from PIL import Image, ImageDraw
+
+    colour = dict(spec.colours)
+    image = Image.new("RGB", (WIDTH, HEIGHT), colour["bg"])
+    pen = ImageDraw.Draw(image)
+    band_top = HEIGHT - 96
+    pen.rectangle((0, 0, 28, HEIGHT), fill=colour["btn-bg"])
+    pen.rectangle((28, band_top, WIDTH, HEIGHT), fill=colour["tint"])
+    left, right = 120, WIDTH - 96
+
+    star_font, small_font = _font("DejaVuSans.ttf", 46), _font("DejaVuSans.ttf", 30)
+    author_font, label_font = _font("DejaVuSans-Bold.ttf", 30), _font("DejaVuSans.ttf", 24)
+    quote_size = 44 if len(spec.quote) < 160 else 38
+    quote_font = _font("DejaVuSerif.ttf", quote_size)
+    step = int(quote_size * 1.3)
+    rating_height = 78 if spec.rating is not None else 0
+    after_quote = 18 + 44 + (40 if spec.labels else 0)  # the author line, then the labels
+    room = band_top - 48 - 48 - rating_height - after_quote
+    lines = _wrap(spec.quote, quote_font, right - left, max(1, min(QUOTE_LINES, room // step)))
+    height = rating_height + len(lines) * step + after_quote
+    y = 48 + max(0, (band_top - 96 - height) // 2)  # the block centred above the band
+
+    if spec.rating is not None:
+        stars = "★" * spec.rating + "☆" * (5 - spec.rating)
+        pen.text((left, y), stars, font=star_font, fill=colour["star"])
+        pen.text((left + star_font.getlength(stars) + 24, y + 10), f"{spec.rating} out of 5", font=small_font,
+                 fill=colour["muted"])
+        y += rating_height
+    pen.text((left - 68, y - 22), "“", font=_font("DejaVuSerif-Bold.ttf", 96), fill=colour["accent"])
+    for line in lines:
+        pen.text((left, y), line, font=quote_font, fill=colour["text"])
+        y += step
+    y += 18
+    pen.text((left, y), _wrap(f"— {spec.author}", author_font, right - left, 1)[0], font=author_font,
+             fill=colour["heading"])
+    y += 44
+    if spec.labels:
+        pen.text((left, y), _wrap(" · ".join(spec.labels), label_font, right - left, 1)[0], font=label_font,
+                 fill=colour["muted"])
+
+    name_font = _font("DejaVuSans-Bold.ttf", 32)
+    band_middle = HEIGHT - 48
+    pen.text((left, band_middle), _wrap(spec.business, name_font, 640, 1)[0], font=name_font,
+             fill=colour["heading"], anchor="lm")
+    pen.text((right, band_middle), spec.host, font=_font("DejaVuSans.ttf", 26), fill=colour["muted"], anchor="rm")
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()

@@ -1,0 +1,53 @@
+"""``/testimonials.json``: the published stories as data, for the embeddable wall (``/embed.js``).
+
+Only what the story pages themselves show goes in: the name as the customer agreed to show it
+(with the role, company and town they agreed to), the rating when they gave one, the summary,
+and the labels that must travel with a story (verified, disclosure of an incentive, connection
+to the business, hand-picked). Never contact details, never drafts or stories without consent.
+Addresses are absolute, since the wall is shown on other sites. The embed script inserts every
+string as text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .config import SiteConfig
+from .model import Site
+from .schema import slugify
+
+WALL_FILE = "testimonials.json"
+FORMAT_VERSION = 1
+
+
+def wall_bytes(config: SiteConfig, site: Site) -> bytes:
+    """The JSON document: newest stories first, the same bytes for the same content."""
+    cards = {page.context["entry"].slug: page.output_path("png") for page in site.outputs("png")}
+    stories: list[dict[str, Any]] = []
+    for story in site.testimonials:
+        if story.draft or not story.consent:
+            continue
+        item: dict[str, Any] = {
+            "url": config.base_url + story.url.lstrip("/"),
+            "title": story.title,
+            "text": story.summary,
+            "author": story.author,
+            "byline": story.byline,
+            "rating": story.rating,
+            "date": story.date.date().isoformat() if story.date else None,
+            "product": story.product or None,
+            "tags": [slugify(tag) for tag in story.tags],
+            "labels": {"verified": story.verified, "featured": story.featured,
+                       "incentive": story.incentive or None, "relationship": story.relationship or None},
+        }
+        if story.slug in cards:
+            item["image"] = config.base_url + cards[story.slug]
+        stories.append(item)
+    document = {
+        "version": FORMAT_VERSION,
+        "business": {"name": config.business.name, "url": config.base_url,
+                     "policy": config.base_url + "reviews-policy/"},
+        "stories": stories,
+    }
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")

@@ -1,0 +1,171 @@
+/* storyforge wall of love. Paste where the stories should appear:
+     <div data-storyforge-wall data-tag="cakes" data-limit="6"></div>
+     <script src="https://YOUR-SITE/embed.js" defer></script>
+   Options: data-layout="grid|carousel", data-limit (1-50), data-tag, data-heading (2-6),
+   data-autoplay (seconds, carousel; never with reduced motion), data-no-style (use your own CSS).
+   Every string from the data is inserted as text (textContent), never as HTML. No eval, no inline
+   styles: it works under a strict Content-Security-Policy. */
+(function () {
+  "use strict";
+  var me = document.currentScript;
+  var base = me && me.src ? me.src : location.href;
+  var dataUrl = new URL("testimonials.json", base).href;
+  var motion = window.matchMedia ? matchMedia("(prefers-reduced-motion: reduce)") : { matches: true };
+  var loading = null;
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function webUrl(value) {
+    try {
+      var parsed = new URL(String(value), base);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function slug(value) {
+    return String(value || "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  }
+
+  function link(text, href, cls) {
+    var a = el("a", cls, text);
+    var safe = webUrl(href);
+    if (safe) a.href = safe;
+    return a;
+  }
+
+  function load() {
+    if (!loading) {
+      loading = fetch(dataUrl, { credentials: "omit" }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      });
+    }
+    return loading;
+  }
+
+  function addStyle(host) {
+    if (host.hasAttribute("data-no-style") || document.querySelector("link[data-storyforge-style]")) return;
+    var sheet = document.createElement("link");
+    sheet.rel = "stylesheet";
+    sheet.href = new URL("css/embed.css", base).href;
+    sheet.setAttribute("data-storyforge-style", "");
+    document.head.appendChild(sheet);
+  }
+
+  function card(story, level) {
+    var item = el("li", "sf-story");
+    var box = el("article", "sf-card");
+    var heading = el("h" + level, "sf-title");
+    heading.appendChild(link(story.title, story.url));
+    box.appendChild(heading);
+    var rating = Number(story.rating);
+    if (rating >= 1 && rating <= 5 && Math.floor(rating) === rating) {
+      var stars = el("p", "sf-stars");
+      stars.setAttribute("role", "img");
+      stars.setAttribute("aria-label", "Rated " + rating + " out of 5");
+      var shown = el("span", null, "★★★★★".slice(0, rating) + "☆☆☆☆☆".slice(0, 5 - rating));
+      shown.setAttribute("aria-hidden", "true");
+      stars.appendChild(shown);
+      box.appendChild(stars);
+    }
+    var quote = el("blockquote", "sf-quote");
+    quote.appendChild(el("p", null, story.text));
+    box.appendChild(quote);
+    box.appendChild(el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + story.date : "")));
+    var labels = story.labels || {};
+    var names = [];
+    if (labels.verified === true) names.push(["sf-verified", "Verified customer"]);
+    if (labels.incentive) names.push(["sf-disclosure", "Disclosure: " + labels.incentive]);
+    if (labels.relationship) names.push(["sf-disclosure", "Connection: " + labels.relationship]);
+    if (labels.featured === true) names.push(["sf-featured", "Hand-picked by the business"]);
+    if (names.length) {
+      var list = el("ul", "sf-labels");
+      list.setAttribute("aria-label", "About this story");
+      names.forEach(function (pair) { list.appendChild(el("li", "sf-label " + pair[0], pair[1])); });
+      box.appendChild(list);
+    }
+    var more = link("Read the full story", story.url, "sf-more");
+    more.appendChild(el("span", "sf-hidden", ": " + story.title));
+    box.appendChild(more);
+    item.appendChild(box);
+    return item;
+  }
+
+  function carousel(host, list) {
+    var controls = el("div", "sf-controls");
+    var timer = null;
+    function step(direction) {
+      var width = list.clientWidth * 0.9 * direction;
+      var atEnd = list.scrollLeft + list.clientWidth >= list.scrollWidth - 2;
+      var behavior = motion.matches ? "auto" : "smooth";
+      if (direction > 0 && atEnd) list.scrollTo({ left: 0, behavior: behavior });
+      else list.scrollBy({ left: width, behavior: behavior });
+    }
+    [["Previous stories", "‹", -1], ["Next stories", "›", 1]].forEach(function (b) {
+      var button = el("button", "sf-button", b[1]);
+      button.type = "button";
+      button.setAttribute("aria-label", b[0]);
+      button.addEventListener("click", function () { stop(); step(b[2]); });
+      controls.appendChild(button);
+    });
+    list.tabIndex = 0;
+    host.appendChild(controls);
+    function stop() { if (timer) { clearInterval(timer); timer = null; } }
+    var seconds = parseInt(host.getAttribute("data-autoplay"), 10);
+    function start() {
+      if (!timer && seconds >= 3 && !motion.matches) timer = setInterval(function () { step(1); }, seconds * 1000);
+    }
+    ["mouseenter", "focusin"].forEach(function (name) { host.addEventListener(name, stop); });
+    host.addEventListener("mouseleave", start);
+    if (motion.addEventListener) motion.addEventListener("change", function () { if (motion.matches) stop(); });
+    start();
+  }
+
+  function render(host, data) {
+    var tag = slug(host.getAttribute("data-tag"));
+    var limit = Math.min(50, Math.max(1, parseInt(host.getAttribute("data-limit"), 10) || 6));
+    var level = /^[2-6]$/.test(host.getAttribute("data-heading") || "") ? host.getAttribute("data-heading") : "3";
+    var layout = host.getAttribute("data-layout") === "carousel" ? "carousel" : "grid";
+    var stories = (Array.isArray(data.stories) ? data.stories : []).filter(function (s) {
+      return s && typeof s === "object" && (!tag || (Array.isArray(s.tags) && s.tags.map(slug).indexOf(tag) >= 0));
+    }).slice(0, limit);
+    var business = data.business || {};
+    host.textContent = "";
+    host.classList.add("sf-wall", "sf-" + layout);
+    var list = el("ul", "sf-list");
+    list.setAttribute("aria-label", "Customer stories" + (business.name ? " about " + business.name : ""));
+    stories.forEach(function (s) { list.appendChild(card(s, level)); });
+    if (!stories.length) host.appendChild(el("p", "sf-empty", "No stories to show yet."));
+    else host.appendChild(list);
+    var source = el("p", "sf-source");
+    source.appendChild(document.createTextNode("Stories sent by customers of "));
+    source.appendChild(link(business.name || "this business", business.url));
+    source.appendChild(document.createTextNode(" and read by a person before publishing. "));
+    source.appendChild(link("How stories are checked", business.policy));
+    host.appendChild(source);
+    if (layout === "carousel" && stories.length > 1) carousel(host, list);
+  }
+
+  function start() {
+    var hosts = document.querySelectorAll("[data-storyforge-wall]:not(.sf-wall)");
+    if (!hosts.length) return;
+    Array.prototype.forEach.call(hosts, function (host) {
+      addStyle(host);
+      host.setAttribute("aria-busy", "true");
+      load().then(function (data) { render(host, data || {}); }, function () {
+        host.textContent = "";
+        host.appendChild(el("p", "sf-empty", "The customer stories could not be loaded just now."));
+      }).then(function () { host.removeAttribute("aria-busy"); });
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
