@@ -1,0 +1,139 @@
+"""The embeddable wall in a real headless Chromium, on a page served with a strict Content-Security-Policy.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without them the
+test is skipped, except in CI (``CI=true``), where it fails.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_serve_browser import CHROMEDRIVER, CHROMIUM, WAIT_SECONDS, chromium_options, missing
+
+from conftest import story
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; report-uri /csp-report")
+HOSTILE = story(
+    "<script>window.pwned = 'title'</script>", author="<img src=x onerror=\"window.pwned = 'author'\">",
+    extra=("summary: \"<b onmouseover=alert(1)>Bold</b> <a href='javascript:window.pwned=1'>click</a> "
+           "<script>window.pwned = 'text'</script>\"\nrating: 5\n"
+           "incentive: \"<img src=x onerror=window.pwned=2>\"\ndate: 2026-04-01\n")).replace("date: 2026-03-01\n", "")
+SITE = {
+    "content/testimonials/hostile.md": HOSTILE,
+    **{f"content/testimonials/s{n}.md": story(f"Story number {n}", extra=f"rating: {n % 5 + 1}\n") for n in range(4)},
+}
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing("selenium is not installed (pip install -e '.[test]')")
+    for program in (CHROMIUM, CHROMEDRIVER):
+        if not program.exists():
+            missing(f"{program} is missing (apt-get install chromium chromium-driver)")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=chromium_options(profile))
+    driver.set_page_load_timeout(WAIT_SECONDS)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class StrictServer(http.server.ThreadingHTTPServer):
+    """Serves a folder on 127.0.0.1 with a strict CSP, and keeps the violation reports it receives."""
+
+    def __init__(self, folder: Path) -> None:
+        self.reports: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, directory=str(folder), **kwargs)
+
+            def end_headers(self) -> None:
+                self.send_header("Content-Security-Policy", CSP)
+                super().end_headers()
+
+            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.reports.append(json.loads(body or b"{}"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def test_the_wall_renders_under_a_strict_csp_and_shows_a_hostile_story_as_text(make_site, run, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site = make_site(SITE)
+    assert run("build", "--site", site).code == 0
+    server = StrictServer(site / "public")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    address = f"http://127.0.0.1:{server.server_port}"
+    try:
+        browser.get(address + "/embed/")
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-storyforge-wall] .sf-story")) >= 10,
+            message="the two walls on the demo page did not render their stories")
+        grid = browser.find_element(By.CSS_SELECTOR, ".sf-wall.sf-grid")
+        titles = [e.text for e in grid.find_elements(By.CSS_SELECTOR, ".sf-title")]
+        assert titles[0] == "<script>window.pwned = 'title'</script>"  # newest first, shown as text
+        first = grid.find_element(By.CSS_SELECTOR, ".sf-story")
+        text = first.text
+        assert "<b onmouseover=alert(1)>Bold</b> <a href='javascript:window.pwned=1'>click</a>" in text
+        assert "— <img src=x onerror=\"window.pwned = 'author'\">, 2026-04-01" in text
+        assert "Disclosure: <img src=x onerror=window.pwned=2>" in text
+        assert first.find_element(By.CSS_SELECTOR, ".sf-stars").get_attribute("aria-label") == "Rated 5 out of 5"
+        inside = browser.execute_script(
+            "return document.querySelectorAll('.sf-wall script, .sf-wall img, .sf-wall b, .sf-wall [onerror]').length")
+        assert inside == 0
+        hrefs = browser.execute_script("return [...document.querySelectorAll('.sf-wall a')].map(a => a.href)")
+        assert hrefs and all(h.startswith(("https://bakery.test/", "http://127.0.0.1")) for h in hrefs), hrefs
+        assert "https://bakery.test/testimonials/hostile/" in hrefs  # links back to each story
+        assert browser.execute_script("return window.pwned === undefined")
+        # the wall's stylesheet was allowed and applied; the carousel has its buttons
+        assert browser.execute_script(
+            "return getComputedStyle(document.querySelector('.sf-card')).borderTopLeftRadius") == "12px"
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".sf-carousel .sf-button")) == 2
+        scrolling = "return getComputedStyle(document.querySelector('.sf-carousel .sf-list')).scrollBehavior"
+        assert browser.execute_script(scrolling) == "smooth"
+        time.sleep(0.5)  # violation reports are sent in the background
+        assert server.reports == [], server.reports
+
+        # the reports are real: an inline style is refused and reported
+        browser.execute_script("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not server.reports and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.reports and "style-src" in json.dumps(server.reports)
+
+        # readers who prefer reduced motion get no smooth scrolling
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+        browser.get(address + "/embed/")
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".sf-carousel .sf-list"))
+        assert browser.execute_script(scrolling) == "auto"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        server.shutdown()
+        server.server_close()
