@@ -46,6 +46,7 @@ BASE_FILES = {
     "content/events/fair.md": "---\ntitle: Fair\nstart: 2026-06-01 10:00\ntags: [bread]\n---\nFun.\n",
     "content/charity/c1.md": "---\ntitle: Start\ndate: 2026-01-01\ncampaign: Larder\ngoal: 100\nraised: 10\n---\nGo.\n",
     "content/pages/about.md": "---\ntitle: About\nmenu: true\n---\nHi.\n",
+    "content/alerts/closed.md": "---\ntitle: Closed Monday\nstarts: 2026-05-01\nexpires: 2026-06-30\n---\nSorry.\n",
 }
 
 EDITS = {
@@ -64,6 +65,11 @@ EDITS = {
     "edit a template": lambda s: write_files(s, {"templates/page.html": "{% extends 'base.html' %}{% block content %}"
                                                  "<p>Custom {{ entry.title }}</p>{% endblock %}"}),
     "edit site.yaml": lambda s: (s / "site.yaml").write_text(SITE_YAML + "pagination:\n  per_page: 1\n"),
+    "cancel the event": lambda s: _replace(s / "content/events/fair.md", "tags: [bread]", "status: cancelled"),
+    "expire the alert": lambda s: _replace(s / "content/alerts/closed.md", "2026-06-30", "2026-05-02"),
+    "add an alert": lambda s: write_files(s, {"content/alerts/recall.md": "---\ntitle: Recall\nseverity: critical\n"
+                                              "starts: 2026-05-20 09:00\n---\nBring it back.\n"}),
+    "turn share cards off": lambda s: (s / "site.yaml").write_text(SITE_YAML + "share_cards: false\n"),
     "add a static file": lambda s: write_files(s, {"static/extra.css": "p { margin: 0 }"}),
     "edit a static file": lambda s: write_files(s, {"static/extra.css": "p { margin: 1em }"}),
 }
