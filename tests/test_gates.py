@@ -248,6 +248,8 @@ def gated_pages(folder: Path) -> list[str]:
              first("tags"), "/404.html"]
     if (folder / "share-your-story/index.html").is_file():  # added with moderation
         paths.append("/share-your-story/")
+    if (folder / "alerts/index.html").is_file():  # added with the notices, campaign pages and the embed demo
+        paths += ["/alerts/", first("alerts"), first("charity/campaigns"), "/embed/"]
     return paths
 
 
