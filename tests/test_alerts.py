@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import feedparser
-
 from conftest import page_text, parse_html, snapshot
 
 LONDON = ZoneInfo("Europe/London")

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 
 import icalendar
 import pytest
-
 from conftest import parse_html
 
 NEW_YORK = """\

@@ -16,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_serve_browser import CHROMEDRIVER, CHROMIUM, WAIT_SECONDS, chromium_options, missing
-
 from conftest import story
+from test_serve_browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    WAIT_SECONDS,
+    chromium_options,
+    missing,
+)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; report-uri /csp-report")
@@ -68,7 +73,7 @@ class StrictServer(http.server.ThreadingHTTPServer):
                 self.send_header("Content-Security-Policy", CSP)
                 super().end_headers()
 
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 server.reports.append(json.loads(body or b"{}"))
                 self.send_response(204)

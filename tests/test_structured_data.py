@@ -8,11 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SITE_YAML, story
 from PIL import Image
 
-from conftest import SITE_YAML, story
-
-LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
 BUSINESS = SITE_YAML + "  address: 2 Mill Lane, Eastbridge\n  logo: /images/logo.png\n  tagline: Bread since 2014\n"
 
 STORIES = {
@@ -116,7 +115,7 @@ def test_every_page_has_open_graph_and_twitter_tags_and_stories_a_share_card(bui
 
 
 def test_share_cards_are_cached_and_can_be_switched_off(make_site, run, monkeypatch):
-    import storyforge.sharecards as sharecards
+    from storyforge import sharecards
 
     site = make_site(STORIES, site_yaml=BUSINESS)
     drawn = []

@@ -6,7 +6,6 @@ import json
 import re
 
 import feedparser
-
 from conftest import REPO, page_text, parse_html, story
 
 SITE = {
@@ -71,7 +70,7 @@ def test_a_page_per_campaign_with_progress_updates_and_donate_link(make_site, ru
     out = build(make_site, run)
     page = (out / "charity/campaigns/warm-hands/index.html").read_text()
     assert '<progress max="100" value="50" aria-labelledby="progress-warm-hands">50%</progress>' in page
-    label = re.search(r'<p id="progress-warm-hands"[^>]*>(.*?)</p>', page, re.S)
+    label = re.search(r'<p id="progress-warm-hands"[^>]*>(.*?)</p>', page, re.DOTALL)
     assert label and "£1,000 raised of £2,000 (50%) as of 10 February 2026" in page_text(label.group(1))
     text = page_text(page)
     assert text.index("Under way") < text.index("Halfway")  # oldest first

@@ -336,7 +336,7 @@ def _route_table(site: Site, per_page: int, turned_off: frozenset[str]) -> list[
                                f"the campaign '{campaign.name}'", context={"campaign": campaign},
                                description=_campaign_description(campaign), lastmod=campaign.as_of))
     routes.append(PageSpec("alerts", SECTION_URLS["alert"], "alerts.html", SECTION_TITLES["alert"],
-                           "the notices page (built in)", feed_entries=site.alerts,
+                           "the notices page (built in)", feed_entries=list[Entry](site.alerts),
                            description="Changed opening hours, closures and other notices, current and past."))
     for entry in site.entries:
         routes.append(PageSpec(ENTRY_KINDS.get(entry.content_type, "entry"), entry.url,
