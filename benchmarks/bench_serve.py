@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import storyforge_site  # noqa: E402
+from corpus import storyforge_site
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from browser import CHROMEDRIVER, CHROMIUM, start_chromium
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 EXAMPLE_STORY = "content/testimonials/a-year-of-friday-loaves.md"
 PAUSE_BETWEEN_SAVES = 0.3  # so saves are not merged into one rebuild
 
@@ -57,17 +58,7 @@ def free_port() -> int:
 
 
 def start_browser(profile: Path) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    return start_chromium(profile)
 
 
 def start_serve(site: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:

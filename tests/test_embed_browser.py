@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -16,14 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import WAIT_SECONDS, chromium_session
 from conftest import story
-from test_serve_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    WAIT_SECONDS,
-    chromium_options,
-    missing,
-)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; report-uri /csp-report")
@@ -40,22 +33,7 @@ SITE = {
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing("selenium is not installed (pip install -e '.[test]')")
-    for program in (CHROMIUM, CHROMEDRIVER):
-        if not program.exists():
-            missing(f"{program} is missing (apt-get install chromium chromium-driver)")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=chromium_options(profile))
-    driver.set_page_load_timeout(WAIT_SECONDS)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    yield from chromium_session(tmp_path_factory)
 
 
 class StrictServer(http.server.ThreadingHTTPServer):

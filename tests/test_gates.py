@@ -29,21 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import chromium_session, missing
 from conftest import REPO, copy_example
 
 pytestmark = pytest.mark.gate
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FAILING_IMPACTS = {"serious", "critical"}
 #: moderate in axe, held to failing here: a skipped heading level breaks navigation by headings
 ALWAYS_FAILING_RULES = {"heading-order"}
-
-
-def missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} — .ci/run installs it; CI must run every gate")
-    pytest.skip(reason)
 
 
 # --- the sites ------------------------------------------------------------------------------------
@@ -151,29 +144,8 @@ def axe_script() -> str:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Debian's headless Chromium through Debian's chromedriver (never a downloaded one)."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing("selenium is not installed (pip install -e '.[test]')")
-    for program in (CHROMIUM, CHROMEDRIVER):
-        if not program.exists():
-            missing(f"{program} is missing (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("axe-profile")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from chromium_session(tmp_path_factory, "--window-size=1280,900", page_load_timeout=20,
+                                script_timeout=30)
 
 
 @functools.cache

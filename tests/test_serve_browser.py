@@ -6,8 +6,6 @@ test is skipped, except in CI (``CI=true``), where it fails.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,50 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import chromium_session
 from conftest import story, write_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_SECONDS = 10
-
-
-def missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} — CI must run the browser test (.ci/run installs chromium and chromium-driver)")
-    pytest.skip(reason)
-
-
-def chromium_options(profile: Path) -> Any:
-    from selenium.webdriver.chrome.options import Options
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    return options
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Chromium driven through Debian's chromedriver (never a downloaded one)."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing("selenium is not installed (pip install -e '.[test]')")
-    for program in (CHROMIUM, CHROMEDRIVER):
-        if not program.exists():
-            missing(f"{program} is missing (apt-get install chromium chromium-driver)")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=chromium_options(profile))
-    driver.set_page_load_timeout(WAIT_SECONDS)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    yield from chromium_session(tmp_path_factory)
 
 
 def free_port() -> int:
