@@ -246,3 +246,15 @@ def test_fuzzed_files_build_or_fail_with_a_located_error(tmp_path_factory, front
     except StoryforgeError as error:
         assert error.location is not None, error
     assert time.monotonic() - started < 10
+
+
+def test_a_copied_file_cannot_replace_one_the_build_writes(make_site, run):
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n", "static/feed.xml": "<rss/>"})
+    assert failing(run, site)[0] == ("static/feed.xml: two sources for one address /feed.xml: static/feed.xml and "
+                                     "the home page (built in) — rename or remove static/feed.xml")
+    (site / "static/feed.xml").unlink()
+    (site / "content/sitemap.xml").write_text("<urlset/>")
+    assert failing(run, site)[0] == (
+        "content/sitemap.xml: two sources for one address /sitemap.xml: content/sitemap.xml and the file the "
+        "build writes there itself — rename or remove content/sitemap.xml")
+    assert not (site / "public").exists()

@@ -27,7 +27,7 @@ from .cache import BuildCache, Index, PageRecord, SourceStat, stat_is_trustworth
 from .config import SiteConfig, load_config
 from .content import Asset, SourceFile, discover
 from .entries import Entry, Testimonial
-from .errors import ErrorCollector, StoryforgeError
+from .errors import ErrorCollector, OutputError, SourceLocation, StoryforgeError
 from .inputs import SiteInputs, cache_key, gather_inputs
 from .output import Output, Publisher, check_output_dir, content_hash
 from .progress import Progress
@@ -221,6 +221,7 @@ def _build(options: BuildOptions) -> BuildResult:
                                     cache.trusted, lambda draw, specs: ordered_map(
                                         draw, specs, lambda done, total: progress.update("share cards", done, total))))
         result.lap("share cards", clock)
+    _refuse_clashes(outputs, site_dir)
     report = publisher.publish(outputs)
     result.lap("publish", clock)
     result.files_written = report.files_written
@@ -330,6 +331,21 @@ def _static_outputs(inputs: SiteInputs, index: Index) -> list[Output]:
         sha = known[2] if trusted else content_hash(source.read_bytes())
         outputs.append(Output(path, sha, source=source))
     return outputs
+
+
+def _refuse_clashes(outputs: list[Output], site_dir: Path) -> None:
+    """A file under static/ or content/ must not take the place of one the build writes itself."""
+    errors = ErrorCollector()
+    seen: dict[str, Output] = {}
+    for output in outputs:
+        earlier = seen.setdefault(output.path, output)
+        if earlier is output:
+            continue
+        copied = [o for o in (earlier, output) if o.source is not None]
+        where = _describe_static(copied[0], site_dir) if copied else output.path
+        errors.add(OutputError(f"two sources for one address /{output.path}: {where} and the file the build "
+                               f"writes there itself — rename or remove {where}", SourceLocation(where)))
+    errors.raise_if_any()
 
 
 def _describe_static(output: Output, site_dir: Path) -> str:

@@ -391,10 +391,15 @@ def _check_collisions(pages: list[PageSpec], errors: ErrorCollector, reserved: d
                 continue
             other = earlier.source if isinstance(earlier, PageSpec) else earlier
             first, second = sorted([other, page.source])
+            address = f"/{path.removesuffix('index.html')}"
+            if isinstance(earlier, str):  # a copied file (static/ or content/) where a page goes
+                errors.add(OutputError(f"two sources for one address {address}: {earlier} and {page.source} "
+                                       f"— rename or remove {earlier}", SourceLocation(earlier)))
+                continue
             files = [p for p in (page, earlier) if isinstance(p, PageSpec) and p.source.endswith(".md")]
             # blame the file whose slug says so explicitly, else the one found later
             chosen = max(files, key=lambda p: (p.source_line or 1) > 1, default=None)
             blamed = SourceLocation(chosen.source, chosen.source_line) if chosen else SourceLocation(second)
             errors.add(OutputError(
-                f"two sources for one address /{path.removesuffix('index.html')}: {first} and {second} "
+                f"two sources for one address {address}: {first} and {second} "
                 f"— change the slug of one of them", blamed))
