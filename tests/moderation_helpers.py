@@ -6,13 +6,9 @@ import json
 import re
 from pathlib import Path
 
-MODERATED_SITE = """\
-title: Test Bakery
-base_url: https://bakery.test/
-language: en-GB
-timezone: Europe/London
-business:
-  name: Test Bakery Ltd
+from conftest import SITE_YAML
+
+MODERATED_SITE = SITE_YAML + """\
   email: hello@bakery.test
   phone: "01632 960 000"
 """
