@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,3 +156,27 @@ def executable_payloads(markup: str, page_chrome: bool = False) -> list[str]:
     finder = _PayloadFinder({"link", "meta"} if page_chrome else set(), theme_scripts=page_chrome)
     finder.feed(markup)
     return finder.found
+
+
+_FEED_HTML = ("{http://purl.org/rss/1.0/modules/content/}encoded", "description",
+              "{http://www.w3.org/2005/Atom}content", "{http://www.w3.org/2005/Atom}summary")
+
+
+def feed_html(data: bytes) -> list[str]:
+    """The HTML a feed carries in its content, description and summary elements, as a reader gets it:
+    XML-decoded and not yet sanitized (untyped Atom text is checked too, to be strict)."""
+    root = ET.fromstring(data)
+    return [element.text or "" for name in _FEED_HTML for element in root.iter(name)
+            if "Atom" not in name or element.get("type") in ("html", None)]
+
+
+def payloads_in_output(folder: Path) -> list[str]:
+    """Everything executable in a built site's pages and in the HTML inside its feeds, as 'path: finding'."""
+    found: list[str] = []
+    for path, data in snapshot(folder).items():
+        if path.endswith(".html"):
+            found += [f"{path}: {hit}" for hit in executable_payloads(data.decode(), page_chrome=True)]
+        elif path.endswith(".xml") and "sitemap" not in path:
+            for html in feed_html(data):
+                found += [f"{path}: {hit}" for hit in executable_payloads(html)]
+    return found

@@ -6,10 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import feedparser
 import pytest
 
-from conftest import executable_payloads, page_text, parse_html, snapshot, story
+from conftest import page_text, parse_html, payloads_in_output, snapshot, story
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row, decisions, front_matter, inbox, places
 
 PRIYA = csv_row("2026-03-01 09:12", "Priya Sharma", "The sourdough that converted me",
@@ -216,12 +215,7 @@ def test_a_hostile_submission_is_published_inert(make_site, run):
     assert (front["title"], front["author"], front["product"]) == \
         (HOSTILE_TITLE, "<img src=x onerror=alert('name')>", "{{ 7 * 7 }}")
     assert run("build", "--site", site).code == 0
-    for path, data in snapshot(site / "public").items():
-        if path.endswith(".html"):
-            assert executable_payloads(data.decode(), page_chrome=True) == [], path
-        elif path.endswith(".xml") and "sitemap" not in path:
-            for item in feedparser.parse(data).entries:
-                assert executable_payloads(item.content[0].value) == [], path
+    assert payloads_in_output(site / "public") == []
     page = (site / "public/testimonials" / story_file.stem / "index.html").read_text()
     assert "{{ 7 * 7 }}" in page and "49" not in page and "{{ site.title }}" in page
     assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;" in page

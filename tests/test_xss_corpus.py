@@ -4,12 +4,11 @@ type: the built site, its feeds and its data files contain nothing a browser wou
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
 
-from conftest import SITE_YAML, executable_payloads, snapshot, write_files
+from conftest import SITE_YAML, executable_payloads, feed_html, snapshot, write_files
 from storyforge.build import BuildOptions, build
 from storyforge.schema import FIELDS, text
 
@@ -50,17 +49,6 @@ def hostile_site(root: Path) -> Path:
     return root
 
 
-_HTML_ELEMENTS = ("{http://purl.org/rss/1.0/modules/content/}encoded", "description",
-                  "{http://www.w3.org/2005/Atom}content", "{http://www.w3.org/2005/Atom}summary")
-
-
-def _feed_html(data: bytes) -> list[str]:
-    """The HTML a feed carries in its content and description elements."""
-    root = ET.fromstring(data)
-    return [element.text or "" for name in _HTML_ELEMENTS for element in root.iter(name)
-            if "Atom" not in name or element.get("type") in ("html", None)]  # untyped Atom too, to be strict
-
-
 def test_every_payload_in_every_field_is_published_inert(tmp_path):
     site = hostile_site(tmp_path / "site")
     build(BuildOptions(site_dir=site))
@@ -73,7 +61,7 @@ def test_every_payload_in_every_field_is_published_inert(tmp_path):
             checked["html"] += 1
         elif path.endswith(".xml") and "sitemap" not in path:
             assert not feedparser.parse(data).bozo, path
-            for html in _feed_html(data):  # as a reader gets it: XML-decoded, not yet sanitized
+            for html in feed_html(data):  # as a reader gets it: XML-decoded, not yet sanitized
                 assert executable_payloads(html) == [], (path, html[:200])
             checked["feed"] += 1
         elif path.endswith(".json"):
