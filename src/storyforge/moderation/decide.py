@@ -126,8 +126,7 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
     """Write the story into content/ (validated first), log the decision, then empty the inbox slot."""
     store = Store(config)
     with store.lock():
-        recovered = store.recover()
-        place = store.placement()
+        recovered, place = store.settle()
         sid = find(place, ident)
         where = place.where(sid)
         if where == "content":
@@ -213,8 +212,7 @@ def reject(config: SiteConfig, ident: str, code: str, note: str = "", now: datet
         raise ModerationError(problem)
     store = Store(config)
     with store.lock():
-        recovered = store.recover()
-        place = store.placement()
+        recovered, place = store.settle()
         sid = find(place, ident)
         where = place.where(sid)
         if where == "rejected":
@@ -237,8 +235,7 @@ def withdraw(config: SiteConfig, ident: str, note: str = "", now: datetime | Non
     """Take a story down at its author's request (published or pending), keeping a record."""
     store = Store(config)
     with store.lock():
-        recovered = store.recover()
-        place = store.placement()
+        recovered, place = store.settle()
         story_file, sid = _withdrawal_target(store, place, ident)
         if sid in place.withdrawn:
             return Outcome(sid, f"{sid} is already withdrawn", store.rel(place.withdrawn[sid]), recovered)
@@ -302,8 +299,7 @@ def load_pending(config: SiteConfig) -> tuple[list[Submission], list[ModerationE
     """Pending submissions (oldest first), unreadable files, and what recovery finished."""
     store = Store(config)
     with store.lock():
-        recovered = store.recover()
-        place = store.placement()
+        recovered, place = store.settle()
     subs, broken = [], []
     for path in place.pending().values():
         try:
@@ -317,8 +313,7 @@ def load_any(config: SiteConfig, ident: str) -> tuple[str, Submission | None, di
     """(state, submission if there is one, the saved record for withdrawn/published ones)."""
     store = Store(config)
     with store.lock():
-        store.recover()
-        place = store.placement()
+        _, place = store.settle()
     sid = find(place, ident)
     where = place.where(sid) or ""
     if where in ("inbox", "rejected"):

@@ -334,8 +334,7 @@ def admit(config: SiteConfig, rows: list[tuple[SourceLocation, str, dict[str, st
     store = Store(config)
     report = ImportReport()
     with store.lock():
-        report.recovered = store.recover()
-        place = store.placement()
+        report.recovered, place = store.settle()
         known = place.ids() | {str(r.get("id")) for r in store.decisions()}
         corpus = corpus_for(store, place)
         for where, label, values in rows:

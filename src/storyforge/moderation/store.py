@@ -286,6 +286,12 @@ class Store:
 
     # --- finishing what a killed command started ---------------------------------
 
+    def settle(self) -> tuple[list[str], Placement]:
+        """What every command does first, under the lock: finish what a killed run left half done,
+        then say where each submission is. Returns the lines recovery printed and the placement."""
+        recovered = self.recover()
+        return recovered, self.placement()
+
     def recover(self) -> list[str]:
         """Complete every half-done decision; returns one line per submission it finished."""
         self._remove_temporaries()
