@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -176,14 +178,23 @@ def wait_for_epoch(port: int, since: int) -> dict:
     return state
 
 
-def test_a_broken_save_keeps_the_last_good_site_and_reports_errors(make_site, run):
-    site = make_site({"content/testimonials/maya.md": story("Warm bread", body="First version.")})
+@contextmanager
+def running_preview(site: Path) -> Iterator[tuple[Preview, int]]:
+    """A started preview serving in a thread, with its port; shut down afterwards."""
     preview = Preview(ServeOptions(site_dir=site, port=0, quiet_seconds=0.02))
     preview.start()
     thread = threading.Thread(target=preview.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        port = preview.server.server_address[1]
+        yield preview, preview.server.server_address[1]
+    finally:
+        preview.server.shutdown()
+        preview.stop()
+
+
+def test_a_broken_save_keeps_the_last_good_site_and_reports_errors(make_site, run):
+    site = make_site({"content/testimonials/maya.md": story("Warm bread", body="First version.")})
+    with running_preview(site) as (_, port):
         status, _, body = request(port, "/testimonials/maya/")
         assert status == 200 and b"First version." in body and SCRIPT_MARK in body
         on_disk = site / SERVE_DIR / "testimonials/maya/index.html"
@@ -203,9 +214,6 @@ def test_a_broken_save_keeps_the_last_good_site_and_reports_errors(make_site, ru
         assert run("build", "--site", site, "-q").code == 0  # a plain build has no trace of serve
         for page in (site / "public").rglob("*"):
             assert not page.is_file() or b"__storyforge" not in page.read_bytes(), page
-    finally:
-        preview.server.shutdown()
-        preview.stop()
 
 
 def test_drafts_are_shown_by_serve_with_a_badge(make_site):
@@ -258,17 +266,9 @@ def test_ctrl_c_stops_cleanly(make_site):
 def test_every_save_shows_even_when_size_and_second_are_unchanged(make_site):
     """Saves of the same length within one second: the rebuild must never keep the old text."""
     site = make_site({"content/testimonials/maya.md": story("Warm bread", body="Version 0.")})
-    preview = Preview(ServeOptions(site_dir=site, port=0, quiet_seconds=0.02))
-    preview.start()
-    thread = threading.Thread(target=preview.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        port = preview.server.server_address[1]
+    with running_preview(site) as (preview, port):
         for n in range(1, 6):
             epoch = preview.state.epoch
             (site / "content/testimonials/maya.md").write_text(story("Warm bread", body=f"Version {n}."))
             while b"Version %d." % n not in request(port, "/testimonials/maya/")[2]:
                 epoch = wait_for_epoch(port, epoch)["epoch"]  # fails if no rebuild brings it
-    finally:
-        preview.server.shutdown()
-        preview.stop()
