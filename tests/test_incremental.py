@@ -133,13 +133,29 @@ def test_one_edit_rewrites_only_what_shows_it(make_site, run):
     assert " 5 files written " in result.out, result.out
 
 
+def test_feeds_calendars_sitemap_and_wall_are_made_again_only_when_what_they_show_changed(make_site):
+    site = make_site(BASE_FILES)
+    first = build(BuildOptions(site_dir=site))
+    assert len(first.site_files_made) == first.site_files
+    _append(site / "content/pages/about.md", "\nOpen since 1998.\n")
+    made = build(BuildOptions(site_dir=site)).site_files_made
+    assert sorted(made) == ["atom.xml", "feed.xml"]  # the site's feeds carry pages too; no list of stories does
+    _append(site / "content/testimonials/b.md", "\nThe rye, especially.\n")
+    made = build(BuildOptions(site_dir=site)).site_files_made
+    assert sorted(made) == ["atom.xml", "feed.xml", "tags/cakes/feed.xml", "testimonials.json",
+                            "testimonials/feed.xml"]
+    _replace(site / "content/events/fair.md", "title: Fair", "title: Summer fair")
+    made = build(BuildOptions(site_dir=site)).site_files_made
+    assert sorted(made) == ["atom.xml", "events/calendar.ics", "events/fair/event.ics", "events/feed.xml",
+                            "feed.xml", "tags/bread/feed.xml"]
+
+
 def test_a_corrupted_or_truncated_cache_is_ignored(make_site, tmp_path):
     site = make_site(BASE_FILES)
     build(BuildOptions(site_dir=site))
     expected = cold_copy(site, tmp_path / "cold")
     for damage in (lambda b: b[: len(b) // 2], lambda b: b[:-1] + bytes([b[-1] ^ 1]), lambda b: b"garbage"):
-        for name in ("index.bin", *(p.name for p in (site / ".storyforge-cache").glob("entries-*.bin"))):
-            cache_file = site / ".storyforge-cache" / name
+        for cache_file in (site / ".storyforge-cache").rglob("*.bin"):  # the index, entries, compiled templates
             cache_file.write_bytes(damage(cache_file.read_bytes()))
         _replace(site / "content/testimonials/a.md", "Alpha", "Alpha again")
         build(BuildOptions(site_dir=site))

@@ -14,6 +14,7 @@ work for them, so a build that has nothing to do finishes at once.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import Counter
@@ -58,6 +59,8 @@ class BuildResult:
     feeds: int = 0
     files_written: int = 0
     pages_rendered: int = 0
+    site_files: int = 0  # feeds, calendars, sitemap, robots.txt, testimonials.json
+    site_files_made: list[str] = field(default_factory=list)  # those made again (the rest were up to date)
     seconds: float = 0.0
     withheld_no_consent: list[str] = field(default_factory=list)
     drafts_skipped: int = 0
@@ -106,9 +109,15 @@ def build_now(options: BuildOptions) -> datetime:
 
 def build(options: BuildOptions) -> BuildResult:
     """Build the site; raises BuildFailed (nothing written) or another StoryforgeError."""
+    # A build makes hundreds of thousands of objects and almost no reference cycles; the cyclic
+    # collector would walk all of them again and again (a quarter of a large rebuild's time).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _build(options)
     finally:
+        if collecting:
+            gc.enable()
         if options.progress is not None:
             options.progress.finish()
 
@@ -167,11 +176,10 @@ def _build(options: BuildOptions) -> BuildResult:
     errors.raise_if_any()
 
     # phase 2: render what changed, into memory; then publish in one step
-    from .feeds import feed_bytes, robots_bytes, sitemap_bytes
     from .render import Renderer
 
     result.lap("model", clock)
-    renderer = Renderer(config, site)
+    renderer = Renderer(config, site, cache.folder / "templates" if cache.trusted else None)
     publisher = Publisher(output_dir, index.manifests)
     live = publisher.live_manifest
     new_index = Index(key=key, built_at=now.timestamp(), built_day=now.astimezone(config.tz).date().isoformat())
@@ -200,18 +208,12 @@ def _build(options: BuildOptions) -> BuildResult:
         new_index.pages[path] = PageRecord(renderer.full_key(own, reads), sha, reads)
     result.pages_rendered = len(to_render)
     result.lap("render pages", clock)
-    sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}  # for image enclosures
-    for page, fmt in site.feeds():
-        data = feed_bytes(config, site, page, fmt, sizes)
-        outputs.append(Output(page.output_path(fmt), content_hash(data), data))
-        result.feeds += 1
-    from .ics import calendar_outputs
-    from .wall import WALL_FILE, wall_bytes
+    from .derived import DerivedFiles
 
-    outputs.extend(calendar_outputs(config, site))
-    for name, data in (("sitemap.xml", sitemap_bytes(config, site)), ("robots.txt", robots_bytes(config)),
-                       (WALL_FILE, wall_bytes(config, site))):
-        outputs.append(Output(name, content_hash(data), data))
+    derived = DerivedFiles(config, site, index, live, new_index, renderer.memo)
+    made, result.feeds = derived.outputs({path: stats[1] for path, stats in inputs.static_stats.items()})
+    outputs.extend(made)
+    result.site_files_made, result.site_files = derived.made, len(made)
     outputs.extend(statics)
     result.lap("feeds, calendars, sitemap, static", clock)
     if site.outputs("png"):

@@ -27,7 +27,7 @@ from typing import Any
 from . import __version__
 
 CACHE_DIR = ".storyforge-cache"
-FORMAT = 3
+FORMAT = 4
 SHARDS = 32
 
 
@@ -78,13 +78,27 @@ class Index:
 
 def environment_key() -> str:
     """What makes cached results valid at all: this program and the libraries that shape output."""
-    parts = [f"format={FORMAT}", f"storyforge={__version__}", f"python={sys.version_info[:2]}"]
+    parts = [f"format={FORMAT}", f"storyforge={__version__}", f"code={_code_stamp()}",
+             f"python={sys.version_info[:2]}"]
     for package in ("markdown", "jinja2", "nh3", "pyyaml", "feedgen"):
         try:
             parts.append(f"{package}={metadata.version(package)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{package}=?")
     return ";".join(parts)
+
+
+def _code_stamp() -> str:
+    """The stat of every module of storyforge itself, so that changed code (an upgrade that kept
+    the version number, or a checkout being worked on) never reads what older code cached."""
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=8)
+    for folder, _, files in sorted(os.walk(package)):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(folder, name))
+                digest.update(f"{folder}/{name}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
+    return digest.hexdigest()
 
 
 class BuildCache:

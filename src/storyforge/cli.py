@@ -69,6 +69,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
             print(f"{source}: withheld — consent: false", file=sys.stderr)
         for phase, seconds in result.timings.items():
             print(f"  {phase:<24} {seconds:6.3f} s", file=sys.stderr)
+        if result.timings:
+            print(f"  rendered {result.pages_rendered} of {sum(result.pages_by_section.values())} pages; made "
+                  f"{len(result.site_files_made)} of {result.site_files} feeds, calendars and other site-wide files",
+                  file=sys.stderr)
     if not args.quiet:
         print(result.summary())
     if args.check:

@@ -52,7 +52,7 @@ class Asset:
 class SourceFile:
     """A file found under content/, before it is read, with what stat said of it."""
 
-    path: Path
+    path: str  # where to read it (a plain string: a site has thousands)
     rel_path: str
     content_type: str | None
     mtime_ns: int = 0
@@ -103,7 +103,7 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
                     f"{hint} — move the file there",
                     SourceLocation(rel)))
                 continue
-            sources.append(SourceFile(Path(item.path), rel, SECTIONS[inner[0]], info.st_mtime_ns, info.st_size))
+            sources.append(SourceFile(item.path, rel, SECTIONS[inner[0]], info.st_mtime_ns, info.st_size))
     sources.sort(key=lambda source: source.rel_path)
     assets.sort(key=lambda asset: asset.rel_path)
     return sources, assets
@@ -129,7 +129,8 @@ def _file_problem(item: os.DirEntry[str], real_root: str) -> tuple[str | None, o
 def read_source(source: SourceFile) -> bytes:
     """The bytes of a content file; raises a ContentError naming it."""
     try:
-        return source.path.read_bytes()
+        with open(source.path, "rb") as handle:
+            return handle.read()
     except OSError as exc:
         raise ContentError(f"cannot read: {exc.strerror or exc}", SourceLocation(source.rel_path)) from None
 

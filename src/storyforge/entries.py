@@ -31,6 +31,9 @@ class Entry:
     html: str = ""  # sanitized HTML of the body
     url: str = ""  # site path, e.g. '/testimonials/a-story/'
     tag_links: list[Any] = field(default_factory=list)
+    #: pieces of output made from this entry alone, with what each was made from, kept with the
+    #: entry in the build cache (e.g. its JSON in /testimonials.json)
+    fragments: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def kind_label(self) -> str:

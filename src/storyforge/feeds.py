@@ -1,4 +1,4 @@
-"""RSS 2.0 and Atom feeds (feedgen), the sitemap and robots.txt.
+"""RSS 2.0 and Atom feeds, made with feedgen.
 
 Feeds carry absolute URLs everywhere, including links and images inside the
 content, GUIDs that stay the same from build to build (the entry's address),
@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
-from xml.sax.saxutils import escape
 
 from feedgen.feed import FeedGenerator
 
@@ -167,21 +166,3 @@ def feed_html(entry: Entry, business_name: str) -> str:
         lines.append(f"<p><strong>Reply from {html.escape(business_name)}:</strong></p>")
         lines.append(entry.response_html)
     return "\n".join(lines)
-
-
-def sitemap_bytes(config: SiteConfig, site: Site) -> bytes:
-    """Every HTML page of the site (not the 404 page), with its date where it has one."""
-    rows = ['<?xml version="1.0" encoding="UTF-8"?>',
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for page in site.pages:
-        if not page.in_sitemap:
-            continue
-        rows.append(f"  <url><loc>{escape(config.base_url + page.url.lstrip('/'))}</loc>"
-                    + (f"<lastmod>{page.lastmod.date().isoformat()}</lastmod>" if page.lastmod else "")
-                    + "</url>")
-    rows.append("</urlset>\n")
-    return "\n".join(rows).encode("utf-8")
-
-
-def robots_bytes(config: SiteConfig) -> bytes:
-    return f"User-agent: *\nAllow: /\n\nSitemap: {config.base_url}sitemap.xml\n".encode()

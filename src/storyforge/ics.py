@@ -18,8 +18,6 @@ from icalendar import Event as VEvent
 from . import __version__
 from .config import SiteConfig
 from .entries import Event
-from .model import Site
-from .output import Output, content_hash
 
 STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
 #: how often a subscribed calendar (webcal://) is fetched again (REFRESH-INTERVAL, X-PUBLISHED-TTL)
@@ -104,16 +102,3 @@ def _vevent(config: SiteConfig, event: Event) -> VEvent:
         organizer.params["cn"] = vText(config.business.name)
         item.add("organizer", organizer)
     return item
-
-
-def calendar_outputs(config: SiteConfig, site: Site) -> list[Output]:
-    """The site calendar (every event, for subscribing) and one file per event, from the route table."""
-    outputs = []
-    for page in site.outputs("ics"):
-        entry = page.context.get("entry")
-        if isinstance(entry, Event):
-            data = calendar_bytes(config, [entry])
-        else:
-            data = calendar_bytes(config, site.events_upcoming + site.events_past, f"{config.title} — events")
-        outputs.append(Output(page.output_path("ics"), content_hash(data), data))
-    return outputs

@@ -155,11 +155,11 @@ class PageSpec:
     lastmod: datetime | None = None
     in_sitemap: bool = True
     turned_off: frozenset[str] = frozenset()  # formats site.yaml switches off
+    formats: tuple[str, ...] = field(init=False)  # what the page emits, from its kind
 
-    @property
-    def formats(self) -> tuple[str, ...]:
-        return tuple(f for f in OUTPUT_FORMATS[self.kind] if f not in self.turned_off
-                     and (f not in FEED_FORMATS or self.feed_entries is not None))
+    def __post_init__(self) -> None:
+        self.formats = tuple(f for f in OUTPUT_FORMATS[self.kind] if f not in self.turned_off
+                             and (f not in FEED_FORMATS or self.feed_entries is not None))
 
     def output_path(self, fmt: str) -> str:
         """Path of the file inside the output folder, e.g. 'events/index.html'."""
@@ -236,7 +236,7 @@ def alert_moments(alert: Alert) -> tuple[datetime, ...]:
 def _split_alerts(alerts: list[Alert], now: datetime) -> tuple[list[Alert], list[Alert], list[Alert]]:
     """(active, scheduled, expired) as of ``now``."""
     active, scheduled, expired = [], [], []
-    for alert in _newest_first(alerts):
+    for alert in alerts:  # newest first
         end = alert_end(alert)
         if alert.starts > now:
             scheduled.append(alert)
@@ -254,19 +254,20 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
     for entry in entries:
         entry.url = f"/{entry.slug}/" if entry.content_type == "page" else \
             f"{SECTION_URLS[entry.content_type]}{entry.slug}/"
-    stories = _newest_first([e for e in entries if isinstance(e, Testimonial)])
+    ordered = _newest_first(entries)  # sorted once: a stable sort of a part is that part of the whole, sorted
+    stories = [e for e in ordered if isinstance(e, Testimonial)]
     events = [e for e in entries if isinstance(e, Event)]
     upcoming = sorted((e for e in events if event_finish(e) >= now), key=lambda e: (e.start, e.slug))
     past = sorted((e for e in events if event_finish(e) < now), key=lambda e: (e.start, e.slug), reverse=True)
     campaigns = _campaigns([e for e in entries if isinstance(e, CharityUpdate)])
     pages = sorted((e for e in entries if isinstance(e, Page)), key=lambda p: (p.weight, p.title))
-    alerts = [e for e in entries if isinstance(e, Alert)]
+    alerts = [e for e in ordered if isinstance(e, Alert)]
     active, scheduled, expired = _split_alerts(alerts, now)
-    tags = _tags(entries)
+    tags = _tags(ordered)
     dated = [e.date for e in entries if e.date]
     site = Site(
-        pages=[], entries=_newest_first(entries), testimonials=stories, events_upcoming=upcoming,
-        events_past=past, campaigns=campaigns, alerts=_newest_first(alerts), alerts_active=active,
+        pages=[], entries=ordered, testimonials=stories, events_upcoming=upcoming,
+        events_past=past, campaigns=campaigns, alerts=alerts, alerts_active=active,
         alerts_scheduled=scheduled, alerts_expired=expired, tags=tags, menu=[p for p in pages if p.menu],
         footer_pages=[p for p in pages if not p.menu], rating=RatingSummary.of(stories),
         now=now, newest=max(dated) if dated else None, policy=policy,
@@ -305,9 +306,10 @@ def _campaign_slugs(names: list[str]) -> dict[str, str]:
     return slugs
 
 
-def _tags(entries: list[Entry]) -> list[TagInfo]:
+def _tags(ordered: list[Entry]) -> list[TagInfo]:
+    """The tags of entries given newest first, each listing its entries in that order."""
     by_slug: dict[str, TagInfo] = {}
-    for entry in _newest_first(entries):
+    for entry in ordered:
         entry.tag_links = []
         for tag in entry.tags:
             tag_slug = slugify(tag)

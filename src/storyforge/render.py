@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import traceback
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,12 +50,14 @@ def format_money(amount: float | None, currency: str = "USD") -> str:
 class Renderer:
     """Compiles templates once per build and renders pages to bytes."""
 
-    def __init__(self, config: SiteConfig, site: Site) -> None:
+    def __init__(self, config: SiteConfig, site: Site, compiled: Path | None = None) -> None:
+        """``compiled``: a folder keeping compiled templates between builds."""
         self.config = config
         self.site = site
         self.dirs = template_dirs(config)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            bytecode_cache=CheckedBytecodeCache(compiled) if compiled is not None else None,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -68,7 +72,7 @@ class Renderer:
             share_image=lambda page: share_image(config, page),
         )
         self._data_keys: dict[str, str] = {}
-        self._memo: dict[int, bytes] = {}  # fingerprints of entries and long lists, once per build
+        self.memo: dict[int, bytes] = {}  # fingerprints of entries and long lists, once per build
 
     def url(self, path: str) -> str:
         """A site path made relative to base_url's path ('/x/' → '/shop/x/')."""
@@ -116,7 +120,7 @@ class Renderer:
         entry = page.context.get("entry")
         if len(page.context) == 1 and isinstance(entry, Entry):  # most pages: one entry each
             return hashlib.blake2b("\0".join([*own, entry_identity(entry)]).encode(), digest_size=16).hexdigest()
-        return fingerprint([own, page.context], self._memo)
+        return fingerprint([own, page.context], self.memo)
 
     def full_key(self, own: str, reads: frozenset[str]) -> str:
         """``own`` combined with the current value of every collection the page read last time."""
@@ -125,9 +129,39 @@ class Renderer:
         parts = [own]
         for name in sorted(reads):
             if name not in self._data_keys:
-                self._data_keys[name] = fingerprint(getattr(self.site, name), self._memo)
+                self._data_keys[name] = fingerprint(getattr(self.site, name), self.memo)
             parts.append(f"{name}={self._data_keys[name]}")
         return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+
+
+class CheckedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept on disk, each file behind a hash of its contents: Jinja2 checks
+    that a compiled template belongs to the template's current text, and this checks that the
+    file is whole, so a truncated or damaged one is compiled again rather than run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            blob = (self.folder / f"{bucket.key}.bin").read_bytes()
+        except OSError:
+            return
+        checksum, payload = blob[:32], blob[32:]
+        if hashlib.sha256(payload).digest() == checksum:
+            bucket.bytecode_from_string(payload)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        payload = bucket.bytecode_to_string()
+        target = self.folder / f"{bucket.key}.bin"
+        temporary = self.folder / f".{bucket.key}.{os.getpid()}.tmp"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(hashlib.sha256(payload).digest() + payload)
+            os.replace(temporary, target)
+        except OSError:  # a cache that cannot be written only costs time
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
 
 class translate_template_errors:

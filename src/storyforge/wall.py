@@ -6,6 +6,9 @@ and the labels that must travel with a story (verified, disclosure of an incenti
 to the business, hand-picked). Never contact details, never drafts or stories without consent.
 Addresses are absolute, since the wall is shown on other sites. The embed script inserts every
 string as text, never as HTML.
+
+Each story's JSON is kept with the story in the build cache, beside what it was made from, so a
+site of thousands of stories writes the document again without encoding every story again.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 from typing import Any
 
 from .config import SiteConfig
+from .entries import Testimonial
 from .model import Site
 from .schema import slugify
 
@@ -21,33 +25,43 @@ WALL_FILE = "testimonials.json"
 FORMAT_VERSION = 1
 
 
+
 def wall_bytes(config: SiteConfig, site: Site) -> bytes:
     """The JSON document: newest stories first, the same bytes for the same content."""
     cards = {page.context["entry"].slug: page.output_path("png") for page in site.outputs("png")}
-    stories: list[dict[str, Any]] = []
+    stories: list[str] = []
     for story in site.testimonials:
         if story.draft or not story.consent:
             continue
-        item: dict[str, Any] = {
-            "url": config.base_url + story.url.lstrip("/"),
-            "title": story.title,
-            "text": story.summary,
-            "author": story.author,
-            "byline": story.byline,
-            "rating": story.rating,
-            "date": story.date.date().isoformat() if story.date else None,
-            "product": story.product or None,
-            "tags": [slugify(tag) for tag in story.tags],
-            "labels": {"verified": story.verified, "featured": story.featured,
-                       "incentive": story.incentive or None, "relationship": story.relationship or None},
-        }
-        if story.slug in cards:
-            item["image"] = config.base_url + cards[story.slug]
-        stories.append(item)
-    document = {
-        "version": FORMAT_VERSION,
-        "business": {"name": config.business.name, "url": config.base_url,
-                     "policy": config.base_url + "reviews-policy/"},
-        "stories": stories,
+        card = cards.get(story.slug, "")
+        made_from = f"{story.url}|{card}"  # and the story's own text, which its cache entry keys on
+        kept = story.fragments.get("wall")
+        if kept is None or kept[0] != made_from:
+            kept = story.fragments["wall"] = (made_from, _dumps(_story(config, story, card)))
+        stories.append(kept[1])
+    business = {"name": config.business.name, "url": config.base_url, "policy": config.base_url + "reviews-policy/"}
+    document = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)},"stories":[{",".join(stories)}]}}\n'
+    return document.encode("utf-8")
+
+
+def _story(config: SiteConfig, story: Testimonial, card: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "url": config.base_url + story.url.lstrip("/"),
+        "title": story.title,
+        "text": story.summary,
+        "author": story.author,
+        "byline": story.byline,
+        "rating": story.rating,
+        "date": story.date.date().isoformat() if story.date else None,
+        "product": story.product or None,
+        "tags": [slugify(tag) for tag in story.tags],
+        "labels": {"verified": story.verified, "featured": story.featured,
+                   "incentive": story.incentive or None, "relationship": story.relationship or None},
     }
-    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    if card:
+        item["image"] = config.base_url + card
+    return item
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
