@@ -10,6 +10,7 @@ theme that lists all stories on every page is tracked as exactly that.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,9 @@ from typing import Any
 from .entries import Entry
 
 
-Memo = dict[int, bytes]
+#: object identity → (the object, its hash); holding the object keeps its identity from being
+#: given to another object while the memo lives
+Memo = dict[int, tuple[Any, bytes]]
 #: lists longer than this are hashed once per build and then stood for by their hash
 _LONG = 16
 
@@ -26,7 +29,7 @@ def fingerprint(value: Any, memo: Memo | None = None) -> str:
     """A stable hash of plain data, entries (by their source digest) and dataclasses.
 
     ``memo`` (keyed by object identity) lets one build hash each entry and each long list once,
-    however many pages show it; the objects must outlive it, as a build's model does.
+    however many pages show it.
     """
     digest = hashlib.blake2b(digest_size=16)
     _feed(digest, value, 0, {} if memo is None else memo)
@@ -36,13 +39,16 @@ def fingerprint(value: Any, memo: Memo | None = None) -> str:
 def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
     if depth > 40:
         raise ValueError("value nested too deeply to fingerprint")
-    if isinstance(value, Entry):
+    kind = type(value)
+    if kind is str:
+        digest.update(("s" + repr(value)).encode())  # quoted and escaped: unambiguous in a sequence
+    elif isinstance(value, Entry):
         known = memo.get(id(value))
         if known is None:
-            known = memo[id(value)] = b"E" + entry_identity(value).encode()
-        digest.update(known)
-    elif value is None or isinstance(value, (bool, int, float, str)):
-        digest.update(f"{type(value).__name__}:{value!r};".encode())
+            known = memo[id(value)] = (value, b"E" + entry_identity(value).encode())
+        digest.update(known[1])
+    elif value is None or kind in (bool, int, float):
+        digest.update(f"{kind.__name__}:{value!r};".encode())
     elif isinstance(value, (datetime, date)):
         digest.update(b"D" + value.isoformat().encode())
     elif isinstance(value, dict):
@@ -57,20 +63,25 @@ def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
             inner = hashlib.blake2b(digest_size=16)
             for item in value:
                 _feed(inner, item, depth + 1, memo)
-            known = memo[id(value)] = b"L" + inner.digest()
-        digest.update(known)
+            known = memo[id(value)] = (value, b"L" + inner.digest())
+        digest.update(known[1])
     elif isinstance(value, (list, tuple)):
         digest.update(b"[")
         for item in value:
             _feed(digest, item, depth + 1, memo)
         digest.update(b"]")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        digest.update(type(value).__name__.encode())
-        for field in dataclasses.fields(value):
-            _feed(digest, field.name, depth + 1, memo)
-            _feed(digest, getattr(value, field.name), depth + 1, memo)
+        digest.update(kind.__name__.encode())
+        for name in _field_names(kind):
+            _feed(digest, name, depth + 1, memo)
+            _feed(digest, getattr(value, name), depth + 1, memo)
     else:
-        digest.update(f"{type(value).__qualname__}:{value!r};".encode())
+        digest.update(f"{kind.__qualname__}:{value!r};".encode())
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))
 
 
 def entry_identity(entry: Entry) -> str:
