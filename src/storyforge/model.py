@@ -34,6 +34,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
 FEED_FORMATS = ("rss", "atom")  # only for pages that have feed entries
 FILE_NAMES = {"rss": "feed.xml", "atom": "atom.xml", "ics": "event.ics", "png": "card.png"}
 ENTRY_KINDS = {"testimonial": "story", "event": "event"}
+ENTRY_PAGE_KINDS = frozenset({"entry", *ENTRY_KINDS.values()})  # one page per entry, titled and dated by it
 SECTION_URLS = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/", "alert": "/alerts/"}
 SECTION_TITLES = {"testimonial": "Customer stories", "event": "Events", "charity": "Charity", "alert": "Notices"}
 ENTRY_TEMPLATES = {"testimonial": "testimonial.html", "event": "event.html",

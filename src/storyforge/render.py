@@ -17,9 +17,9 @@ from . import __version__
 from .config import SiteConfig
 from .errors import SourceLocation, TemplateError
 from .entries import Entry
-from .fingerprint import RecordingData, entry_identity, fingerprint
+from .fingerprint import Memo, RecordingData, entry_identity, fingerprint
 from .jsonld import as_script_text, structured_data
-from .model import PageSpec, Site
+from .model import ENTRY_PAGE_KINDS, PageSpec, Site
 from .sharecards import share_image
 from .theme import static_dirs, template_dirs, theme_dir
 
@@ -72,7 +72,8 @@ class Renderer:
             share_image=lambda page: share_image(config, page),
         )
         self._data_keys: dict[str, str] = {}
-        self.memo: dict[int, bytes] = {}  # fingerprints of entries and long lists, once per build
+        self._reads_keys: dict[frozenset[str], str] = {}  # each set of collections pages read, hashed once
+        self.memo: Memo = {}  # fingerprints of entries and long lists, once per build
 
     def url(self, path: str) -> str:
         """A site path made relative to base_url's path ('/x/' → '/shop/x/')."""
@@ -115,23 +116,30 @@ class Renderer:
 
     def page_key(self, page: PageSpec) -> str:
         """A fingerprint of everything the page itself shows (its own context and place)."""
+        entry = page.context.get("entry")
+        if len(page.context) == 1 and isinstance(entry, Entry) and page.kind in ENTRY_PAGE_KINDS:
+            # most pages: one entry each, whose title, summary and date the page takes from the
+            # entry itself (the source's digest covers them)
+            return hashlib.blake2b(f"{page.kind}\0{page.template}\0{entry_identity(entry)}".encode(),
+                                   digest_size=16).hexdigest()
         own = [page.kind, page.url, page.template, page.title, page.description,
                page.lastmod.isoformat() if page.lastmod else ""]
-        entry = page.context.get("entry")
-        if len(page.context) == 1 and isinstance(entry, Entry):  # most pages: one entry each
-            return hashlib.blake2b("\0".join([*own, entry_identity(entry)]).encode(), digest_size=16).hexdigest()
         return fingerprint([own, page.context], self.memo)
 
     def full_key(self, own: str, reads: frozenset[str]) -> str:
         """``own`` combined with the current value of every collection the page read last time."""
         if not reads:
             return own
-        parts = [own]
-        for name in sorted(reads):
-            if name not in self._data_keys:
-                self._data_keys[name] = fingerprint(getattr(self.site, name), self.memo)
-            parts.append(f"{name}={self._data_keys[name]}")
-        return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+        combined = self._reads_keys.get(reads)
+        if combined is None:
+            parts = []
+            for name in sorted(reads):
+                if name not in self._data_keys:
+                    self._data_keys[name] = fingerprint(getattr(self.site, name), self.memo)
+                parts.append(f"{name}={self._data_keys[name]}")
+            combined = self._reads_keys[reads] = hashlib.blake2b("\0".join(parts).encode(),
+                                                                 digest_size=16).hexdigest()
+        return f"{own}+{combined}"
 
 
 class CheckedBytecodeCache(jinja2.BytecodeCache):
