@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import BuildCache, Index, PageRecord, SourceStat, stat_is_trustworthy
+from .cache import BuildCache, Index, stat_is_trustworthy
 from .config import SiteConfig, load_config
 from .content import Asset, SourceFile, discover
 from .entries import Entry, Testimonial
@@ -34,6 +34,7 @@ from .output import Output, Publisher, check_output_dir, content_hash
 from .progress import Progress
 
 Report = Callable[[int, int], None]
+NO_READS: frozenset[str] = frozenset()
 
 if TYPE_CHECKING:
     from .model import PageSpec, Site
@@ -188,10 +189,12 @@ def _build(options: BuildOptions) -> BuildResult:
     for page in site.pages:
         path = page.output_path("html")
         own = renderer.page_key(page)
-        record = index.pages.get(path)
-        if record and live and live.get(path) == record.sha and record.key == renderer.full_key(own, record.reads):
-            outputs.append(Output(path, record.sha))
-            new_index.pages[path] = record
+        reads = index.page_reads.get(path, NO_READS)
+        key = renderer.full_key(own, reads)
+        sha = index.unchanged_output(path, key, live)
+        if sha is not None:
+            outputs.append(Output(path, sha))
+            new_index.record_output(path, key, sha, reads)
         else:
             to_render.append((page, own))
         result.pages_by_section[_section_name(page.url, page.kind)] += 1
@@ -205,7 +208,7 @@ def _build(options: BuildOptions) -> BuildResult:
         path = page.output_path("html")
         sha = content_hash(data)
         outputs.append(Output(path, sha, data))
-        new_index.pages[path] = PageRecord(renderer.full_key(own, reads), sha, reads)
+        new_index.record_output(path, renderer.full_key(own, reads), sha, reads)
     result.pages_rendered = len(to_render)
     result.lap("render pages", clock)
     from .derived import DerivedFiles
@@ -229,13 +232,13 @@ def _build(options: BuildOptions) -> BuildResult:
     result.files_written = report.files_written
     result.site = site
 
-    new_index.sources = {s.rel_path: SourceStat(s.mtime_ns, s.size, e.digest)
-                         for s, e in zip(sources, entries, strict=True)}
+    new_index.source_stats = {s.rel_path: (s.mtime_ns, s.size) for s in sources}
+    new_index.source_digests = {s.rel_path: e.digest for s, e in zip(sources, entries, strict=True)}
     new_index.statics = {o.path: inputs.static_stats[o.path] + (o.sha,) for o in statics}
     new_index.manifests = report.manifests
     new_index.live_generation = report.generation
     new_index.clock_moments = _clock_moments(entries)
-    new_index.uses_build_day = any("now" in r.reads for r in new_index.pages.values())
+    new_index.uses_build_day = any("now" in reads for reads in new_index.page_reads.values())
     new_index.summary = {"pages": dict(result.pages_by_section), "submissions": submissions_state}
     for entry in entries:
         entry.tag_links = []  # derived again on every build; never stored
@@ -253,8 +256,7 @@ def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: da
 
     if read_generation(output_dir) != index.live_generation:
         return False
-    current = {s.rel_path: (s.mtime_ns, s.size) for s in inputs.sources}
-    if current != {path: (stat.mtime_ns, stat.size) for path, stat in index.sources.items()}:
+    if {s.rel_path: (s.mtime_ns, s.size) for s in inputs.sources} != index.source_stats:
         return False
     if inputs.static_stats != {path: record[:2] for path, record in index.statics.items()}:
         return False

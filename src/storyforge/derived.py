@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .cache import Index, PageRecord
+from .cache import Index
 from .config import SiteConfig
 from .entries import Event
 from .fingerprint import Memo, fingerprint
@@ -92,13 +92,13 @@ class DerivedFiles:
 
     def _kept_or_made(self, path: str, key_parts: list[Any], make: Callable[[], bytes]) -> Output:
         key = fingerprint(key_parts, self.memo)
-        record = self.previous.pages.get(path)
-        if record is not None and record.key == key and self.live.get(path) == record.sha:
-            self.current.pages[path] = record
-            return Output(path, record.sha)
+        sha = self.previous.unchanged_output(path, key, self.live)
+        if sha is not None:
+            self.current.record_output(path, key, sha)
+            return Output(path, sha)
         data = make()
         sha = content_hash(data)
-        self.current.pages[path] = PageRecord(key, sha)
+        self.current.record_output(path, key, sha)
         self.made.append(path)
         return Output(path, sha, data)
 

@@ -29,9 +29,8 @@ class EntryLoader:
         self._validator = Validator(config, self.config_errors)
 
     def unchanged(self, source: SourceFile) -> bool:
-        known = self.index.sources.get(source.rel_path)
-        return (known is not None and source.rel_path in self.cached
-                and (known.mtime_ns, known.size) == (source.mtime_ns, source.size)
+        return (self.index.source_stats.get(source.rel_path) == (source.mtime_ns, source.size)
+                and source.rel_path in self.cached
                 and stat_is_trustworthy(source.mtime_ns, self.index.saved_at_ns))
 
     def load(self, source: SourceFile) -> Entry | list[StoryforgeError]:
@@ -41,8 +40,7 @@ class EntryLoader:
         except StoryforgeError as exc:
             return [exc]
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        known = self.index.sources.get(source.rel_path)
-        if known is not None and known.digest == digest and source.rel_path in self.cached:
+        if self.index.source_digests.get(source.rel_path) == digest and source.rel_path in self.cached:
             return self.cached[source.rel_path]  # touched, not changed
         try:
             document = parse_document(data, source.rel_path, source.content_type or "page",
