@@ -10,6 +10,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import SiteConfig, did_you_mean
 from .errors import ContentError, ErrorCollector, FrontMatterError, SourceLocation
@@ -48,8 +49,7 @@ class Asset:
     url_path: str  # where it lands in the output, e.g. 'testimonials/maya.jpg'
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):  # a tuple: a site has thousands, made on every build
     """A file found under content/, before it is read, with what stat said of it."""
 
     path: str  # where to read it (a plain string: a site has thousands)
@@ -80,30 +80,31 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
         folder, parts = pending.pop()
         with os.scandir(folder) as listing:
             found = sorted(listing, key=lambda item: item.name)
+        prefix = "/".join((CONTENT_DIR, *parts)) + "/"
+        section = SECTIONS.get(parts[0]) if len(parts) == 1 else None  # Markdown here is content
         for item in found:
-            if _ignored(item.name):
+            name = item.name
+            if _ignored(name):
                 continue
-            inner = (*parts, item.name)
-            rel = f"{CONTENT_DIR}/{'/'.join(inner)}"
+            rel = prefix + name
             if item.is_dir(follow_symlinks=False):
-                pending.append((item.path, inner))
+                pending.append((item.path, (*parts, name)))
                 continue
             problem, info = _file_problem(item, real_root)
             if problem or info is None:
                 errors.add(ContentError(problem or "cannot read", SourceLocation(rel)))
                 continue
-            if not item.name.lower().endswith(MARKDOWN_SUFFIXES):
-                assets.append(Asset(Path(item.path), rel, "/".join(inner)))
-                continue
-            if len(inner) != 2 or inner[0] not in SECTIONS:
-                folder_name = inner[0] if len(inner) > 1 else ""
+            if not name.lower().endswith(MARKDOWN_SUFFIXES):
+                assets.append(Asset(Path(item.path), rel, rel[len(CONTENT_DIR) + 1:]))
+            elif section is not None:
+                sources.append(SourceFile(item.path, rel, section, info.st_mtime_ns, info.st_size))
+            else:
+                folder_name = parts[0] if parts else ""
                 hint = did_you_mean(folder_name, list(SECTIONS)) if folder_name else ""
                 errors.add(ContentError(
                     f"a story must be in one of the folders content/{'/, content/'.join(SECTIONS)}/"
                     f"{hint} — move the file there",
                     SourceLocation(rel)))
-                continue
-            sources.append(SourceFile(item.path, rel, SECTIONS[inner[0]], info.st_mtime_ns, info.st_size))
     sources.sort(key=lambda source: source.rel_path)
     assets.sort(key=lambda asset: asset.rel_path)
     return sources, assets
@@ -114,6 +115,8 @@ def _file_problem(item: os.DirEntry[str], real_root: str) -> tuple[str | None, o
         info = item.stat()
     except OSError as exc:  # broken or looping symlink, permissions
         return f"cannot read: {exc.strerror or exc}", None
+    if stat.S_ISREG(info.st_mode) and not item.is_symlink():
+        return None, info  # the common case, first
     if item.is_symlink():
         inside = os.path.realpath(item.path).startswith(real_root + os.sep)
         if stat.S_ISDIR(info.st_mode):

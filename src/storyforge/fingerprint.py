@@ -43,10 +43,7 @@ def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
     if kind is str:
         digest.update(("s" + repr(value)).encode())  # quoted and escaped: unambiguous in a sequence
     elif isinstance(value, Entry):
-        known = memo.get(id(value))
-        if known is None:
-            known = memo[id(value)] = (value, b"E" + entry_identity(value).encode())
-        digest.update(known[1])
+        digest.update(identity_bytes(value, memo))
     elif value is None or kind in (bool, int, float):
         digest.update(f"{kind.__name__}:{value!r};".encode())
     elif isinstance(value, (datetime, date)):
@@ -82,6 +79,14 @@ def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
 @functools.cache
 def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(kind))
+
+
+def identity_bytes(entry: Entry, memo: Memo) -> bytes:
+    """``entry_identity`` as bytes, made once per entry and build."""
+    known = memo.get(id(entry))
+    if known is None:
+        known = memo[id(entry)] = (entry, b"E" + entry_identity(entry).encode())
+    return known[1]
 
 
 def entry_identity(entry: Entry) -> str:

@@ -314,7 +314,9 @@ def _tags(ordered: list[Entry]) -> list[TagInfo]:
         entry.tag_links = []
         for tag in entry.tags:
             tag_slug = slugify(tag)
-            info = by_slug.setdefault(tag_slug, TagInfo(tag, tag_slug, f"/tags/{tag_slug}/"))
+            info = by_slug.get(tag_slug)
+            if info is None:
+                info = by_slug[tag_slug] = TagInfo(tag, tag_slug, f"/tags/{tag_slug}/")
             info.entries.append(entry)
             entry.tag_links.append(info)
     return sorted(by_slug.values(), key=lambda t: t.slug)

@@ -17,7 +17,7 @@ from . import __version__
 from .config import SiteConfig
 from .errors import SourceLocation, TemplateError
 from .entries import Entry
-from .fingerprint import Memo, RecordingData, entry_identity, fingerprint
+from .fingerprint import Memo, RecordingData, fingerprint, identity_bytes
 from .jsonld import as_script_text, structured_data
 from .model import ENTRY_PAGE_KINDS, PageSpec, Site
 from .sharecards import share_image
@@ -120,7 +120,7 @@ class Renderer:
         if len(page.context) == 1 and isinstance(entry, Entry) and page.kind in ENTRY_PAGE_KINDS:
             # most pages: one entry each, whose title, summary and date the page takes from the
             # entry itself (the source's digest covers them)
-            return hashlib.blake2b(f"{page.kind}\0{page.template}\0{entry_identity(entry)}".encode(),
+            return hashlib.blake2b(f"{page.kind}\0{page.template}\0".encode() + identity_bytes(entry, self.memo),
                                    digest_size=16).hexdigest()
         own = [page.kind, page.url, page.template, page.title, page.description,
                page.lastmod.isoformat() if page.lastmod else ""]
