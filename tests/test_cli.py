@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -49,6 +50,23 @@ def test_python_dash_m_runs_the_same_command(make_site):
                           capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert (site / "public/about/index.html").exists()
+
+
+def test_the_command_prints_everything_before_it_leaves(make_site):
+    # the command leaves without tearing the built site down; what it printed must all arrive
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n"})
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    built = subprocess.run([sys.executable, "-m", "storyforge", "build", "--site", str(site), "-v"],
+                           capture_output=True, text=True, check=False, env=buffered)
+    assert built.returncode == 0
+    assert built.stdout.startswith("built ") and built.stdout.endswith("\n")
+    assert "  publish " in built.stderr
+    (site / "content/pages/broken.md").write_text("---\ntitle: Broken\ncolour: red\n---\nHi\n")
+    failed = subprocess.run([sys.executable, "-m", "storyforge", "build", "--site", str(site)],
+                            capture_output=True, text=True, check=False, env=buffered)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("content/pages/broken.md:3: colour")
+    assert failed.stderr.rstrip().endswith("build failed: 1 error in 1 file")
 
 
 def test_unknown_command_is_a_usage_error(run):

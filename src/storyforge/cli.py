@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -64,6 +65,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     result = build(BuildOptions(site_dir=args.site, output_dir=args.output, drafts=args.drafts,
                                 use_cache=not args.no_cache, progress=None if args.quiet else Progress(),
                                 base_url=args.base_url))
+    if _leaving_at_once:
+        _kept_until_exit.append(result)  # see run()
     if args.verbose:
         for source in result.withheld_no_consent:
             print(f"{source}: withheld — consent: false", file=sys.stderr)
@@ -88,6 +91,27 @@ def _cmd_new(args: argparse.Namespace) -> int:
     path = new_entry(args.site, args.kind, args.title)
     print(path)
     return 0
+
+
+_leaving_at_once = False
+_kept_until_exit: list[object] = []
+
+
+def run() -> None:
+    """The ``storyforge`` command: ``main``, then leave without freeing what it built.
+
+    Freeing a built site object by object takes the interpreter longer, on a site of 10,000
+    stories, than a one-story rebuild's own work; the operating system takes the memory back at
+    once. Every command has closed its files by the time ``main`` returns."""
+    global _leaving_at_once
+    _leaving_at_once = True
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # e.g. the reader of a pipe has gone
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
