@@ -199,3 +199,13 @@ def test_parallel_and_serial_builds_are_identical(make_site, monkeypatch):
     monkeypatch.setenv("STORYFORGE_WORKERS", "2")
     build(BuildOptions(site_dir=site, output_dir=site / "parallel", use_cache=False))
     assert snapshot(site / "serial") == snapshot(site / "parallel")
+
+
+def test_the_cache_key_sees_the_installed_library_versions():
+    from importlib import metadata
+
+    from storyforge.cache import OUTPUT_LIBRARIES, installed_versions
+
+    found = installed_versions()
+    assert {name: found.get(name) for name in OUTPUT_LIBRARIES} == \
+        {name: metadata.version(name) for name in OUTPUT_LIBRARIES}

@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
@@ -80,16 +80,34 @@ class Index:
             self.page_reads[path] = reads
 
 
+#: the libraries whose version can change what a build writes
+OUTPUT_LIBRARIES = ("markdown", "jinja2", "nh3", "pyyaml", "feedgen", "lxml", "icalendar")
+
+
 def environment_key() -> str:
     """What makes cached results valid at all: this program and the libraries that shape output."""
     parts = [f"format={FORMAT}", f"storyforge={__version__}", f"code={_code_stamp()}",
              f"python={sys.version_info[:2]}"]
-    for package in ("markdown", "jinja2", "nh3", "pyyaml", "feedgen"):
-        try:
-            parts.append(f"{package}={metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{package}=?")
+    versions = installed_versions()
+    parts += [f"{name}={versions.get(name, '?')}" for name in OUTPUT_LIBRARIES]
     return ";".join(parts)
+
+
+def installed_versions() -> dict[str, str]:
+    """Installed distributions' versions, read from the names of their ``*.dist-info`` folders on
+    ``sys.path`` (the first found wins, as for imports). The same answer as importlib.metadata
+    for these libraries, without importing it (some 20 ms) on every build."""
+    versions: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                project, version = name[: -len(".dist-info")].split("-", 1)
+                versions.setdefault(re.sub(r"[-_.]+", "_", project).lower(), version)
+    return versions
 
 
 def _code_stamp() -> str:

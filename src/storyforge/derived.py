@@ -12,8 +12,8 @@ whole cache is keyed on.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from html import escape
 from typing import Any
-from xml.sax.saxutils import escape
 
 from .cache import Index
 from .config import SiteConfig
@@ -110,7 +110,7 @@ def sitemap_bytes(config: SiteConfig, site: Site) -> bytes:
     for page in site.pages:
         if not page.in_sitemap:
             continue
-        rows.append(f"  <url><loc>{escape(config.base_url + page.url.lstrip('/'))}</loc>"
+        rows.append(f"  <url><loc>{escape(config.base_url + page.url.lstrip('/'), quote=False)}</loc>"
                     + (f"<lastmod>{page.lastmod.date().isoformat()}</lastmod>" if page.lastmod else "")
                     + "</url>")
     rows.append("</urlset>\n")
