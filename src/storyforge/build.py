@@ -162,8 +162,9 @@ def _build(options: BuildOptions) -> BuildResult:
                             lambda done, total: progress.update("reading content", done, total))
     submissions = load_index(config, errors)  # the submissions folder, read once
     errors.raise_if_any()
-    published = [e for e in _publishable(entries, options.drafts, result)
-                 if not (isinstance(e, Testimonial) and submissions.hides(e))]  # withdrawal decided
+    published = _publishable(entries, options.drafts, result)
+    if submissions.withdrawn or submissions.withdrawn_files:  # decided, though the file may still be there
+        published = [e for e in published if not (isinstance(e, Testimonial) and submissions.hides(e))]
     policy = gather(config, [e for e in entries if isinstance(e, Testimonial)],
                     [e for e in published if isinstance(e, Testimonial)], submissions)
 

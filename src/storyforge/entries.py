@@ -6,7 +6,10 @@ Entries are built by ``schema.Validator``; ``markup`` fills in their HTML and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +41,28 @@ class Entry:
     @property
     def kind_label(self) -> str:
         return self.content_type.capitalize()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its class and a tuple of its fields' values: the build cache holds
+        thousands of entries, and a tuple loads in a fraction of the time a dictionary of
+        attributes does."""
+        return _restore, (type(self), _values_of(type(self))(self))
+
+
+def _restore(kind: type[Entry], values: tuple[Any, ...]) -> Entry:
+    entry = object.__new__(kind)
+    entry.__dict__.update(zip(_field_names(kind), values))
+    return entry
+
+
+@functools.cache
+def _field_names(kind: type[Entry]) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(kind))
+
+
+@functools.cache
+def _values_of(kind: type[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
+    return operator.attrgetter(*_field_names(kind))  # type: ignore[return-value]
 
 
 @dataclass(kw_only=True)

@@ -63,6 +63,8 @@ class SubmissionIndex:
 
     def hides(self, story: Testimonial) -> bool:
         """A story whose withdrawal was decided is never published, even before its file is gone."""
+        if not self.withdrawn and not self.withdrawn_files:
+            return False
         if story.submission:
             return story.submission in self.withdrawn
         return story.source in self.withdrawn_files
