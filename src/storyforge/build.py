@@ -158,7 +158,7 @@ def _build(options: BuildOptions) -> BuildResult:
     # phase 1: load everything; any error stops here with nothing written
     cached_entries = cache.load_entries(key)
     result.lap("load cache", clock)
-    entries = _load_entries(config, sources, index, cached_entries, errors,
+    entries = _load_entries(config, inputs, index, cached_entries, errors,
                             lambda done, total: progress.update("reading content", done, total))
     submissions = load_index(config, errors)  # the submissions folder, read once
     errors.raise_if_any()
@@ -233,7 +233,7 @@ def _build(options: BuildOptions) -> BuildResult:
     result.files_written = report.files_written
     result.site = site
 
-    new_index.source_stats = {s.rel_path: (s.mtime_ns, s.size) for s in sources}
+    new_index.source_stats = inputs.source_stats
     new_index.source_digests = {s.rel_path: e.digest for s, e in zip(sources, entries, strict=True)}
     new_index.statics = {o.path: inputs.static_stats[o.path] + (o.sha,) for o in statics}
     new_index.manifests = report.manifests
@@ -257,7 +257,7 @@ def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: da
 
     if read_generation(output_dir) != index.live_generation:
         return False
-    if {s.rel_path: (s.mtime_ns, s.size) for s in inputs.sources} != index.source_stats:
+    if inputs.source_stats != index.source_stats:
         return False
     if inputs.static_stats != {path: record[:2] for path, record in index.statics.items()}:
         return False
@@ -270,7 +270,7 @@ def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: da
     return not (index.uses_build_day and now.astimezone(config.tz).date().isoformat() != index.built_day)
 
 
-def _load_entries(config: SiteConfig, sources: list[SourceFile], index: Index, cached: dict[str, Entry],
+def _load_entries(config: SiteConfig, inputs: SiteInputs, index: Index, cached: dict[str, Entry],
                   errors: ErrorCollector, report: Report) -> list[Entry]:
     """Entries for every source: from the cache when the file is unchanged, else parsed afresh."""
     from .loading import EntryLoader
@@ -279,7 +279,8 @@ def _load_entries(config: SiteConfig, sources: list[SourceFile], index: Index, c
     loader = EntryLoader(config, index, cached)
     for error in loader.config_errors.errors:
         errors.add(error)
-    fresh = [s for s in sources if not loader.unchanged(s)]
+    sources = inputs.sources
+    fresh = loader.stale(sources, inputs.source_stats)
     if fresh:
         loader.prepare()
     results = dict(zip((s.rel_path for s in fresh), ordered_map(loader.load, fresh, report), strict=True))
@@ -319,7 +320,13 @@ def _clock_moments(entries: list[Entry]) -> tuple[float, ...]:
     return tuple(m.timestamp() for m in moments)
 
 
+_SECTION_OF_KIND = {"story": "testimonials", "event": "events", "tag": "tags"}
+
+
 def _section_name(url: str, kind: str) -> str:
+    known = _SECTION_OF_KIND.get(kind)
+    if known is not None:
+        return known
     if kind in ("home", "notfound"):
         return "home" if kind == "home" else "404"
     first = url.strip("/").split("/", 1)[0]

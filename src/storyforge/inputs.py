@@ -21,6 +21,10 @@ class SiteInputs:
     static_files: dict[str, Path] = field(default_factory=dict)  # output path → file
     static_stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # output path → (mtime, size)
     templates: dict[str, bytes] = field(default_factory=dict)  # template path → its bytes
+    source_stats: dict[str, tuple[int, int]] = field(init=False)  # content path → (mtime, size)
+
+    def __post_init__(self) -> None:
+        self.source_stats = {s.rel_path: (s.mtime_ns, s.size) for s in self.sources}
 
 
 def gather_inputs(config: SiteConfig, sources: list[SourceFile], assets: list[Asset]) -> SiteInputs:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .cache import Index, stat_is_trustworthy
+from .cache import Index, trusted_before
 from .config import SiteConfig
 from .content import SourceFile, parse_document, read_source
 from .entries import Entry, Testimonial
@@ -28,10 +28,13 @@ class EntryLoader:
         self.config_errors = ErrorCollector()  # problems in site.yaml's defaults, found once
         self._validator = Validator(config, self.config_errors)
 
-    def unchanged(self, source: SourceFile) -> bool:
-        return (self.index.source_stats.get(source.rel_path) == (source.mtime_ns, source.size)
-                and source.rel_path in self.cached
-                and stat_is_trustworthy(source.mtime_ns, self.index.saved_at_ns))
+    def stale(self, sources: list[SourceFile], stats: dict[str, tuple[int, int]]) -> list[SourceFile]:
+        """The sources to read: new, changed, not cached, or modified so close to the last save
+        that their stat cannot be trusted (``stats``: each source's (mtime, size))."""
+        known, cached = self.index.source_stats, self.cached
+        limit = trusted_before(self.index.saved_at_ns)
+        return [s for s in sources
+                if known.get(s.rel_path) != stats[s.rel_path] or s.mtime_ns >= limit or s.rel_path not in cached]
 
     def load(self, source: SourceFile) -> Entry | list[StoryforgeError]:
         """The entry, or every problem found in the file."""

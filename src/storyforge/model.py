@@ -6,6 +6,7 @@ refuses two sources for one address, before anything is rendered.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -159,8 +160,7 @@ class PageSpec:
     formats: tuple[str, ...] = field(init=False)  # what the page emits, from its kind
 
     def __post_init__(self) -> None:
-        self.formats = tuple(f for f in OUTPUT_FORMATS[self.kind] if f not in self.turned_off
-                             and (f not in FEED_FORMATS or self.feed_entries is not None))
+        self.formats = _formats(self.kind, self.turned_off, self.feed_entries is not None)
 
     def output_path(self, fmt: str) -> str:
         """Path of the file inside the output folder, e.g. 'events/index.html'."""
@@ -173,6 +173,11 @@ class PageSpec:
         if self.kind == "events" and fmt == "ics":
             return f"{prefix}calendar.ics"
         return f"{prefix}{FILE_NAMES[fmt]}"
+
+
+@functools.cache
+def _formats(kind: str, turned_off: frozenset[str], has_feed: bool) -> tuple[str, ...]:
+    return tuple(f for f in OUTPUT_FORMATS[kind] if f not in turned_off and (f not in FEED_FORMATS or has_feed))
 
 
 @dataclass

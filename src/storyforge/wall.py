@@ -34,10 +34,11 @@ def wall_bytes(config: SiteConfig, site: Site) -> bytes:
         if story.draft or not story.consent:
             continue
         card = cards.get(story.slug, "")
-        made_from = f"{story.url}|{card}"  # and the story's own text, which its cache entry keys on
+        # made from the story (its file, name and the site's settings: what its cache entry is
+        # kept for) and its card
         kept = story.fragments.get("wall")
-        if kept is None or kept[0] != made_from:
-            kept = story.fragments["wall"] = (made_from, _dumps(_story(config, story, card)))
+        if kept is None or kept[0] != card:
+            kept = story.fragments["wall"] = (card, _dumps(_story(config, story, card)))
         stories.append(kept[1])
     business = {"name": config.business.name, "url": config.base_url, "policy": config.base_url + "reviews-policy/"}
     document = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)},"stories":[{",".join(stories)}]}}\n'
