@@ -16,7 +16,7 @@ manifest), so the build cache knows exactly what every tree holds.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import hashlib
 import os
 import shutil
@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError, SourceLocation
 
@@ -268,8 +269,7 @@ _AT_FDCWD = -100
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where the system cannot."""
-    libc_name = ctypes.util.find_library("c")
-    renameat2 = getattr(ctypes.CDLL(libc_name, use_errno=True), "renameat2", None) if libc_name else None
+    renameat2 = _libc_function("renameat2")
     if renameat2 is None:
         return False
     if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
@@ -278,6 +278,19 @@ def _exchange(a: Path, b: Path) -> bool:
     if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not supported here
         return False
     raise OSError(errno, os.strerror(errno))
+
+
+@functools.cache
+def _libc_function(name: str) -> Any:
+    """A function of the C library, or None. The running interpreter's own symbols come first:
+    finding libc by name runs ldconfig in a subprocess, a cost paid on every build otherwise."""
+    function = getattr(ctypes.CDLL(None, use_errno=True), name, None)
+    if function is None:
+        from ctypes.util import find_library
+
+        libc_name = find_library("c")
+        function = getattr(ctypes.CDLL(libc_name, use_errno=True), name, None) if libc_name else None
+    return function
 
 
 def _remove_leftovers(parent: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import traceback
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import datetime
@@ -196,6 +195,8 @@ class translate_template_errors:
         raise TemplateError(f"while rendering: {message}", where) from None
 
     def _runtime_location(self, exc: BaseException) -> SourceLocation:
+        import traceback  # only when a template fails
+
         frames: Iterator[traceback.FrameSummary] = reversed(traceback.extract_tb(exc.__traceback__))
         for frame in frames:
             path = Path(frame.filename)
