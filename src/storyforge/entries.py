@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Entry:
     """What every content type has."""
 
@@ -36,7 +36,7 @@ class Entry:
     tag_links: list[Any] = field(default_factory=list)
     #: pieces of output made from this entry alone, with what each was made from, kept with the
     #: entry in the build cache (e.g. its JSON in /testimonials.json)
-    fragments: dict[str, tuple[str, str]] = field(default_factory=dict)
+    fragments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
     def kind_label(self) -> str:
@@ -44,15 +44,25 @@ class Entry:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its class and a tuple of its fields' values: the build cache holds
-        thousands of entries, and a tuple loads in a fraction of the time a dictionary of
-        attributes does."""
+        thousands of entries, and a tuple loads in a fraction of the time attributes set one by
+        one do. (Entries have slots, not a dictionary each: a third less memory per entry.)"""
         return _restore, (type(self), _values_of(type(self))(self))
 
 
 def _restore(kind: type[Entry], values: tuple[Any, ...]) -> Entry:
-    entry = object.__new__(kind)
-    entry.__dict__.update(zip(_field_names(kind), values))
-    return entry
+    return _restorer(kind)(values)
+
+
+@functools.cache
+def _restorer(kind: type[Entry]) -> Callable[[tuple[Any, ...]], Entry]:
+    """A function that makes a ``kind`` from its fields' values in one unpacking assignment
+    (written out, as dataclasses write ``__init__``): no ``__init__`` checks to repeat, and
+    no call per field."""
+    targets = "".join(f"entry.{name}, " for name in _field_names(kind))
+    source = f"def restore(values):\n    entry = new(kind)\n    {targets}= values\n    return entry\n"
+    namespace: dict[str, Any] = {"new": object.__new__, "kind": kind}
+    exec(source, namespace)  # noqa: S102 - the source is made from the class's own field names
+    return namespace["restore"]  # type: ignore[no-any-return]
 
 
 @functools.cache
@@ -65,7 +75,7 @@ def _values_of(kind: type[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
     return operator.attrgetter(*_field_names(kind))  # type: ignore[return-value]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Testimonial(Entry):
     author: str
     role: str
@@ -95,7 +105,7 @@ class Testimonial(Entry):
         return "Customer story"
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Event(Entry):
     start: datetime
     end: datetime | None
@@ -111,7 +121,7 @@ class Event(Entry):
         return "Event"
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class CharityUpdate(Entry):
     campaign: str
     goal: float | None
@@ -126,7 +136,7 @@ class CharityUpdate(Entry):
         return "Charity update"
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Alert(Entry):
     """A notice shown as a banner on every page while it is active: an outage, a recall, changed hours."""
 
@@ -141,7 +151,7 @@ class Alert(Entry):
         return "Notice"
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Page(Entry):
     menu: bool
     weight: int

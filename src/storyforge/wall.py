@@ -25,24 +25,23 @@ WALL_FILE = "testimonials.json"
 FORMAT_VERSION = 1
 
 
-
 def wall_bytes(config: SiteConfig, site: Site) -> bytes:
     """The JSON document: newest stories first, the same bytes for the same content."""
     cards = {page.context["entry"].slug: page.output_path("png") for page in site.outputs("png")}
-    stories: list[str] = []
+    stories: list[bytes] = []
     for story in site.testimonials:
         if story.draft or not story.consent:
             continue
-        card = cards.get(story.slug, "")
+        card = cards.get(story.slug, "") if cards else ""
         # made from the story (its file, name and the site's settings: what its cache entry is
         # kept for) and its card
         kept = story.fragments.get("wall")
         if kept is None or kept[0] != card:
-            kept = story.fragments["wall"] = (card, _dumps(_story(config, story, card)))
+            kept = story.fragments["wall"] = (card, _dumps(_story(config, story, card)).encode())
         stories.append(kept[1])
     business = {"name": config.business.name, "url": config.base_url, "policy": config.base_url + "reviews-policy/"}
-    document = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)},"stories":[{",".join(stories)}]}}\n'
-    return document.encode("utf-8")
+    head = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)},"stories":['.encode()
+    return head + b",".join(stories) + b"]}\n"
 
 
 def _story(config: SiteConfig, story: Testimonial, card: str) -> dict[str, Any]:
