@@ -209,3 +209,12 @@ def test_the_cache_key_sees_the_installed_library_versions():
     found = installed_versions()
     assert {name: found.get(name) for name in OUTPUT_LIBRARIES} == \
         {name: metadata.version(name) for name in OUTPUT_LIBRARIES}
+
+
+def test_a_deleted_output_folder_is_built_again_in_full(make_site, tmp_path):
+    site = make_site(BASE_FILES)
+    build(BuildOptions(site_dir=site))
+    shutil.rmtree(site / "public")
+    result = build(BuildOptions(site_dir=site))
+    assert result.pages_rendered == sum(result.pages_by_section.values())
+    assert snapshot(site / "public") == cold_copy(site, tmp_path / "cold")

@@ -21,9 +21,9 @@ import re
 import sys
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 from . import __version__
@@ -74,10 +74,13 @@ class Index:
     uses_build_day: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def unchanged_output(self, path: str, key: str, live: Mapping[str, str]) -> str | None:
-        """The hash of ``path`` when it was made from ``key`` and is still what is on disk, else None."""
+    def unchanged_output(self, path: str, key: str, live: Mapping[str, str] | None) -> str | None:
+        """The hash of ``path`` when it was made from ``key`` and is still what is on disk, else
+        None (also when what is on disk is not known: the output folder was removed or replaced)."""
         sha = self.page_shas.get(path)
-        return sha if sha is not None and live.get(path) == sha and self.page_keys.get(path) == key else None
+        if sha is None or live is None or live.get(path) != sha:
+            return None
+        return sha if self.page_keys.get(path) == key else None
 
     def record_output(self, path: str, key: str, sha: str, reads: frozenset[str] = frozenset()) -> None:
         self.page_keys[path], self.page_shas[path] = key, sha
