@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .cache import BuildCache, Index, stat_is_trustworthy
 from .config import SiteConfig, load_config
-from .content import Asset, SourceFile, discover
+from .content import Asset, discover
 from .entries import Entry, Testimonial
 from .errors import ErrorCollector, OutputError, SourceLocation, StoryforgeError
 from .inputs import SiteInputs, cache_key, gather_inputs

@@ -6,7 +6,6 @@ Entries are built by ``schema.Validator``; ``markup`` fills in their HTML and
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -46,33 +45,31 @@ class Entry:
         """Pickled as its class and a tuple of its fields' values: the build cache holds
         thousands of entries, and a tuple loads in a fraction of the time attributes set one by
         one do. (Entries have slots, not a dictionary each: a third less memory per entry.)"""
-        return _restore, (type(self), _values_of(type(self))(self))
+        return _restore, (type(self), _pickling(type(self))[1](self))
 
 
 def _restore(kind: type[Entry], values: tuple[Any, ...]) -> Entry:
-    return _restorer(kind)(values)
+    return _pickling(kind)[0](values)
 
 
-@functools.cache
-def _restorer(kind: type[Entry]) -> Callable[[tuple[Any, ...]], Entry]:
-    """A function that makes a ``kind`` from its fields' values in one unpacking assignment
-    (written out, as dataclasses write ``__init__``): no ``__init__`` checks to repeat, and
-    no call per field."""
-    targets = "".join(f"entry.{name}, " for name in _field_names(kind))
-    source = f"def restore(values):\n    entry = new(kind)\n    {targets}= values\n    return entry\n"
-    namespace: dict[str, Any] = {"new": object.__new__, "kind": kind}
-    exec(source, namespace)  # noqa: S102 - the source is made from the class's own field names
-    return namespace["restore"]  # type: ignore[no-any-return]
+Restorer = Callable[[tuple[Any, ...]], Entry]
+ValuesOf = Callable[[Entry], tuple[Any, ...]]
+_PICKLING: dict[type[Entry], tuple[Restorer, ValuesOf]] = {}
 
 
-@functools.cache
-def _field_names(kind: type[Entry]) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(kind))
-
-
-@functools.cache
-def _values_of(kind: type[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
-    return operator.attrgetter(*_field_names(kind))  # type: ignore[return-value]
+def _pickling(kind: type[Entry]) -> tuple[Restorer, ValuesOf]:
+    """For each entry class: a function making one from its fields' values in one unpacking
+    assignment (written out, as dataclasses write ``__init__``: no checks to repeat, no call
+    per field), and one reading those values."""
+    known = _PICKLING.get(kind)
+    if known is None:
+        names = tuple(field.name for field in fields(kind))
+        targets = "".join(f"entry.{name}, " for name in names)
+        source = f"def restore(values):\n    entry = new(kind)\n    {targets}= values\n    return entry\n"
+        namespace: dict[str, Any] = {"new": object.__new__, "kind": kind}
+        exec(source, namespace)  # noqa: S102 - the source is made from the class's own field names
+        known = _PICKLING[kind] = (namespace["restore"], operator.attrgetter(*names))
+    return known
 
 
 @dataclass(kw_only=True, slots=True)

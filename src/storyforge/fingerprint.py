@@ -10,13 +10,11 @@ theme that lists all stories on every page is tracked as exactly that.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 from datetime import date, datetime
 from typing import Any
 
 from .entries import Entry
-
 
 #: object identity → (the object, its hash); holding the object keeps its identity from being
 #: given to another object while the memo lives
@@ -76,9 +74,14 @@ def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
         digest.update(f"{kind.__qualname__}:{value!r};".encode())
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(field.name for field in dataclasses.fields(kind))
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(kind))
+    return names
 
 
 def identity_bytes(entry: Entry, memo: Memo) -> bytes:

@@ -14,13 +14,13 @@ import jinja2
 
 from . import __version__
 from .config import SiteConfig
-from .errors import SourceLocation, TemplateError
 from .entries import Entry
+from .errors import SourceLocation, TemplateError
 from .fingerprint import Memo, RecordingData, fingerprint, identity_bytes
 from .jsonld import as_script_text, structured_data
 from .model import ENTRY_PAGE_KINDS, PageSpec, Site
 from .sharecards import share_image
-from .theme import static_dirs, template_dirs, theme_dir
+from .theme import template_dirs
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
