@@ -29,10 +29,15 @@ from corpus import markdown_site, storyforge_site  # noqa: E402
 from peers import PEERS  # noqa: E402
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
+#: every command runs as it would for a user: Python may keep its byte-code caches
+#: (a shell that sets PYTHONDONTWRITEBYTECODE would make every Python tool compile itself anew)
+COMMAND_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, int]:
     """Seconds and peak resident memory (MB, all processes of the command together)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    process = subprocess.Popen(command, cwd=cwd, env=COMMAND_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
     peak = 0
     while process.poll() is None:
