@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError, SourceLocation
+from .fsbatch import in_threads, make_folders
 
 MARKER = ".storyforge-output"
 STAGING_PREFIX = ".storyforge-publish-"
@@ -147,11 +148,11 @@ class Publisher:
     def _cold(self, files: dict[str, Output], generation: str) -> int:
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.output_dir.parent))
         try:
-            made: set[Path] = {staging}
             for path, output in files.items():
                 if output.data is None and output.source is None:
                     raise OutputError(f"internal: no content for {path} in a full publish")
-                _place(staging, path, output, None, made, replace=False)
+            make_folders(staging, files, {staging})
+            in_threads(lambda item: _write_new(staging / item[0], item[1]), files.items())
             _write_marker(staging, generation)
             if not self.output_dir.exists():
                 os.rename(staging, self.output_dir)
@@ -178,15 +179,13 @@ class Publisher:
             _link_tree(self.output_dir, self.shadow, live)
             before = live
         _write_marker(self.shadow, DIRTY)
-        made: set[Path] = set()
-        written = 0
-        for path, output in files.items():
-            if before.get(path) == output.sha:
-                continue
+        changed = [(path, output) for path, output in files.items() if before.get(path) != output.sha]
+        for path, output in changed:
             if output.data is None and output.source is None and live.get(path) != output.sha:
                 raise OutputError(f"internal: {path} changed but was not rendered")
-            _place(self.shadow, path, output, self.output_dir, made, replace=True)
-            written += 1
+        make_folders(self.shadow, [path for path, _ in changed if path not in before], {self.shadow})
+        in_threads(lambda item: _replace(self.shadow, item[0], item[1], self.output_dir), changed)
+        written = len(changed)
         for path in before.keys() - files.keys():
             _remove(self.shadow, path)
         _write_marker(self.shadow, generation)
@@ -194,26 +193,23 @@ class Publisher:
         return written
 
 
-def _place(root: Path, path: str, output: Output, live_root: Path | None, made: set[Path], replace: bool) -> None:
-    """Put one file in place; in an existing tree by a new file and a rename, never in place."""
+def _write_new(target: Path, output: Output) -> None:
+    """A file of a fresh tree (its folder exists)."""
+    if output.source is not None:
+        shutil.copyfile(output.source, target)
+    else:
+        target.write_bytes(output.data or b"")
+
+
+def _replace(root: Path, path: str, output: Output, live_root: Path) -> None:
+    """Replace one file of an existing tree by a new file and a rename, never in place."""
     target = root / path
-    folder = target.parent
-    if folder not in made:
-        folder.mkdir(parents=True, exist_ok=True)
-        made.add(folder)
-    if not replace:
-        if output.source is not None:
-            shutil.copyfile(output.source, target)
-        else:
-            target.write_bytes(output.data or b"")
-        return
-    temporary = folder / f".{target.name}.storyforge-tmp"
+    temporary = target.parent / f".{target.name}.storyforge-tmp"
     if output.data is not None:
         temporary.write_bytes(output.data)
     elif output.source is not None:
         shutil.copyfile(output.source, temporary)
     else:  # unchanged since the live site: share its file (never written in place)
-        assert live_root is not None
         os.link(live_root / path, temporary)
     os.replace(temporary, target)
 
@@ -233,13 +229,8 @@ def _remove(root: Path, path: str) -> None:
 def _link_tree(source: Path, target: Path, manifest: Manifest) -> None:
     """A copy of ``source`` made of hard links (files are only ever replaced, so sharing is safe)."""
     target.mkdir()
-    made: set[Path] = {target}
-    for path in manifest:
-        destination = target / path
-        if destination.parent not in made:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            made.add(destination.parent)
-        os.link(source / path, destination)
+    make_folders(target, manifest, {target})
+    in_threads(lambda path: os.link(source / path, target / path), manifest)
     shutil.copyfile(source / MARKER, target / MARKER)
 
 
