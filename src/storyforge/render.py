@@ -62,6 +62,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # one build, one set of templates: no stat of every template per page
         )
         self.env.filters.update(date=format_date, time=format_time, money=format_money, ld_json=as_script_text)
         self.env.globals.update(
