@@ -3,7 +3,9 @@
     python benchmarks/bench_build.py                  # 1,000, 4,000 and 10,000 stories
     python benchmarks/bench_build.py --sizes 1000 --runs 3
 
-Every build is timed as a whole process (start-up included), median of --runs.
+Every build is timed as a whole process (start-up included), median of --runs. Cold builds
+are taken in rounds, each tool once per round in turn, so that a slow spell of the machine
+falls on every tool alike.
 Peers are measured on the same generated stories when they are installed:
 ``pelican`` (set PELICAN to its executable), ``hugo``, and Eleventy (set
 ELEVENTY to its ``cli.js``, or have ``npx`` find ``@11ty/eleventy``). Figures
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -73,18 +76,44 @@ def median_of(runs: int, prepare: Callable[[int], None], command: list[str], cwd
     return statistics.median(times), max(peaks)
 
 
-def bench_storyforge(count: int, runs: int, scratch: Path) -> dict[str, float]:
+@dataclass
+class ColdBuild:
+    """One tool's cold build of the corpus: how to start it from nothing, and its timings."""
+
+    name: str
+    command: list[str]
+    folder: Path
+    clean: Callable[[], None]
+    times: list[float] = field(default_factory=list)
+    peak_mb: int = 0
+
+
+def cold_rounds(tools: list[ColdBuild], runs: int) -> None:
+    """Each round times every tool once, in turn: a disk or a neighbour that slows down for a
+    while slows every tool alike instead of whichever happened to be measured then."""
+    for _ in range(runs):
+        for tool in tools:
+            tool.clean()
+            os.sync()  # the deleted output's write-back must not land inside the timed build
+            seconds, peak = timed(tool.command, tool.folder)
+            tool.times.append(seconds)
+            tool.peak_mb = max(tool.peak_mb, peak)
+
+
+def storyforge_cold(count: int, scratch: Path) -> ColdBuild:
     site = storyforge_site(scratch / f"sf-{count}", count)
-    command = [sys.executable, "-m", "storyforge", "build", "-q"]
 
-    def clean(_: int) -> None:
+    def clean() -> None:
         shutil.rmtree(site / "public", ignore_errors=True)
-        shutil.rmtree(site / ".storyforge-cache", ignore_errors=True)
-        for leftover in site.glob(".storyforge-*"):
+        for leftover in site.glob(".storyforge-*"):  # the cache, the shadow copy, staging folders
             shutil.rmtree(leftover, ignore_errors=True)
-        os.sync()  # the deleted output's write-back must not land inside the timed build
 
-    cold, peak = median_of(runs, clean, command, site)
+    return ColdBuild("storyforge", [sys.executable, "-m", "storyforge", "build", "-q"], site, clean)
+
+
+def bench_rebuilds(site: Path, runs: int, scratch: Path) -> dict[str, float]:
+    """No-op and one-edit rebuilds of a site whose last cold build is in place."""
+    command = [sys.executable, "-m", "storyforge", "build", "-q"]
     timed(command, site)  # a warm cache and output to start from
     story = site / "content/testimonials/story-00007.md"
     original = story.read_text()
@@ -94,8 +123,8 @@ def bench_storyforge(count: int, runs: int, scratch: Path) -> dict[str, float]:
         story.write_text(original.replace("\n---\n", f"\n---\nEdited for run {attempt}. ", 1))
 
     one_edit, _ = median_of(runs, edit, command, site)
-    identical = _matches_cold_build(site, scratch / f"sf-{count}-check")
-    return {"cold": cold, "noop": noop, "edit": one_edit, "peak_mb": peak, "identical": identical}
+    identical = _matches_cold_build(site, scratch / f"{site.name}-check")
+    return {"noop": noop, "edit": one_edit, "identical": identical}
 
 
 def _matches_cold_build(site: Path, copy: Path) -> bool:
@@ -119,13 +148,16 @@ def main() -> int:
     rows = []
     try:
         for count in args.sizes:
-            mine = bench_storyforge(count, args.runs, scratch)
-            peers = {}
+            tools = [storyforge_cold(count, scratch)]
             for peer in [] if args.no_peers else PEERS:
                 if peer.available():
                     folder = peer.prepare(scratch / f"{peer.name}-{count}", count, markdown_site)
-                    peers[peer.name], _ = median_of(args.runs, lambda _, p=peer, f=folder: (p.clean(f), os.sync()),
-                                                    peer.command(folder), folder)
+                    tools.append(ColdBuild(peer.name, peer.command(folder), folder,
+                                           lambda p=peer, f=folder: p.clean(f)))
+            cold_rounds(tools, args.runs)
+            mine = {"cold": statistics.median(tools[0].times), "peak_mb": tools[0].peak_mb,
+                    **bench_rebuilds(tools[0].folder, args.runs, scratch)}
+            peers = {tool.name: statistics.median(tool.times) for tool in tools[1:]}
             rows.append((count, mine, peers))
             print(f"measured {count} stories", file=sys.stderr)
     finally:
