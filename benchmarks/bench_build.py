@@ -88,25 +88,42 @@ class ColdBuild:
     peak_mb: int = 0
 
 
+class SetAside:
+    """Moves a previous build's output out of the way instead of deleting it. Deleting thousands
+    of files makes this kind of virtual disk slow for a minute afterwards (the file system tells
+    the host which blocks are free), which would land on the next timed build and weigh on
+    whichever tool writes the most files. Everything set aside is deleted at the end."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.folder = scratch / "set-aside"
+        self.count = 0
+
+    def __call__(self, path: Path) -> None:
+        if path.exists():
+            self.folder.mkdir(exist_ok=True)
+            self.count += 1
+            os.rename(path, self.folder / str(self.count))
+
+
 def cold_rounds(tools: list[ColdBuild], runs: int) -> None:
     """Each round times every tool once, in turn: a disk or a neighbour that slows down for a
     while slows every tool alike instead of whichever happened to be measured then."""
     for _ in range(runs):
         for tool in tools:
             tool.clean()
-            os.sync()  # the deleted output's write-back must not land inside the timed build
+            os.sync()  # what the last build wrote must reach the disk before the next is timed
             seconds, peak = timed(tool.command, tool.folder)
             tool.times.append(seconds)
             tool.peak_mb = max(tool.peak_mb, peak)
 
 
-def storyforge_cold(count: int, scratch: Path) -> ColdBuild:
+def storyforge_cold(count: int, scratch: Path, set_aside: SetAside) -> ColdBuild:
     site = storyforge_site(scratch / f"sf-{count}", count)
 
     def clean() -> None:
-        shutil.rmtree(site / "public", ignore_errors=True)
+        set_aside(site / "public")
         for leftover in site.glob(".storyforge-*"):  # the cache, the shadow copy, staging folders
-            shutil.rmtree(leftover, ignore_errors=True)
+            set_aside(leftover)
 
     return ColdBuild("storyforge", [sys.executable, "-m", "storyforge", "build", "-q"], site, clean)
 
@@ -146,14 +163,15 @@ def main() -> int:
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="storyforge-bench-"))
     rows = []
+    set_aside = SetAside(scratch)
     try:
         for count in args.sizes:
-            tools = [storyforge_cold(count, scratch)]
+            tools = [storyforge_cold(count, scratch, set_aside)]
             for peer in [] if args.no_peers else PEERS:
                 if peer.available():
                     folder = peer.prepare(scratch / f"{peer.name}-{count}", count, markdown_site)
                     tools.append(ColdBuild(peer.name, peer.command(folder), folder,
-                                           lambda p=peer, f=folder: p.clean(f)))
+                                           lambda p=peer, f=folder, s=set_aside: p.clean(f, s)))
             cold_rounds(tools, args.runs)
             mine = {"cold": statistics.median(tools[0].times), "peak_mb": tools[0].peak_mb,
                     **bench_rebuilds(tools[0].folder, args.runs, scratch)}

@@ -39,10 +39,14 @@ class Peer:
     def command(self, folder: Path) -> list[str]:
         return [*(self.executable() or []), *self.arguments]
 
-    def clean(self, folder: Path) -> None:
-        shutil.rmtree(folder / self.output, ignore_errors=True)
-        for cache in ("resources", ".cache", "__pycache__"):
-            shutil.rmtree(folder / cache, ignore_errors=True)
+    def clean(self, folder: Path, remove: Callable[[Path], None] | None = None) -> None:
+        """Remove the output and caches of the last build (``remove`` does it; default: delete)."""
+        for leftover in (self.output, "resources", ".cache", "__pycache__"):
+            (remove or _delete)(folder / leftover)
+
+
+def _delete(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _which(name: str, env: str) -> Callable[[], list[str] | None]:
