@@ -198,7 +198,7 @@ def _build(options: BuildOptions) -> BuildResult:
             new_index.record_output(path, key, sha, reads)
         else:
             to_render.append((page, own))
-        result.pages_by_section[_section_name(page.url, page.kind)] += 1
+    result.pages_by_section.update(_section_name(page.url, page.kind) for page in site.pages)
     from .parallel import ordered_map
 
     renderer.compile_templates([p for p, _ in to_render])

@@ -37,7 +37,7 @@ DIRTY = "dirty"
 Manifest = dict[str, str]  # path inside the output folder → content hash
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Output:
     """One file of the built site: its bytes, or the file to copy, or neither when unchanged."""
 
