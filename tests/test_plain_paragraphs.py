@@ -15,8 +15,7 @@ CONVERTER = MarkupRenderer()
 
 
 def markdown_of(text: str) -> str:
-    CONVERTER._md.reset()
-    return CONVERTER._md.convert(text)
+    return CONVERTER.markdown(text)
 
 
 @settings(max_examples=3000, deadline=None)

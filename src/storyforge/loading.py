@@ -64,7 +64,8 @@ class EntryLoader:
         return entry
 
     def prepare(self) -> None:
-        """Set up the Markdown converter once, before work is spread over processes."""
+        """Set up the Markdown renderer once, before work is spread over processes (Markdown
+        itself is loaded when a text first needs more than plain paragraphs)."""
         if self._markup is None:
             self._markup = MarkupRenderer(self.config.allow_raw_html_in_pages, self.config.base_path)
 

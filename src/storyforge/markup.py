@@ -16,30 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin
 
-import markdown
 import nh3
-from markdown.extensions import Extension
-from markdown.extensions.abbr import AbbrExtension
-from markdown.extensions.attr_list import AttrListExtension
-from markdown.extensions.def_list import DefListExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
-from markdown.extensions.footnotes import FootnoteExtension
-from markdown.extensions.md_in_html import MarkdownInHtmlExtension
-from markdown.extensions.sane_lists import SaneListExtension
-from markdown.extensions.tables import TableExtension
-from markdown.extensions.toc import TocExtension
 
 from .smartypants import educate
-
-#: smart quotes come from ``smartypants.educate`` on the finished HTML: the same typography
-#: as the ``smarty`` extension at half the cost of the whole conversion
-#: the extensions of "extra" in its order, then a table of contents and saner lists. Given as
-#: instances: Python-Markdown looks a name up among every installed package's entry points
-#: (importlib.metadata), which cost more than the rest of a one-story rebuild's Markdown
-MARKDOWN_EXTENSION_CLASSES = (FencedCodeExtension, FootnoteExtension, AttrListExtension, DefListExtension,
-                              TableExtension, AbbrExtension, MarkdownInHtmlExtension, TocExtension,
-                              SaneListExtension)
-MARKDOWN_CONFIG: dict[type[Extension], dict[str, Any]] = {TocExtension: {"permalink": False}}
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "dfn",
@@ -114,8 +93,7 @@ class MarkupRenderer:
     def __init__(self, allow_raw_html_in_pages: bool = False, base_path: str = "/") -> None:
         self.allow_raw_html_in_pages = allow_raw_html_in_pages
         self.base_path = base_path
-        extensions = [kind(**MARKDOWN_CONFIG.get(kind, {})) for kind in MARKDOWN_EXTENSION_CLASSES]
-        self._md = markdown.Markdown(extensions=extensions, output_format="html")
+        self._converter: Any = None  # made when a text first needs it
 
     def render(self, text: str, trusted: bool = False) -> str:
         """Markdown source → HTML; sanitized unless ``trusted``."""
@@ -123,18 +101,49 @@ class MarkupRenderer:
             return ""
         converted = plain_paragraphs(text)
         if converted is None:
-            self._md.reset()
             try:
                 with _time_limit(RENDER_SECONDS_LIMIT):
-                    converted = self._md.convert(text)
+                    converted = self.markdown(text)
             except RecursionError:
                 raise MarkupTooComplex("it is nested too deeply") from None
         finished = educate(converted if trusted else sanitize(converted))
         return rebase(finished, self.base_path) if self.base_path != "/" else finished
 
+    def markdown(self, text: str) -> str:
+        """Python-Markdown's HTML for ``text``, as it comes (not sanitized)."""
+        if self._converter is None:
+            self._converter = new_converter()
+        self._converter.reset()
+        return str(self._converter.convert(text))
+
     def render_entry_body(self, text: str, content_type: str) -> str:
         trusted = content_type == "page" and self.allow_raw_html_in_pages
         return self.render(text, trusted=trusted)
+
+
+def new_converter() -> Any:
+    """A Python-Markdown converter with storyforge's extensions: those of "extra" in its order,
+    then a table of contents and saner lists. Markdown is imported here, when a text first needs
+    more than plain paragraphs. The extensions are given as instances: by name, Python-Markdown
+    looks each up among every installed package's entry points (importlib.metadata), which cost
+    more than the rest of a one-story rebuild's Markdown. Smart quotes come from
+    ``smartypants.educate`` on the finished HTML: the same typography as the ``smarty``
+    extension, at half the cost of the whole conversion."""
+    import markdown
+    from markdown.extensions.abbr import AbbrExtension
+    from markdown.extensions.attr_list import AttrListExtension
+    from markdown.extensions.def_list import DefListExtension
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.footnotes import FootnoteExtension
+    from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
+    from markdown.extensions.toc import TocExtension
+
+    extensions = [FencedCodeExtension(), FootnoteExtension(), AttrListExtension(), DefListExtension(),
+                  TableExtension(), AbbrExtension(), MarkdownInHtmlExtension(), TocExtension(permalink=False),
+                  SaneListExtension()]
+    return markdown.Markdown(extensions=extensions, output_format="html")
 
 
 #: anything that could mean more than words to Markdown or its extensions: emphasis, code,
