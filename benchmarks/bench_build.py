@@ -196,10 +196,9 @@ def _print_table(rows: list[tuple[int, dict[str, float], dict[str, float]]]) -> 
         cells += [f"{peers[n]:.2f} s" if n in peers else "—" for n in names]
         cells += [f"{peers[n] / mine['cold']:.2f}×" if n in peers else "—" for n in names]
         print("| " + " | ".join(cells) + " |")
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        print(f"\ncold-build growth {first[0]:,} → {last[0]:,} stories: "
-              f"{last[1]['cold'] / first[1]['cold']:.2f}× the time for {last[0] / first[0]:.1f}× the stories")
+    for (small, mine_small, _), (large, mine_large, _) in zip(rows, rows[1:]):
+        print(f"\ncold-build growth {small:,} → {large:,} stories: "
+              f"{mine_large['cold'] / mine_small['cold']:.2f}× the time for {large / small:.1f}× the stories")
 
 
 if __name__ == "__main__":
