@@ -163,7 +163,7 @@ def _build(options: BuildOptions) -> BuildResult:
     submissions = load_index(config, errors)  # the submissions folder, read once
     errors.raise_if_any()
     published = _publishable(entries, options.drafts, result)
-    if submissions.withdrawn or submissions.withdrawn_files:  # decided, though the file may still be there
+    if submissions.any_withdrawn:  # decided, though the story's file may still be there
         published = [e for e in published if not (isinstance(e, Testimonial) and submissions.hides(e))]
     policy = gather(config, [e for e in entries if isinstance(e, Testimonial)],
                     [e for e in published if isinstance(e, Testimonial)], submissions)
@@ -215,9 +215,9 @@ def _build(options: BuildOptions) -> BuildResult:
     from .derived import DerivedFiles
 
     derived = DerivedFiles(config, site, index, live, new_index, renderer.memo)
-    made, result.feeds = derived.outputs({path: stats[1] for path, stats in inputs.static_stats.items()})
-    outputs.extend(made)
-    result.site_files_made, result.site_files = derived.made, len(made)
+    site_files, result.feeds = derived.outputs({path: stats[1] for path, stats in inputs.static_stats.items()})
+    outputs.extend(site_files)
+    result.site_files_made, result.site_files = derived.made, len(site_files)
     outputs.extend(statics)
     result.lap("feeds, calendars, sitemap, static", clock)
     if site.outputs("png"):

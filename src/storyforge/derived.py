@@ -19,7 +19,7 @@ from .cache import Index
 from .config import SiteConfig
 from .entries import Event
 from .fingerprint import Memo, fingerprint
-from .model import FEED_FORMATS, PageSpec, Site
+from .model import PageSpec, Site
 from .output import Output, content_hash
 
 
@@ -40,12 +40,7 @@ class DerivedFiles:
 
     def feeds(self, static_sizes: Mapping[str, int]) -> list[Output]:
         sizes_key = fingerprint(dict(static_sizes))  # the lengths of image enclosures
-        outputs = []
-        for page in self.site.pages:
-            for fmt in page.formats:
-                if fmt in FEED_FORMATS:
-                    outputs.append(self._feed(page, fmt, static_sizes, sizes_key))
-        return outputs
+        return [self._feed(page, fmt, static_sizes, sizes_key) for page, fmt in self.site.feeds()]
 
     def _feed(self, page: PageSpec, fmt: str, static_sizes: Mapping[str, int], sizes_key: str) -> Output:
         entries = (page.feed_entries or [])[: self.config.feed_items]

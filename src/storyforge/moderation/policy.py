@@ -61,9 +61,13 @@ class SubmissionIndex:
     withdrawn: dict[str, int | None] = field(default_factory=dict)
     withdrawn_files: set[str] = field(default_factory=set)
 
+    @property
+    def any_withdrawn(self) -> bool:
+        return bool(self.withdrawn or self.withdrawn_files)
+
     def hides(self, story: Testimonial) -> bool:
         """A story whose withdrawal was decided is never published, even before its file is gone."""
-        if not self.withdrawn and not self.withdrawn_files:
+        if not self.any_withdrawn:
             return False
         if story.submission:
             return story.submission in self.withdrawn
