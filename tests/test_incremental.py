@@ -163,6 +163,24 @@ def test_a_corrupted_or_truncated_cache_is_ignored(make_site, tmp_path):
         assert snapshot(site / "public") == expected
 
 
+def test_a_damaged_cache_file_is_written_anew_by_the_next_build(make_site):
+    from storyforge.cache import BuildCache
+    from storyforge.config import load_config
+    from storyforge.content import discover
+    from storyforge.errors import ErrorCollector
+    from storyforge.inputs import cache_key, gather_inputs
+
+    site = make_site(BASE_FILES)
+    build(BuildOptions(site_dir=site))
+    for shard in (site / ".storyforge-cache").glob("entries-*.bin"):
+        shard.write_bytes(shard.read_bytes()[:-1] + b"!")
+    build(BuildOptions(site_dir=site))  # reads every story again; nothing of them changed
+    config = load_config(site)
+    sources, assets = discover(config, ErrorCollector())
+    key = cache_key(config, gather_inputs(config, sources, assets), drafts=False)
+    assert set(BuildCache(site).load_entries(key)) == {s.rel_path for s in sources}
+
+
 def test_deleting_the_cache_is_always_safe(make_site, tmp_path):
     site = make_site(BASE_FILES)
     build(BuildOptions(site_dir=site))

@@ -145,6 +145,7 @@ class BuildCache:
         tag = "" if default else "builds/" + hashlib.blake2b(str(output_dir).encode(), digest_size=6).hexdigest()
         self.folder = site_dir / CACHE_DIR / tag if tag else site_dir / CACHE_DIR
         self.trusted = trusted
+        self._unusable_shards: set[int] = set()
 
     def load_index(self, key: str) -> Index:
         index = self._load("index.bin", key)
@@ -156,6 +157,8 @@ class BuildCache:
             part = self._load(_shard_name(shard), key)
             if isinstance(part, dict):
                 entries.update(part)
+            else:  # missing, damaged or for another key: written anew by the next save
+                self._unusable_shards.add(shard)
         return entries
 
     def save(self, index: Index, entries: dict[str, Any], previous: Index | None = None) -> None:
@@ -166,7 +169,7 @@ class BuildCache:
             before, now = previous.source_digests, index.source_digests
             changed = [path for path, digest in now.items() if before.get(path) != digest]
             changed += [path for path in before if path not in now]
-            dirty = {shard_of(path) for path in changed}
+            dirty = {shard_of(path) for path in changed} | self._unusable_shards
         else:
             dirty = set(range(SHARDS))
         try:
@@ -174,7 +177,6 @@ class BuildCache:
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n")
-            dirty |= {shard for shard in range(SHARDS) if not (self.folder / _shard_name(shard)).exists()}
             if dirty:
                 members: dict[int, dict[str, Any]] = {shard: {} for shard in dirty}
                 for path, entry in entries.items():
