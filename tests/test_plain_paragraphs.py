@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from conftest import REPO
 from storyforge.markup import MarkupRenderer, plain_paragraphs
 
-# words, the punctuation of ordinary prose, and every character Markdown gives a meaning to
-ALPHABET = "abcXYZ é09 .,;:!?'\"()-+=/%«»—…\n\t\r *_`[]<>&\\{}|~#"
+# words, the punctuation of ordinary prose, every character Markdown gives a meaning to, and
+# unusual line ends and spaces
+ALPHABET = "abcXYZ é09 .,;:!?'\"()-+=/%«»—…\n\t\r *_`[]<>&\\{}|~#\x85\u2028\u00a0\x02"
 CONVERTER = MarkupRenderer()
 
 
@@ -42,3 +43,10 @@ def test_the_example_site_renders_the_same_with_or_without_the_shortcut(source):
     body = source.read_text().split("\n---\n", 1)[1]
     shortcut = plain_paragraphs(body)
     assert shortcut is None or shortcut == markdown_of(body)
+
+
+@pytest.mark.parametrize("text", ["Caf\u00e9 au\u00a0lait.", "One\u2028two.", "Next\x85line.", "A line\nand another",
+                                  "Two\n\n\n\nparagraphs.", "Ends with a blank line.\n\n", "Why? Because!"])
+def test_unusual_but_plain_text_matches_markdown(text):
+    shortcut = plain_paragraphs(text)
+    assert shortcut is None or shortcut == markdown_of(text)
