@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from corpus import markdown_site, storyforge_site  # noqa: E402
 from peers import PEERS  # noqa: E402
 
-
 #: every command runs as it would for a user: Python may keep its byte-code caches
 #: (a shell that sets PYTHONDONTWRITEBYTECODE would make every Python tool compile itself anew)
 COMMAND_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}

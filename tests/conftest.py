@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 import textwrap
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from collections.abc import Callable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest

@@ -6,8 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
-from conftest import copy_example, parse_html, page_text
+from conftest import copy_example, page_text, parse_html
 
 
 @pytest.fixture(scope="module")

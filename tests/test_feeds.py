@@ -5,7 +5,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import feedparser
-
 from conftest import story
 
 SITE = {

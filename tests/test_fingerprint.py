@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storyforge.fingerprint import fingerprint
+from storyforge.incremental.fingerprint import fingerprint
 
 
 def test_lists_made_one_after_another_are_told_apart_with_a_shared_memo():

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SITE_YAML, snapshot, story, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SITE_YAML, snapshot, story, write_files
 from storyforge.build import BuildOptions, build
 from storyforge.errors import BuildFailed, StoryforgeError
 
@@ -153,7 +153,7 @@ def test_empty_binary_and_oversized_files_are_clear_errors(make_site, run):
 
 
 def test_pathological_markdown_is_refused_within_a_time_bound(make_site, run, monkeypatch):
-    import storyforge.markup as markup
+    import storyforge.core.markup as markup
 
     monkeypatch.setattr(markup, "RENDER_SECONDS_LIMIT", 0.3)
     monkeypatch.setenv("STORYFORGE_WORKERS", "1")

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SITE_YAML, snapshot, story, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SITE_YAML, snapshot, story, write_files
 from storyforge.build import BuildOptions, build
 
 FIXED_NOW = "1780000000"  # 2026-05-28: which events are upcoming must not depend on the test's day
@@ -164,11 +164,11 @@ def test_a_corrupted_or_truncated_cache_is_ignored(make_site, tmp_path):
 
 
 def test_a_damaged_cache_file_is_written_anew_by_the_next_build(make_site):
-    from storyforge.cache import BuildCache
-    from storyforge.config import load_config
-    from storyforge.content import discover
+    from storyforge.core.config import load_config
+    from storyforge.core.content import discover
     from storyforge.errors import ErrorCollector
-    from storyforge.inputs import cache_key, gather_inputs
+    from storyforge.incremental.cache import BuildCache
+    from storyforge.incremental.inputs import cache_key, gather_inputs
 
     site = make_site(BASE_FILES)
     build(BuildOptions(site_dir=site))
@@ -192,7 +192,7 @@ def test_deleting_the_cache_is_always_safe(make_site, tmp_path):
 
 
 def test_a_new_storyforge_version_invalidates_the_cache(make_site, monkeypatch):
-    import storyforge.cache as cache_module
+    import storyforge.incremental.cache as cache_module
 
     site = make_site(BASE_FILES)
     build(BuildOptions(site_dir=site))
@@ -222,7 +222,7 @@ def test_parallel_and_serial_builds_are_identical(make_site, monkeypatch):
 def test_the_cache_key_sees_the_installed_library_versions():
     from importlib import metadata
 
-    from storyforge.cache import OUTPUT_LIBRARIES, installed_versions
+    from storyforge.incremental.cache import OUTPUT_LIBRARIES, installed_versions
 
     found = installed_versions()
     assert {name: found.get(name) for name in OUTPUT_LIBRARIES} == \

@@ -7,9 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import page_text, parse_html, payloads_in_output, snapshot, story
-from moderation_helpers import HEADER, MODERATED_SITE, csv_row, decisions, front_matter, inbox, places
+from moderation_helpers import (
+    HEADER,
+    MODERATED_SITE,
+    csv_row,
+    decisions,
+    front_matter,
+    inbox,
+    places,
+)
 
 PRIYA = csv_row("2026-03-01 09:12", "Priya Sharma", "The sourdough that converted me",
                 "A crackling crust and a soft crumb. We buy two loaves every Saturday.", order="HC-1")
@@ -223,7 +230,7 @@ def test_a_hostile_submission_is_published_inert(make_site, run):
 
 
 def test_edit_is_skipped_without_a_terminal_and_an_editor_can_change_the_story(make_site, run, monkeypatch):
-    from storyforge.config import load_config
+    from storyforge.core.config import load_config
     from storyforge.errors import StoryforgeError
     from storyforge.moderation.decide import approve
 

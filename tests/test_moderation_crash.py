@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import page_text
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row, decisions, inbox, places
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
-from storyforge.markup import MarkupRenderer, plain_paragraphs
+from storyforge.core.markup import MarkupRenderer, plain_paragraphs
 
 # words, the punctuation of ordinary prose, every character Markdown gives a meaning to, and
 # unusual line ends and spaces

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import executable_payloads, feed_html, payloads_in_output, story
 
 HOSTILE_BODY = """\

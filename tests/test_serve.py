@@ -20,8 +20,15 @@ import pytest
 from conftest import story
 
 from storyforge.errors import BuildFailed, FrontMatterError, SourceLocation
-from storyforge.preview import SERVE_DIR, Preview, ServeOptions
-from storyforge.serve import LiveState, PreviewServer, ShownError, inject_reload, overlay_errors, resolve_request
+from storyforge.serve.command import SERVE_DIR, Preview, ServeOptions
+from storyforge.serve.http import (
+    LiveState,
+    PreviewServer,
+    ShownError,
+    inject_reload,
+    overlay_errors,
+    resolve_request,
+)
 
 SCRIPT_MARK = b"/__storyforge/livereload.js"
 
@@ -123,7 +130,7 @@ def test_overlay_errors_keep_file_line_and_message():
 
 
 def test_the_overlay_sets_text_never_html():
-    script = (Path(__file__).parents[1] / "src/storyforge/livereload.js").read_text()
+    script = (Path(__file__).parents[1] / "src/storyforge/serve/livereload.js").read_text()
     assert "textContent" in script
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script

@@ -115,7 +115,7 @@ def test_every_page_has_open_graph_and_twitter_tags_and_stories_a_share_card(bui
 
 
 def test_share_cards_are_cached_and_can_be_switched_off(make_site, run, monkeypatch):
-    from storyforge import sharecards
+    from storyforge.render import sharecards
 
     site = make_site(STORIES, site_yaml=BUSINESS)
     drawn = []
@@ -140,9 +140,9 @@ def test_share_cards_are_cached_and_can_be_switched_off(make_site, run, monkeypa
 
 
 def test_a_card_shows_the_rating_only_when_given_and_the_disclosures(make_site, run):
-    from storyforge.config import load_config
-    from storyforge.entries import Testimonial
-    from storyforge.sharecards import PALETTE, card_spec, draw
+    from storyforge.core.config import load_config
+    from storyforge.core.entries import Testimonial
+    from storyforge.render.sharecards import PALETTE, card_spec, draw
 
     site = make_site(site_yaml=BUSINESS)
     config = load_config(site)

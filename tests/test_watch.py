@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from storyforge.watch import Change, ChangeKind, Debouncer, Watcher, WatchPlan, css_only, describe
+from storyforge.serve.watch import (
+    Change,
+    ChangeKind,
+    Debouncer,
+    Watcher,
+    WatchPlan,
+    css_only,
+    describe,
+)
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import REPO
+
+from storyforge.core.yaml_source import HAVE_LIBYAML, load_mapping
 from storyforge.errors import FrontMatterError
-from storyforge.yaml_source import HAVE_LIBYAML, load_mapping
 
 SAMPLES = [p for p in sorted((REPO / "content").rglob("*.md"))]
 

@@ -1,5 +1,5 @@
 """`python -m storyforge` runs the command line."""
 
-from .cli import run
+from storyforge.cli import run
 
 run()

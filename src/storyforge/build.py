@@ -24,20 +24,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import BuildCache, Index, stat_is_trustworthy
-from .config import SiteConfig, load_config
-from .content import Asset, discover
-from .entries import Entry, Testimonial
-from .errors import ErrorCollector, OutputError, SourceLocation, StoryforgeError
-from .inputs import SiteInputs, cache_key, gather_inputs
-from .output import Output, Publisher, check_output_dir, content_hash
-from .progress import Progress
+from storyforge.core.config import SiteConfig, load_config
+from storyforge.core.content import Asset, discover
+from storyforge.core.entries import Entry, Testimonial
+from storyforge.errors import (
+    ErrorCollector,
+    OutputError,
+    SourceLocation,
+    StoryforgeError,
+)
+from storyforge.incremental.cache import BuildCache, Index, stat_is_trustworthy
+from storyforge.incremental.inputs import SiteInputs, cache_key, gather_inputs
+from storyforge.progress import Progress
+from storyforge.publish.output import Output, Publisher, check_output_dir, content_hash
 
 Report = Callable[[int, int], None]
 NO_READS: frozenset[str] = frozenset()
 
 if TYPE_CHECKING:
-    from .model import PageSpec, Site
+    from storyforge.core.model import PageSpec, Site
 
 
 @dataclass
@@ -145,7 +150,7 @@ def _build(options: BuildOptions) -> BuildResult:
     cache = BuildCache(site_dir, trusted=options.use_cache, output_dir=output_dir)
     index = cache.load_index(key)
     now = build_now(options)
-    from .moderation.policy import folder_state, gather, load_index
+    from storyforge.moderation.policy import folder_state, gather, load_index
 
     submissions_state = folder_state(config)  # the reviews policy page counts submissions
     if index.summary.get("submissions") == submissions_state and _nothing_changed(index, inputs, output_dir, now,
@@ -169,7 +174,7 @@ def _build(options: BuildOptions) -> BuildResult:
                     [e for e in published if isinstance(e, Testimonial)], submissions)
 
     result.lap("read and render content", clock)
-    from .model import build_site
+    from storyforge.core.model import build_site
 
     statics = _static_outputs(inputs, index)
     reserved = {o.path: _describe_static(o, site_dir) for o in statics}
@@ -178,7 +183,7 @@ def _build(options: BuildOptions) -> BuildResult:
     errors.raise_if_any()
 
     # phase 2: render what changed, into memory; then publish in one step
-    from .render import Renderer
+    from storyforge.render.pages import Renderer
 
     result.lap("model", clock)
     renderer = Renderer(config, site, cache.folder / "templates" if cache.trusted else None)
@@ -199,7 +204,7 @@ def _build(options: BuildOptions) -> BuildResult:
         else:
             to_render.append((page, own))
     result.pages_by_section.update(_section_name(page.url, page.kind) for page in site.pages)
-    from .parallel import ordered_map
+    from storyforge.parallel import ordered_map
 
     renderer.compile_templates([p for p, _ in to_render])
     result.lap("find changed pages", clock)
@@ -212,7 +217,7 @@ def _build(options: BuildOptions) -> BuildResult:
         new_index.record_output(path, renderer.full_key(own, reads), sha, reads)
     result.pages_rendered = len(to_render)
     result.lap("render pages", clock)
-    from .derived import DerivedFiles
+    from storyforge.render.site_files import DerivedFiles
 
     derived = DerivedFiles(config, site, index, live, new_index, renderer.memo)
     site_files, result.feeds = derived.outputs({path: stats[1] for path, stats in inputs.static_stats.items()})
@@ -221,7 +226,7 @@ def _build(options: BuildOptions) -> BuildResult:
     outputs.extend(statics)
     result.lap("feeds, calendars, sitemap, static", clock)
     if site.outputs("png"):
-        from .sharecards import card_outputs
+        from storyforge.render.sharecards import card_outputs
 
         outputs.extend(card_outputs(config, site, inputs.static_files.get("css/style.css"), cache.folder / "cards",
                                     cache.trusted, lambda draw, specs: ordered_map(
@@ -253,7 +258,7 @@ def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: da
     """True when sources, settings, templates and the clock's effect are all as last time."""
     if not index.live_generation or index.key == "":
         return False
-    from .output import read_generation
+    from storyforge.publish.output import read_generation
 
     if read_generation(output_dir) != index.live_generation:
         return False
@@ -273,8 +278,8 @@ def _nothing_changed(index: Index, inputs: SiteInputs, output_dir: Path, now: da
 def _load_entries(config: SiteConfig, inputs: SiteInputs, index: Index, cached: dict[str, Entry],
                   errors: ErrorCollector, report: Report) -> list[Entry]:
     """Entries for every source: from the cache when the file is unchanged, else parsed afresh."""
-    from .loading import EntryLoader
-    from .parallel import ordered_map
+    from storyforge.incremental.loading import EntryLoader
+    from storyforge.parallel import ordered_map
 
     loader = EntryLoader(config, index, cached)
     for error in loader.config_errors.errors:
@@ -312,8 +317,8 @@ def _publishable(entries: list[Entry], drafts: bool, result: BuildResult) -> lis
 
 def _clock_moments(entries: list[Entry]) -> tuple[float, ...]:
     """When the passing of time alone changes the site: events end, alerts start and expire."""
-    from .entries import Alert, Event
-    from .model import alert_moments, event_finish
+    from storyforge.core.entries import Alert, Event
+    from storyforge.core.model import alert_moments, event_finish
 
     moments = [event_finish(e) for e in entries if isinstance(e, Event)]
     moments += [m for e in entries if isinstance(e, Alert) for m in alert_moments(e)]

@@ -9,14 +9,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import BuildFailed, StoryforgeError
+from storyforge import __version__
+from storyforge.errors import BuildFailed, StoryforgeError
 
 Handler = Callable[[argparse.Namespace], int]
 
 #: modules that add their own subcommands with ``add_commands(subparsers)``; each keeps its
 #: top-level imports light (the heavy work is imported inside the handler) so start-up stays fast
-FEATURE_COMMANDS: tuple[str, ...] = ("storyforge.preview", "storyforge.check", "storyforge.moderation.commands")
+FEATURE_COMMANDS: tuple[str, ...] = ("storyforge.serve.command", "storyforge.check", "storyforge.moderation.commands")
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
@@ -59,8 +59,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import BuildOptions, build
-    from .progress import Progress
+    from storyforge.build import BuildOptions, build
+    from storyforge.progress import Progress
 
     result = build(BuildOptions(site_dir=args.site, output_dir=args.output, drafts=args.drafts,
                                 use_cache=not args.no_cache, progress=None if args.quiet else Progress(),
@@ -79,14 +79,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary())
     if args.check:
-        from .check import check_command
+        from storyforge.check import check_command
 
         return check_command(args.site, result.output_dir, base_url=args.base_url, quiet=args.quiet)
     return 0
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import new_entry
+    from storyforge.scaffold import new_entry
 
     path = new_entry(args.site, args.kind, args.title)
     print(path)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .config import load_config
-from .content import SECTIONS, parse_document
-from .errors import ContentError, ErrorCollector, SourceLocation, UsageError
-from .schema import Validator, slugify
+from storyforge.core.config import load_config
+from storyforge.core.content import SECTIONS, parse_document
+from storyforge.core.schema import Validator, slugify
+from storyforge.errors import ContentError, ErrorCollector, SourceLocation, UsageError
 
 FOLDERS = {content_type: folder for folder, content_type in SECTIONS.items()}
 

@@ -48,10 +48,10 @@ def check_command(site_dir: Path, output_dir: Path | None = None, *, base_url: s
 
     ``quiet`` prints nothing when there is nothing wrong.
     """
-    from ..config import load_config
-    from .external import CACHE_FILE
-    from .report import shown_folder
-    from .site import CheckOptions, check_site
+    from storyforge.check.external import CACHE_FILE
+    from storyforge.check.report import shown_folder
+    from storyforge.check.site import CheckOptions, check_site
+    from storyforge.core.config import load_config
 
     config = load_config(site_dir.resolve())
     if base_url:

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, build_opener
 
-from .. import __version__
+from storyforge import __version__
 
 WORKERS = 8
 TIMEOUT = 10.0

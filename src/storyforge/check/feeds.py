@@ -15,8 +15,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .pages import NOT_FOUND_PAGE, SitePages, parse_page
-from .report import Report, clip, element
+from storyforge.check.pages import NOT_FOUND_PAGE, SitePages, parse_page
+from storyforge.check.report import Report, clip, element
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"

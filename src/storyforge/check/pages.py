@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .report import Report, element
+from storyforge.check.report import Report, element
 
 #: the attributes that point at something, per element
 URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import SourceLocation, StoryforgeError
+from storyforge.errors import SourceLocation, StoryforgeError
 
 
 class SiteProblem(StoryforgeError):

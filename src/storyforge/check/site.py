@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import StoryforgeError
-from . import external as external_links
-from .feeds import check_feeds, check_sitemap
-from .pages import SitePages, check_orphans, check_pages
-from .report import Report
+from storyforge.check import external as external_links
+from storyforge.check.feeds import check_feeds, check_sitemap
+from storyforge.check.pages import SitePages, check_orphans, check_pages
+from storyforge.check.report import Report
+from storyforge.errors import StoryforgeError
 
 
 @dataclass

@@ -10,7 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from .submission import Flag, Submission
+from storyforge.moderation.submission import Flag, Submission
 
 #: a starting list; a site adds its own words with moderation.profanity in site.yaml
 PROFANITY = ("arse", "arsehole", "asshole", "bastard", "bitch", "bollocks", "bullshit", "cock", "crap", "cunt",

@@ -29,7 +29,7 @@ def _rating(value: str) -> int | None:
 
 def add_commands(commands: Any) -> None:
     """Register the submissions and moderate commands on the main parser's subcommands."""
-    from .submission import REASONS
+    from storyforge.moderation.submission import REASONS
 
     subs = commands.add_parser("submissions", help="bring customers' stories into the moderation inbox",
                                description="Bring customers' stories into submissions/inbox/, screened, to "
@@ -114,7 +114,7 @@ def add_commands(commands: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from ..config import load_config
+    from storyforge.core.config import load_config
 
     return load_config(args.site.resolve())
 
@@ -127,7 +127,7 @@ def _notes(lines: list[str] | None) -> None:
 def _cmd_import(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from .intake import import_file
+    from storyforge.moderation.intake import import_file
 
     report = import_file(_config(args), args.file)
     _notes(report.recovered)
@@ -151,8 +151,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_add(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from ..errors import UsageError
-    from .intake import admit, ask_missing
+    from storyforge.errors import UsageError
+    from storyforge.moderation.intake import admit, ask_missing
 
     config = _config(args)
     story = sys.stdin.read() if args.story == "-" else (args.story or "")
@@ -182,13 +182,13 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _where(source: str) -> Any:
-    from ..errors import SourceLocation
+    from storyforge.errors import SourceLocation
 
     return SourceLocation(f"({source})")
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .decide import load_pending
+    from storyforge.moderation.decide import load_pending
 
     config = _config(args)
     subs, broken, recovered = load_pending(config)
@@ -214,7 +214,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _list_decided(config: Any) -> None:
-    from .store import Store
+    from storyforge.moderation.store import Store
 
     store = Store(config)
     place = store.placement()
@@ -234,9 +234,9 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from . import checks
-    from .decide import load_any
-    from .submission import NAME_CHOICE_WORDS
+    from storyforge.moderation import checks
+    from storyforge.moderation.decide import load_any
+    from storyforge.moderation.submission import NAME_CHOICE_WORDS
 
     state, sub, saved = load_any(_config(args), args.id)
     if sub is None:
@@ -277,7 +277,7 @@ def _decision(record: dict[str, Any]) -> str:
 
 
 def _cmd_approve(args: argparse.Namespace) -> int:
-    from .decide import KEEP, approve, terminal_editor
+    from storyforge.moderation.decide import KEEP, approve, terminal_editor
 
     editor = None
     if args.edit:
@@ -299,7 +299,7 @@ def _ask_again(problem: Exception) -> bool:
 
 
 def _cmd_reject(args: argparse.Namespace) -> int:
-    from .decide import reject
+    from storyforge.moderation.decide import reject
 
     outcome = reject(_config(args), args.id, args.reason, args.note)
     _notes(outcome.recovered)
@@ -308,7 +308,7 @@ def _cmd_reject(args: argparse.Namespace) -> int:
 
 
 def _cmd_withdraw(args: argparse.Namespace) -> int:
-    from .decide import withdraw
+    from storyforge.moderation.decide import withdraw
 
     outcome = withdraw(_config(args), args.id, args.note)
     _notes(outcome.recovered)
@@ -317,7 +317,7 @@ def _cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .policy import format_report, report
+    from storyforge.moderation.policy import format_report, report
 
     config = _config(args)
     print(format_report(report(config), config.title))

@@ -18,13 +18,28 @@ from typing import Any
 
 import yaml
 
-from ..config import SiteConfig
-from ..content import parse_document
-from ..errors import ErrorCollector, ModerationError, SourceLocation, StoryforgeError, UsageError
-from ..schema import Validator, slugify
-from . import checks
-from .store import REJECTED, STORY_DIR, WITHDRAWN, Placement, Store, atomic_write, fault, remove_file
-from .submission import REASONS, Submission, reason_problem, sha256
+from storyforge.core.config import SiteConfig
+from storyforge.core.content import parse_document
+from storyforge.core.schema import Validator, slugify
+from storyforge.errors import (
+    ErrorCollector,
+    ModerationError,
+    SourceLocation,
+    StoryforgeError,
+    UsageError,
+)
+from storyforge.moderation import checks
+from storyforge.moderation.store import (
+    REJECTED,
+    STORY_DIR,
+    WITHDRAWN,
+    Placement,
+    Store,
+    atomic_write,
+    fault,
+    remove_file,
+)
+from storyforge.moderation.submission import REASONS, Submission, reason_problem, sha256
 
 KEEP = object()  # approve(rating=KEEP): publish the rating the customer gave
 

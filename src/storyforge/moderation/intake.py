@@ -18,11 +18,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import SUBMISSION_COLUMNS, SiteConfig
-from ..errors import ModerationError, SourceLocation
-from . import checks
-from .store import INBOX, Placement, Store, fault
-from .submission import NAME_CHOICES, Consent, Submission, Verification, content_id
+from storyforge.core.config import SUBMISSION_COLUMNS, SiteConfig
+from storyforge.errors import ModerationError, SourceLocation
+from storyforge.moderation import checks
+from storyforge.moderation.store import INBOX, Placement, Store, fault
+from storyforge.moderation.submission import (
+    NAME_CHOICES,
+    Consent,
+    Submission,
+    Verification,
+    content_id,
+)
 
 #: headers of common form-service exports (and of the share-your-story form), per field
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -309,8 +315,8 @@ def _slashed(answer: str, config: SiteConfig) -> datetime:
 
 def corpus_for(store: Store, place: Placement) -> checks.Corpus:
     """Published stories and every submission, for the near-duplicate check."""
-    from ..content import parse_document
-    from ..errors import StoryforgeError
+    from storyforge.core.content import parse_document
+    from storyforge.errors import StoryforgeError
 
     corpus = checks.Corpus()
     for rel in sorted(place.story_paths):

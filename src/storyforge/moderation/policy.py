@@ -14,10 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import SiteConfig
-from ..entries import Testimonial
-from ..errors import ErrorCollector, ModerationError, SourceLocation
-from .submission import REASONS
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Testimonial
+from storyforge.errors import ErrorCollector, ModerationError, SourceLocation
+from storyforge.moderation.submission import REASONS
 
 DEFAULT_VERIFICATION = (
     "We mark a story “Verified customer” when we have matched it to an order or a booking of ours. "
@@ -183,9 +183,9 @@ def _average(ratings: list[int]) -> float | None:
 
 def report(config: SiteConfig) -> PolicyStats:
     """The same numbers as the next build's policy page, without building."""
-    from ..content import discover, read_document
-    from ..errors import StoryforgeError
-    from ..schema import Validator
+    from storyforge.core.content import discover, read_document
+    from storyforge.core.schema import Validator
+    from storyforge.errors import StoryforgeError
 
     errors = ErrorCollector()
     index = load_index(config, errors)

@@ -35,9 +35,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import SiteConfig
-from ..errors import ModerationError, SourceLocation
-from .submission import Submission, sha256
+from storyforge.core.config import SiteConfig
+from storyforge.errors import ModerationError, SourceLocation
+from storyforge.moderation.submission import Submission, sha256
 
 INBOX, REJECTED, WITHDRAWN = "inbox", "rejected", "withdrawn"
 DECISIONS = "decisions.jsonl"
@@ -190,8 +190,8 @@ class Store:
 
     def stories(self) -> list[StoryFile]:
         """Every testimonial file with the submission id in its front matter (if any)."""
-        from ..content import parse_document
-        from ..errors import StoryforgeError
+        from storyforge.core.content import parse_document
+        from storyforge.errors import StoryforgeError
 
         folder = self.site / STORY_DIR
         found = []

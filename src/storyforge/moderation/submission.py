@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..errors import ModerationError, SourceLocation
+from storyforge.errors import ModerationError, SourceLocation
 
 NAME_CHOICES = ("full", "first-initial", "anonymous")
 NAME_CHOICE_WORDS = {"full": "full name", "first-initial": "first name and initial", "anonymous": "no name"}
@@ -54,7 +54,7 @@ def reason_problem(code: str) -> str | None:
                "negative. Publish it (you can add a public reply with 'response:'), or withhold it only "
                "on grounds applied to every story alike")
     else:
-        from ..config import did_you_mean
+        from storyforge.core.config import did_you_mean
 
         why = (f"'{code}' is not one of the lawful grounds to withhold a story{did_you_mean(code, list(REASONS))}"
                " — the FTC rule on consumer reviews (16 CFR 465.7) allows withholding only on grounds applied "

@@ -22,9 +22,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .config import SiteConfig
-from .entries import Event, Testimonial
-from .model import PageSpec
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Event, Testimonial
+from storyforge.core.model import PageSpec
 
 CONTEXT = "https://schema.org"
 EVENT_STATUS = {"scheduled": "EventScheduled", "cancelled": "EventCancelled", "postponed": "EventPostponed"}

@@ -14,7 +14,7 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from .entries import Entry
+from storyforge.core.entries import Entry
 
 #: object identity → (the object, its hash); holding the object keeps its identity from being
 #: given to another object while the memo lives

@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from .config import SiteConfig, did_you_mean
-from .content import Document
-from .entries import ENTRY_CLASSES, Entry
-from .errors import ConfigError, ErrorCollector, SchemaError, SourceLocation
+from storyforge.core.config import SiteConfig, did_you_mean
+from storyforge.core.content import Document
+from storyforge.core.entries import ENTRY_CLASSES, Entry
+from storyforge.errors import ConfigError, ErrorCollector, SchemaError, SourceLocation
 
 # --- coercers: (value, raw text, context) → typed value, or ValueError(message) ----
 

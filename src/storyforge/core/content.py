@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import SiteConfig, did_you_mean
-from .errors import ContentError, ErrorCollector, FrontMatterError, SourceLocation
-from .yaml_source import YamlMapping, load_mapping
+from storyforge.core.config import SiteConfig, did_you_mean
+from storyforge.core.yaml_source import YamlMapping, load_mapping
+from storyforge.errors import (
+    ContentError,
+    ErrorCollector,
+    FrontMatterError,
+    SourceLocation,
+)
 
 CONTENT_DIR = "content"
 #: content/<folder>/ → content type

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError, SourceLocation
-from .fsbatch import in_threads, make_folders
+from storyforge.errors import OutputError, SourceLocation
+from storyforge.publish.fsbatch import in_threads, make_folders
 
 MARKER = ".storyforge-output"
 STAGING_PREFIX = ".storyforge-publish-"

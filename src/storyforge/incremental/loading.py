@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import hashlib
 
-from .cache import Index, trusted_before
-from .config import SiteConfig
-from .content import SourceFile, parse_document, read_source
-from .entries import Entry, Testimonial
-from .errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
-from .markup import MarkupRenderer, MarkupTooComplex, summarize
-from .schema import Validator
+from storyforge.core.config import SiteConfig
+from storyforge.core.content import SourceFile, parse_document, read_source
+from storyforge.core.entries import Entry, Testimonial
+from storyforge.core.markup import MarkupRenderer, MarkupTooComplex, summarize
+from storyforge.core.schema import Validator
+from storyforge.errors import (
+    ContentError,
+    ErrorCollector,
+    SourceLocation,
+    StoryforgeError,
+)
+from storyforge.incremental.cache import Index, trusted_before
 
 
 class EntryLoader:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, ErrorCollector, SourceLocation
-from .yaml_source import YamlMapping, load_mapping
+from storyforge.core.yaml_source import YamlMapping, load_mapping
+from storyforge.errors import ConfigError, ErrorCollector, SourceLocation
 
 CONFIG_FILE = "site.yaml"
 CONTENT_TYPES = ("testimonial", "event", "charity", "alert", "page")

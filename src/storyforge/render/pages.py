@@ -12,15 +12,20 @@ from typing import Any
 
 import jinja2
 
-from . import __version__
-from .config import SiteConfig
-from .entries import Entry
-from .errors import SourceLocation, TemplateError
-from .fingerprint import Memo, RecordingData, fingerprint, identity_bytes
-from .jsonld import as_script_text, structured_data
-from .model import ENTRY_PAGE_KINDS, PageSpec, Paginator, Site
-from .sharecards import share_image
-from .theme import template_dirs
+from storyforge import __version__
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Entry
+from storyforge.core.model import ENTRY_PAGE_KINDS, PageSpec, Paginator, Site
+from storyforge.errors import SourceLocation, TemplateError
+from storyforge.incremental.fingerprint import (
+    Memo,
+    RecordingData,
+    fingerprint,
+    identity_bytes,
+)
+from storyforge.render.jsonld import as_script_text, structured_data
+from storyforge.render.sharecards import share_image
+from storyforge.render.theme import template_dirs
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")

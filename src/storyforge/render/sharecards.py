@@ -22,10 +22,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .config import SiteConfig
-from .entries import Testimonial
-from .model import PageSpec, Site
-from .output import Output, content_hash
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Testimonial
+from storyforge.core.model import PageSpec, Site
+from storyforge.publish.output import Output, content_hash
 
 WIDTH, HEIGHT = 1200, 630
 CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, SourceLocation, StoryforgeError
+from storyforge.errors import ConfigError, SourceLocation, StoryforgeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .serve import LiveState, PreviewServer, ShownError
-    from .watch import Change, Debouncer, Watcher, WatchPlan
+    from storyforge.serve.http import LiveState, PreviewServer, ShownError
+    from storyforge.serve.watch import Change, Debouncer, Watcher, WatchPlan
 
 SERVE_DIR = Path(".storyforge-cache") / "serve"
 
@@ -149,8 +149,8 @@ class Preview:
 
     def start(self) -> None:
         """Bind the port, build once, start watching; raises StoryforgeError if it cannot serve."""
-        from .serve import LiveState, PreviewServer
-        from .watch import Debouncer, Watcher
+        from storyforge.serve.http import LiveState, PreviewServer
+        from storyforge.serve.watch import Debouncer, Watcher
 
         if not (self.site_dir / "site.yaml").is_file():
             raise ConfigError("no site.yaml here — run storyforge in your site folder or pass --site DIR",
@@ -194,9 +194,9 @@ class Preview:
 
     def _read_plan(self) -> tuple[WatchPlan, str]:
         """What to watch and the site's base path, from site.yaml; the last known ones if it is broken."""
-        from .config import load_config
-        from .theme import theme_dir
-        from .watch import WatchPlan
+        from storyforge.core.config import load_config
+        from storyforge.render.theme import theme_dir
+        from storyforge.serve.watch import WatchPlan
 
         try:
             config = load_config(self.site_dir)
@@ -211,9 +211,9 @@ class Preview:
 
     def _rebuild(self, changes: Sequence[Change]) -> None:
         """Build the whole site into the serve folder and tell open pages how it went."""
-        from .build import BuildOptions, build
-        from .serve import overlay_errors
-        from .watch import css_only, describe
+        from storyforge.build import BuildOptions, build
+        from storyforge.serve.http import overlay_errors
+        from storyforge.serve.watch import css_only, describe
 
         plan, base_path = self._read_plan()
         self.server.base_path = base_path

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from .errors import BuildFailed, StoryforgeError
+from storyforge.errors import BuildFailed, StoryforgeError
 
 PREFIX = "/__storyforge/"
 CLIENT_SCRIPT = Path(__file__).with_name("livereload.js")

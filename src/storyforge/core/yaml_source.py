@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .errors import SourceLocation, StoryforgeError
+from storyforge.errors import SourceLocation, StoryforgeError
 
 try:  # libyaml is about ten times faster; results are identical (tested).
     from yaml import CSafeLoader as _BaseLoader

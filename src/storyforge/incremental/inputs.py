@@ -7,11 +7,11 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import environment_key
-from .config import CONFIG_FILE, SiteConfig
-from .content import Asset, SourceFile
-from .errors import ContentError, ErrorCollector, SourceLocation
-from .theme import static_dirs, template_dirs
+from storyforge.core.config import CONFIG_FILE, SiteConfig
+from storyforge.core.content import Asset, SourceFile
+from storyforge.errors import ContentError, ErrorCollector, SourceLocation
+from storyforge.incremental.cache import environment_key
+from storyforge.render.theme import static_dirs, template_dirs
 
 
 @dataclass

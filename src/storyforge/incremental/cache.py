@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from storyforge import __version__
 
 CACHE_DIR = ".storyforge-cache"
 FORMAT = 6
@@ -121,7 +121,7 @@ def installed_versions() -> dict[str, str]:
 def _code_stamp() -> str:
     """The stat of every module of storyforge itself, so that changed code (an upgrade that kept
     the version number, or a checkout being worked on) never reads what older code cached."""
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]
     digest = hashlib.blake2b(digest_size=8)
     for folder, _, files in sorted(os.walk(package)):
         for name in sorted(files):

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .config import SiteConfig
-from .entries import Testimonial
-from .model import Site
-from .schema import slugify
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Testimonial
+from storyforge.core.model import Site
+from storyforge.core.schema import slugify
 
 WALL_FILE = "testimonials.json"
 FORMAT_VERSION = 1

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 import nh3
 
-from .smartypants import educate
+from storyforge.core.smartypants import educate
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "dfn",

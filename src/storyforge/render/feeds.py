@@ -16,12 +16,12 @@ from urllib.parse import urljoin, urlsplit
 
 from feedgen.feed import FeedGenerator
 
-from . import __version__
-from .config import SiteConfig
-from .entries import Alert, CharityUpdate, Entry, Event, Testimonial
-from .markup import absolutize
-from .model import PageSpec, Site
-from .render import format_date, format_money, format_time
+from storyforge import __version__
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Alert, CharityUpdate, Entry, Event, Testimonial
+from storyforge.core.markup import absolutize
+from storyforge.core.model import PageSpec, Site
+from storyforge.render.pages import format_date, format_money, format_time
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, Timezone, vCalAddress, vText
 from icalendar import Event as VEvent
 
-from . import __version__
-from .config import SiteConfig
-from .entries import Event
+from storyforge import __version__
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Event
 
 STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
 #: how often a subscribed calendar (webcal://) is fetched again (REFRESH-INTERVAL, X-PUBLISHED-TTL)

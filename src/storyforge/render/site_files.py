@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from .cache import Index
-from .config import SiteConfig
-from .entries import Event
-from .fingerprint import Memo, fingerprint
-from .model import PageSpec, Site
-from .output import Output, content_hash
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Event
+from storyforge.core.model import PageSpec, Site
+from storyforge.incremental.cache import Index
+from storyforge.incremental.fingerprint import Memo, fingerprint
+from storyforge.publish.output import Output, content_hash
 
 
 class DerivedFiles:
@@ -48,7 +48,7 @@ class DerivedFiles:
         key = ["feed", fmt, page.kind, page.url, page.title, entries, self.site.newest if undated else None, sizes_key]
 
         def make() -> bytes:
-            from .feeds import feed_bytes
+            from storyforge.render.feeds import feed_bytes
 
             return feed_bytes(self.config, self.site, page, fmt, static_sizes)
 
@@ -63,7 +63,7 @@ class DerivedFiles:
             name = None if isinstance(entry, Event) else f"{self.config.title} — events"
 
             def make(events: list[Event] = events, name: str | None = name) -> bytes:
-                from .ics import calendar_bytes
+                from storyforge.render.ics import calendar_bytes
 
                 return calendar_bytes(self.config, events, name)
 
@@ -78,7 +78,7 @@ class DerivedFiles:
         return self._kept_or_made("robots.txt", ["robots"], lambda: robots_bytes(self.config))
 
     def wall(self) -> Output:
-        from .wall import WALL_FILE, wall_bytes
+        from storyforge.render.wall import WALL_FILE, wall_bytes
 
         cards = [p.url for p in self.site.outputs("png")]
 

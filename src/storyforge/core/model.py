@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .entries import Alert, CharityUpdate, Entry, Event, Page, Testimonial
-from .errors import ErrorCollector, OutputError, SourceLocation
-from .schema import RESERVED_NAMES, slugify
+from storyforge.core.entries import (
+    Alert,
+    CharityUpdate,
+    Entry,
+    Event,
+    Page,
+    Testimonial,
+)
+from storyforge.core.schema import RESERVED_NAMES, slugify
+from storyforge.errors import ErrorCollector, OutputError, SourceLocation
 
 #: what each kind of page emits — feeds are one output format of a list page, a calendar one of an
 #: event, a share card one of a story

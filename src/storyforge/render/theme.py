@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import SiteConfig
-from .errors import ConfigError, SourceLocation
+from storyforge.core.config import SiteConfig
+from storyforge.errors import ConfigError, SourceLocation
 
-PACKAGE_THEMES = Path(__file__).parent / "themes"
+PACKAGE_THEMES = Path(__file__).parents[1] / "themes"
 #: a source checkout (editable install) keeps the default theme at the top of the repository
-CHECKOUT_THEMES = Path(__file__).resolve().parents[2] / "themes"
+CHECKOUT_THEMES = Path(__file__).resolve().parents[3] / "themes"
 
 
 def theme_dir(config: SiteConfig) -> Path:

@@ -1,0 +1,1 @@
+"""What makes a rebuild cheap, beside the pipeline: the cache, fingerprints, the entry store."""

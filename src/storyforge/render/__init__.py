@@ -1,0 +1,1 @@
+"""Rendering into memory: pages, feeds, calendars, share cards, the wall. Nothing here writes the site."""

@@ -1,0 +1,1 @@
+"""`storyforge serve`: the preview server, the watcher and live reload."""
