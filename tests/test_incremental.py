@@ -168,7 +168,8 @@ def test_a_damaged_cache_file_is_written_anew_by_the_next_build(make_site):
     from storyforge.core.content import discover
     from storyforge.errors import ErrorCollector
     from storyforge.incremental.cache import BuildCache
-    from storyforge.incremental.inputs import cache_key, gather_inputs
+    from storyforge.core.inputs import gather_inputs
+    from storyforge.incremental.session import cache_key
 
     site = make_site(BASE_FILES)
     build(BuildOptions(site_dir=site))

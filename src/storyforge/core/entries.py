@@ -1,14 +1,17 @@
 """The typed content model: one dataclass per content type.
 
-Entries are built by ``schema.Validator``; ``markup`` fills in their HTML and
-``model`` their URL. Templates read them as they are.
+An entry is a plain value: ``schema.Validator`` makes it (with its address), the entry loader
+fills in its HTML once, before anyone else sees it, and nothing changes it after that. What
+depends on other entries (tag pages, campaigns) lives in the model (``core/model.py``); what
+the build cache knows of it (the source's digest, pieces of output made from it) lives in the
+cache (``incremental/``).
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -29,13 +32,8 @@ class Entry:
     body: str  # Markdown as written
     body_line: int
     slug_line: int = 1  # where the address comes from: the slug key, else the top of the file
-    digest: str = ""  # hash of the source file's bytes: what the build cache keys on
+    url: str = ""  # site path, e.g. '/testimonials/a-story/': from the content type and the slug
     html: str = ""  # sanitized HTML of the body
-    url: str = ""  # site path, e.g. '/testimonials/a-story/'
-    tag_links: list[Any] = field(default_factory=list)
-    #: pieces of output made from this entry alone, with what each was made from, kept with the
-    #: entry in the build cache (e.g. its JSON in /testimonials.json)
-    fragments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
     def kind_label(self) -> str:
@@ -126,7 +124,6 @@ class CharityUpdate(Entry):
     currency: str
     beneficiary: str
     donate_url: str
-    campaign_url: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -156,6 +153,16 @@ class Page(Entry):
     @property
     def kind_label(self) -> str:
         return "Page"
+
+
+#: where each type's entries live on the site; pages live at the top (/<slug>/)
+URL_PREFIXES = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/", "alert": "/alerts/",
+                "page": "/"}
+
+
+def entry_url(content_type: str, slug: str) -> str:
+    """The site path of an entry, e.g. '/testimonials/a-story/'."""
+    return f"{URL_PREFIXES[content_type]}{slug}/"
 
 
 ENTRY_CLASSES: dict[str, type[Entry]] = {

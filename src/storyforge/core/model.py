@@ -122,6 +122,8 @@ class Campaign:
 
 @dataclass
 class TagInfo:
+    """A tag page: the tag as its newest entry spells it, and every entry that has it."""
+
     name: str
     slug: str
     url: str
@@ -208,6 +210,16 @@ class Site:
     now: datetime
     newest: datetime | None
     policy: Any = None  # moderation.policy.PolicyStats: the numbers on /reviews-policy/
+    tag_index: dict[str, TagInfo] = field(default_factory=dict)  # a tag as written → its page
+    campaign_urls: dict[str, str] = field(default_factory=dict)  # campaign name → its page
+
+    def tags_of(self, entry: Entry) -> list[TagInfo]:
+        """The tag pages an entry links to, in the order of its tags."""
+        return [self.tag_index[tag] for tag in entry.tags]
+
+    def campaign_url(self, update: CharityUpdate) -> str:
+        """The page of the campaign a charity update belongs to."""
+        return self.campaign_urls[update.campaign]
 
     def feeds(self) -> list[tuple[PageSpec, str]]:
         return [(p, fmt) for p in self.pages for fmt in p.formats if fmt in FEED_FORMATS]
@@ -264,9 +276,6 @@ def _split_alerts(alerts: list[Alert], now: datetime) -> tuple[list[Alert], list
 def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
                reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True) -> Site:
     """Arrange published entries into pages; add an OutputError for each clash of addresses."""
-    for entry in entries:
-        entry.url = f"/{entry.slug}/" if entry.content_type == "page" else \
-            f"{SECTION_URLS[entry.content_type]}{entry.slug}/"
     ordered = _newest_first(entries)  # sorted once: a stable sort of a part is that part of the whole, sorted
     stories = [e for e in ordered if isinstance(e, Testimonial)]
     events = [e for e in entries if isinstance(e, Event)]
@@ -276,14 +285,15 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
     pages = sorted((e for e in entries if isinstance(e, Page)), key=lambda p: (p.weight, p.title))
     alerts = [e for e in ordered if isinstance(e, Alert)]
     active, scheduled, expired = _split_alerts(alerts, now)
-    tags = _tags(ordered)
+    tags, tag_index = _tags(ordered)
     dated = [e.date for e in entries if e.date]
     site = Site(
         pages=[], entries=ordered, testimonials=stories, events_upcoming=upcoming,
         events_past=past, campaigns=campaigns, alerts=alerts, alerts_active=active,
         alerts_scheduled=scheduled, alerts_expired=expired, tags=tags, menu=[p for p in pages if p.menu],
         footer_pages=[p for p in pages if not p.menu], rating=RatingSummary.of(stories),
-        now=now, newest=max(dated) if dated else None, policy=policy,
+        now=now, newest=max(dated) if dated else None, policy=policy, tag_index=tag_index,
+        campaign_urls={campaign.name: campaign.url for campaign in campaigns},
     )
     site.pages = _route_table(site, per_page, frozenset() if share_cards else frozenset({"png"}))
     _check_collisions(site.pages, errors, reserved or {})
@@ -297,9 +307,6 @@ def _campaigns(updates: list[CharityUpdate]) -> list[Campaign]:
     slugs = _campaign_slugs(sorted(grouped))
     campaigns = [Campaign(name, slugs[name], f"{CAMPAIGNS_URL}{slugs[name]}/", items)
                  for name, items in grouped.items()]
-    for campaign in campaigns:
-        for update in campaign.updates:
-            update.campaign_url = campaign.url
     # active campaigns first, then the most recently updated
     return sorted(campaigns, key=lambda c: (c.reached, -(c.as_of.timestamp() if c.as_of else 0), c.name))
 
@@ -319,19 +326,20 @@ def _campaign_slugs(names: list[str]) -> dict[str, str]:
     return slugs
 
 
-def _tags(ordered: list[Entry]) -> list[TagInfo]:
-    """The tags of entries given newest first, each listing its entries in that order."""
+def _tags(ordered: list[Entry]) -> tuple[list[TagInfo], dict[str, TagInfo]]:
+    """The tags of entries given newest first, each listing its entries in that order; and each
+    tag as written (e.g. 'Cakes' and 'cakes', which share one page) → its page."""
     by_slug: dict[str, TagInfo] = {}
+    as_written: dict[str, TagInfo] = {}
     for entry in ordered:
-        entry.tag_links = []
         for tag in entry.tags:
             tag_slug = slugify(tag)
             info = by_slug.get(tag_slug)
             if info is None:
                 info = by_slug[tag_slug] = TagInfo(tag, tag_slug, f"/tags/{tag_slug}/")
             info.entries.append(entry)
-            entry.tag_links.append(info)
-    return sorted(by_slug.values(), key=lambda t: t.slug)
+            as_written[tag] = info
+    return sorted(by_slug.values(), key=lambda t: t.slug), as_written
 
 
 def _route_table(site: Site, per_page: int, turned_off: frozenset[str]) -> list[PageSpec]:

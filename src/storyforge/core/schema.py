@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from storyforge.core.config import SiteConfig, did_you_mean
 from storyforge.core.content import Document
-from storyforge.core.entries import ENTRY_CLASSES, Entry
+from storyforge.core.entries import ENTRY_CLASSES, Entry, entry_url
 from storyforge.errors import ConfigError, ErrorCollector, SchemaError, SourceLocation
 
 # --- coercers: (value, raw text, context) → typed value, or ValueError(message) ----
@@ -367,5 +367,6 @@ class Validator:
             body=doc.body,
             body_line=doc.body_line,
             slug_line=doc.front.lines.get(("slug",), 1),
+            url=entry_url(doc.content_type, typed["slug"]),
             **typed,
         )

@@ -29,7 +29,7 @@ from typing import Any
 from storyforge import __version__
 
 CACHE_DIR = ".storyforge-cache"
-FORMAT = 6
+FORMAT = 7
 SHARDS = 32
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import date, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from storyforge.core.entries import Entry
@@ -23,25 +24,46 @@ Memo = dict[int, tuple[Any, bytes]]
 _LONG = 16
 
 
+class Fingerprints:
+    """Fingerprints for one build: entries stand for their source file's digest (which the
+    entry store knows; an entry itself carries no cache state), and each entry and long list is
+    hashed once (``memo``, keyed by object identity), however many pages show it."""
+
+    def __init__(self, digests: Mapping[str, str] | None = None) -> None:
+        self.digests: Mapping[str, str] = digests if digests is not None else {}
+        self.memo: Memo = {}
+
+    def of(self, value: Any) -> str:
+        """A stable hash of plain data, entries and dataclasses."""
+        digest = hashlib.blake2b(digest_size=16)
+        _feed(digest, value, 0, self)
+        return digest.hexdigest()
+
+    def entry_bytes(self, entry: Entry) -> bytes:
+        """An entry as its pages see it: its source's digest and where it lives, made once."""
+        known = self.memo.get(id(entry))
+        if known is None:
+            identity = f"{self.digests.get(entry.source, '')}|{entry.url}|{entry.draft}"
+            known = self.memo[id(entry)] = (entry, b"E" + identity.encode())
+        return known[1]
+
+
 def fingerprint(value: Any, memo: Memo | None = None) -> str:
-    """A stable hash of plain data, entries (by their source digest) and dataclasses.
-
-    ``memo`` (keyed by object identity) lets one build hash each entry and each long list once,
-    however many pages show it.
-    """
-    digest = hashlib.blake2b(digest_size=16)
-    _feed(digest, value, 0, {} if memo is None else memo)
-    return digest.hexdigest()
+    """A stable hash of plain data (entries by their address alone); see ``Fingerprints``."""
+    prints = Fingerprints()
+    if memo is not None:
+        prints.memo = memo
+    return prints.of(value)
 
 
-def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
+def _feed(digest: Any, value: Any, depth: int, prints: Fingerprints) -> None:
     if depth > 40:
         raise ValueError("value nested too deeply to fingerprint")
     kind = type(value)
     if kind is str:
         digest.update(("s" + repr(value)).encode())  # quoted and escaped: unambiguous in a sequence
     elif isinstance(value, Entry):
-        digest.update(identity_bytes(value, memo))
+        digest.update(prints.entry_bytes(value))
     elif value is None or kind in (bool, int, float):
         digest.update(f"{kind.__name__}:{value!r};".encode())
     elif isinstance(value, (datetime, date)):
@@ -49,27 +71,27 @@ def _feed(digest: Any, value: Any, depth: int, memo: Memo) -> None:
     elif isinstance(value, dict):
         digest.update(b"{")
         for key in sorted(value, key=repr):
-            _feed(digest, key, depth + 1, memo)
-            _feed(digest, value[key], depth + 1, memo)
+            _feed(digest, key, depth + 1, prints)
+            _feed(digest, value[key], depth + 1, prints)
         digest.update(b"}")
     elif isinstance(value, (list, tuple)) and len(value) > _LONG:
-        known = memo.get(id(value))
+        known = prints.memo.get(id(value))
         if known is None:
             inner = hashlib.blake2b(digest_size=16)
             for item in value:
-                _feed(inner, item, depth + 1, memo)
-            known = memo[id(value)] = (value, b"L" + inner.digest())
+                _feed(inner, item, depth + 1, prints)
+            known = prints.memo[id(value)] = (value, b"L" + inner.digest())
         digest.update(known[1])
     elif isinstance(value, (list, tuple)):
         digest.update(b"[")
         for item in value:
-            _feed(digest, item, depth + 1, memo)
+            _feed(digest, item, depth + 1, prints)
         digest.update(b"]")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         digest.update(kind.__name__.encode())
         for name in _field_names(kind):
-            _feed(digest, name, depth + 1, memo)
-            _feed(digest, getattr(value, name), depth + 1, memo)
+            _feed(digest, name, depth + 1, prints)
+            _feed(digest, getattr(value, name), depth + 1, prints)
     else:
         digest.update(f"{kind.__qualname__}:{value!r};".encode())
 
@@ -82,19 +104,6 @@ def _field_names(kind: type) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(kind))
     return names
-
-
-def identity_bytes(entry: Entry, memo: Memo) -> bytes:
-    """``entry_identity`` as bytes, made once per entry and build."""
-    known = memo.get(id(entry))
-    if known is None:
-        known = memo[id(entry)] = (entry, b"E" + entry_identity(entry).encode())
-    return known[1]
-
-
-def entry_identity(entry: Entry) -> str:
-    """An entry as its pages see it: its source digest and where it lives."""
-    return f"{entry.digest}|{entry.url}|{entry.draft}"
 
 
 class RecordingData:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyforge.errors import OutputError, SourceLocation
+from storyforge.errors import ErrorCollector, OutputError, SourceLocation
 from storyforge.publish.fsbatch import in_threads, make_folders
 
 MARKER = ".storyforge-output"
@@ -289,3 +289,27 @@ def _remove_leftovers(parent: Path) -> None:
     for leftover in parent.glob(STAGING_PREFIX + "*"):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def refuse_clashes(outputs: list[Output], site_dir: Path) -> None:
+    """A file under static/ or content/ must not take the place of one the build writes itself."""
+    errors = ErrorCollector()
+    seen: dict[str, Output] = {}
+    for output in outputs:
+        earlier = seen.setdefault(output.path, output)
+        if earlier is output:
+            continue
+        copied = [o for o in (earlier, output) if o.source is not None]
+        where = describe_copied(copied[0], site_dir) if copied else output.path
+        errors.add(OutputError(f"two sources for one address /{output.path}: {where} and the file the build "
+                               f"writes there itself — rename or remove {where}", SourceLocation(where)))
+    errors.raise_if_any()
+
+
+def describe_copied(output: Output, site_dir: Path) -> str:
+    """Where a copied file comes from, as a user would name it."""
+    assert output.source is not None
+    try:
+        return output.source.relative_to(site_dir).as_posix()
+    except ValueError:
+        return f"the theme's static/{output.path}"

@@ -14,18 +14,11 @@ import jinja2
 
 from storyforge import __version__
 from storyforge.core.config import SiteConfig
-from storyforge.core.entries import Entry
-from storyforge.core.model import ENTRY_PAGE_KINDS, PageSpec, Paginator, Site
+from storyforge.core.model import PageSpec, Site
 from storyforge.errors import SourceLocation, TemplateError
-from storyforge.incremental.fingerprint import (
-    Memo,
-    RecordingData,
-    fingerprint,
-    identity_bytes,
-)
 from storyforge.render.jsonld import as_script_text, structured_data
 from storyforge.render.sharecards import share_image
-from storyforge.render.theme import template_dirs
+from storyforge.core.theme import template_dirs
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -75,10 +68,8 @@ class Renderer:
             version=__version__, feeds=self._feed_links(),
             structured_data=lambda page: structured_data(config, page),
             share_image=lambda page: share_image(config, page),
+            tags_of=site.tags_of, campaign_url=site.campaign_url,
         )
-        self._data_keys: dict[str, str] = {}
-        self._reads_keys: dict[frozenset[str], str] = {}  # each set of collections pages read, hashed once
-        self.memo: Memo = {}  # fingerprints of entries and long lists, once per build
 
     def url(self, path: str) -> str:
         """A site path made relative to base_url's path ('/x/' → '/shop/x/')."""
@@ -108,51 +99,13 @@ class Renderer:
             with translate_template_errors(self.config, self.dirs, name):
                 self.env.get_template(name)
 
-    def render_page(self, page: PageSpec) -> bytes:
-        return self.render_recording(page)[0]
-
-    def render_recording(self, page: PageSpec) -> tuple[bytes, frozenset[str]]:
-        """The page's HTML, and which of the site-wide collections (``data.*``) it read."""
-        data = RecordingData(self.site)
-        context: dict[str, Any] = {"page": page, "data": data, **page.context}
+    def render(self, page: PageSpec, data: Any = None) -> bytes:
+        """The page's HTML. ``data`` is what templates see as ``data`` (the site's collections):
+        the model itself, or a stand-in that notes what a render reads."""
+        context: dict[str, Any] = {"page": page, "data": self.site if data is None else data, **page.context}
         with translate_template_errors(self.config, self.dirs, page.template):
             template = self.env.get_template(page.template)
-            return template.render(context).encode("utf-8"), frozenset(data.read)
-
-    def page_key(self, page: PageSpec) -> str:
-        """A fingerprint of everything the page itself shows (its own context and place)."""
-        entry = page.context.get("entry")
-        if len(page.context) == 1 and isinstance(entry, Entry) and page.kind in ENTRY_PAGE_KINDS:
-            # most pages: one entry each, whose title, summary and date the page takes from the
-            # entry itself (the source's digest covers them)
-            return hashlib.blake2b(f"{page.kind}\0{page.template}\0".encode() + identity_bytes(entry, self.memo),
-                                   digest_size=16).hexdigest()
-        own = [page.kind, page.url, page.template, page.title, page.description,
-               page.lastmod.isoformat() if page.lastmod else ""]
-        paginator = page.context.get("paginator")
-        if isinstance(paginator, Paginator) and page.context.keys() == {"entries", "paginator"}:
-            # a page of a list (a thousand of them on a large site): its place and its entries
-            digest = hashlib.blake2b(digest_size=16)
-            digest.update(repr([*own, paginator.number, paginator.total, paginator.first_url]).encode())
-            for listed in page.context["entries"]:
-                digest.update(identity_bytes(listed, self.memo))
-            return digest.hexdigest()
-        return fingerprint([own, page.context], self.memo)
-
-    def full_key(self, own: str, reads: frozenset[str]) -> str:
-        """``own`` combined with the current value of every collection the page read last time."""
-        if not reads:
-            return own
-        combined = self._reads_keys.get(reads)
-        if combined is None:
-            parts = []
-            for name in sorted(reads):
-                if name not in self._data_keys:
-                    self._data_keys[name] = fingerprint(getattr(self.site, name), self.memo)
-                parts.append(f"{name}={self._data_keys[name]}")
-            combined = self._reads_keys[reads] = hashlib.blake2b("\0".join(parts).encode(),
-                                                                 digest_size=16).hexdigest()
-        return f"{own}+{combined}"
+            return template.render(context).encode("utf-8")
 
 
 class CheckedBytecodeCache(jinja2.BytecodeCache):

@@ -83,14 +83,16 @@ def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, 
                     host=urlsplit(config.base_url).netloc, colours=colours)
 
 
-def card_outputs(config: SiteConfig, site: Site, stylesheet: Path | None, folder: Path, trusted: bool,
+def card_outputs(config: SiteConfig, site: Site, stylesheet: Path | None, folder: Path | None, trusted: bool,
                  mapper: Callable[[Callable[[CardSpec], str], list[CardSpec]], list[str]]) -> list[Output]:
-    """An Output per story page that emits a card; draws (with ``mapper``) only what is not cached."""
+    """An Output per story page that emits a card; draws (with ``mapper``) only what is not kept in
+    ``folder`` (None: nowhere; ``trusted``: whether what is there may be used)."""
     colours = palette(stylesheet)
     pages = site.outputs("png")
     specs = [card_spec(config, page.context["entry"], colours) for page in pages]
     wanted = {spec.key(): spec for spec in specs}
-    missing = [spec for key, spec in wanted.items() if not (trusted and (folder / f"{key}.png").is_file())]
+    missing = [spec for key, spec in wanted.items()
+               if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]
     cache = _CardCache(folder)
     if missing:
         mapper(cache.draw_and_store, missing)
@@ -105,7 +107,7 @@ def card_outputs(config: SiteConfig, site: Site, stylesheet: Path | None, folder
 class _CardCache:
     """Cards on disk by key; falls back to memory when the cache folder cannot be written."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.memory: dict[str, bytes] = {}
 
@@ -113,6 +115,8 @@ class _CardCache:
         data = draw(spec)
         key = spec.key()
         try:
+            if self.folder is None:
+                raise OSError("no folder to keep cards in")
             self.folder.mkdir(parents=True, exist_ok=True)
             temporary = self.folder / f".{key}.{os.getpid()}.tmp"
             temporary.write_bytes(data)
@@ -126,6 +130,8 @@ class _CardCache:
         if key in self.memory:
             return self.memory[key]
         try:
+            if self.folder is None:
+                raise OSError("no folder to keep cards in")
             data = (self.folder / f"{key}.png").read_bytes()
             if data.startswith(b"\x89PNG\r\n\x1a\n"):
                 return data
@@ -135,6 +141,8 @@ class _CardCache:
         return self.memory[key]
 
     def prune(self, keep: set[str]) -> None:
+        if self.folder is None:
+            return
         try:
             for path in self.folder.glob("*.png"):
                 if path.stem not in keep:

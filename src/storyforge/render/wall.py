@@ -14,6 +14,7 @@ site of thousands of stories writes the document again without encoding every st
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from storyforge.core.config import SiteConfig
@@ -25,8 +26,12 @@ WALL_FILE = "testimonials.json"
 FORMAT_VERSION = 1
 
 
-def wall_bytes(config: SiteConfig, site: Site) -> bytes:
-    """The JSON document: newest stories first, the same bytes for the same content."""
+def wall_bytes(config: SiteConfig, site: Site,
+               fragments: Callable[[str], MutableMapping[str, tuple[str, bytes]]] | None = None) -> bytes:
+    """The JSON document: newest stories first, the same bytes for the same content.
+
+    ``fragments(source)``: pieces kept from earlier builds for one story (its JSON, with the
+    card it was made with), which this reuses and fills in."""
     cards = {page.context["entry"].slug: page.output_path("png") for page in site.outputs("png")}
     stories: list[bytes] = []
     for story in site.testimonials:
@@ -35,9 +40,10 @@ def wall_bytes(config: SiteConfig, site: Site) -> bytes:
         card = cards.get(story.slug, "") if cards else ""
         # made from the story (its file, name and the site's settings: what its cache entry is
         # kept for) and its card
-        kept = story.fragments.get("wall")
+        pieces = fragments(story.source) if fragments is not None else {}
+        kept = pieces.get("wall")
         if kept is None or kept[0] != card:
-            kept = story.fragments["wall"] = (card, _dumps(_story(config, story, card)).encode())
+            kept = pieces["wall"] = (card, _dumps(_story(config, story, card)).encode())
         stories.append(kept[1])
     business = {"name": config.business.name, "url": config.base_url, "policy": config.base_url + "reviews-policy/"}
     head = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)},"stories":['.encode()

@@ -195,7 +195,7 @@ class Preview:
     def _read_plan(self) -> tuple[WatchPlan, str]:
         """What to watch and the site's base path, from site.yaml; the last known ones if it is broken."""
         from storyforge.core.config import load_config
-        from storyforge.render.theme import theme_dir
+        from storyforge.core.theme import theme_dir
         from storyforge.serve.watch import WatchPlan
 
         try:

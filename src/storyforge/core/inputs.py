@@ -1,17 +1,15 @@
-"""Everything a build reads besides content, and the cache key derived from it."""
+"""Everything a build reads besides content: static files (theme, site, content assets) and templates."""
 
 from __future__ import annotations
 
-import hashlib
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyforge.core.config import CONFIG_FILE, SiteConfig
+from storyforge.core.config import SiteConfig
 from storyforge.core.content import Asset, SourceFile
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation
-from storyforge.incremental.cache import environment_key
-from storyforge.render.theme import static_dirs, template_dirs
+from storyforge.core.theme import static_dirs, template_dirs
 
 
 @dataclass
@@ -75,14 +73,3 @@ def _shown(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:
-    """Changes whenever cached pages might be wrong: program, settings, options or templates."""
-    digest = hashlib.sha256()
-    digest.update(environment_key().encode())
-    digest.update((config.root / CONFIG_FILE).read_bytes())
-    digest.update(f"\0{config.base_url}\0{config.theme}\0drafts={drafts}\0".encode())
-    for name, data in inputs.templates.items():
-        digest.update(f"\0{name}\0".encode() + data)
-    return digest.hexdigest()

@@ -1,0 +1,135 @@
+"""The build cache's side of one build, behind the few calls the pipeline makes.
+
+    memory = IncrementalBuild(config, inputs, output_dir, drafts=…, use_cache=…)
+    memory.nothing_changed(now, submissions)  → the whole build can stop here
+    memory.entries                            → an EntryStore: cached or freshly read entries
+    memory.static_outputs()                   → static files, hashed only when their stat changed
+    memory.plan(site, live)                   → what the render stage may keep
+    memory.save(…)                            → the index and entry shards for the next build
+
+The cache is keyed on everything that could make a cached result wrong (the program and the
+libraries that shape output, site.yaml, the templates, the build's options); inside one key,
+sources are judged by stat and then by digest, pages by fingerprints (``plan.py``), and the
+output folder by the generation marker the publisher writes. Deleting ``.storyforge-cache`` is
+always safe: the next build is cold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from storyforge.core.config import CONFIG_FILE, SiteConfig
+from storyforge.core.entries import Alert, Entry, Event
+from storyforge.core.inputs import SiteInputs
+from storyforge.core.model import Site, alert_moments, event_finish
+from storyforge.incremental.cache import BuildCache, Index, environment_key, stat_is_trustworthy
+from storyforge.incremental.entry_store import EntryStore
+from storyforge.incremental.plan import CachedPlan
+from storyforge.publish.output import Output, PublishReport, content_hash, read_generation
+
+
+def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:
+    """Changes whenever cached pages might be wrong: program, settings, options or templates."""
+    digest = hashlib.sha256()
+    digest.update(environment_key().encode())
+    digest.update((config.root / CONFIG_FILE).read_bytes())
+    digest.update(f"\0{config.base_url}\0{config.theme}\0drafts={drafts}\0".encode())
+    for name, data in inputs.templates.items():
+        digest.update(f"\0{name}\0".encode() + data)
+    return digest.hexdigest()
+
+
+class IncrementalBuild:
+    """What the last build left, and what this one leaves for the next."""
+
+    def __init__(self, config: SiteConfig, inputs: SiteInputs, output_dir: Path, *, drafts: bool,
+                 use_cache: bool) -> None:
+        self.config, self.inputs, self.output_dir = config, inputs, output_dir
+        self.key = cache_key(config, inputs, drafts=drafts)
+        self.cache = BuildCache(config.root, trusted=use_cache, output_dir=output_dir)
+        self.index = self.cache.load_index(self.key)
+        self._store: EntryStore | None = None
+        self._plan: CachedPlan | None = None
+        self._statics: list[Output] = []
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """What the last build said of itself (its page counts), for a build that stops early."""
+        return self.index.summary
+
+    def nothing_changed(self, now: datetime, submissions: str) -> bool:
+        """True when sources, settings, templates, the submissions folder (``submissions``: its
+        state) and the clock's effect are all as last time, and the output is what was written."""
+        index, inputs, config = self.index, self.inputs, self.config
+        if not index.live_generation or index.key == "" or index.summary.get("submissions") != submissions:
+            return False
+        if read_generation(self.output_dir) != index.live_generation:
+            return False
+        if inputs.source_stats != index.source_stats:
+            return False
+        if inputs.static_stats != {path: record[:2] for path, record in index.statics.items()}:
+            return False
+        mtimes = [s.mtime_ns for s in inputs.sources] + [stats[0] for stats in inputs.static_stats.values()]
+        if not all(stat_is_trustworthy(mtime, index.saved_at_ns) for mtime in mtimes):
+            return False  # modified around the last build: compare bytes the slow way
+        moment = now.timestamp()
+        if any(min(index.built_at, moment) < change <= max(index.built_at, moment) for change in index.clock_moments):
+            return False  # an event moved from upcoming to past, an alert into or out of the banner (or back)
+        return not (index.uses_build_day and now.astimezone(config.tz).date().isoformat() != index.built_day)
+
+    @property
+    def entries(self) -> EntryStore:
+        """The entry store, with the entries the last build kept."""
+        if self._store is None:
+            self._store = EntryStore(self.config, self.index, self.cache.load_entries(self.key))
+        return self._store
+
+    def static_outputs(self) -> list[Output]:
+        """Theme and site static files and content assets, hashed only when their stat changed."""
+        outputs = []
+        index, inputs = self.index, self.inputs
+        for path, source in inputs.static_files.items():
+            stats = inputs.static_stats[path]
+            known = index.statics.get(path)
+            sha = known[2] if known and known[:2] == stats and stat_is_trustworthy(stats[0], index.saved_at_ns) \
+                else content_hash(source.read_bytes())
+            outputs.append(Output(path, sha, source=source))
+        self._statics = outputs
+        return outputs
+
+    @property
+    def manifests(self) -> dict[str, dict[str, str]]:
+        """What the trees beside the output folder hold, as the last build left them."""
+        return self.index.manifests
+
+    def plan(self, site: Site, now: datetime, live: Mapping[str, str] | None) -> CachedPlan:
+        """What the render stage may keep of the last build, given what is live on disk."""
+        current = Index(key=self.key, built_at=now.timestamp(),
+                        built_day=now.astimezone(self.config.tz).date().isoformat())
+        self._plan = CachedPlan(site, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted)
+        return self._plan
+
+    def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any]) -> None:
+        """Leave for the next build what this one saw and wrote."""
+        assert self._plan is not None and self._store is not None
+        index, sources = self._plan.current, self.inputs.sources
+        index.source_stats = self.inputs.source_stats
+        index.source_digests = dict(self._store.digests)
+        index.statics = {o.path: self.inputs.static_stats[o.path] + (o.sha,) for o in self._statics}
+        index.manifests = report.manifests
+        index.live_generation = report.generation
+        index.clock_moments = clock_moments(entries)
+        index.uses_build_day = any("now" in reads for reads in index.page_reads.values())
+        index.summary = summary
+        self.cache.save(index, self._store.kept_entries(sources, entries), previous=self.index)
+
+
+def clock_moments(entries: list[Entry]) -> tuple[float, ...]:
+    """When the passing of time alone changes the site: events end, alerts start and expire."""
+    moments = [event_finish(e) for e in entries if isinstance(e, Event)]
+    moments += [m for e in entries if isinstance(e, Alert) for m in alert_moments(e)]
+    return tuple(m.timestamp() for m in moments)

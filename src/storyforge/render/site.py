@@ -1,0 +1,193 @@
+"""The render stage: every file of the site as an Output in memory — pages, feeds, calendars,
+the sitemap, robots.txt, the story wall and share cards. Nothing is written here.
+
+What may be kept from the last build is not this module's business: it asks a ``Plan``. The
+plan says whether a page is still what is on disk, and for every other file it is told what
+the file is made from and either keeps it or calls its maker. ``MakeEverything`` is the plan
+of a build with no cache; the build cache's plan lives in ``incremental/plan.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from storyforge.core.config import SiteConfig
+from storyforge.core.entries import Event
+from storyforge.core.model import PageSpec, Site
+from storyforge.parallel import ordered_map
+from storyforge.publish.output import Output, content_hash
+from storyforge.render.site_files import robots_bytes, sitemap_bytes
+
+Report = Callable[[str, int, int], None]  # (what, done, total)
+
+
+class Plan(Protocol):
+    """What the render stage asks of whoever remembers earlier builds."""
+
+    def kept_page(self, page: PageSpec) -> Output | None:
+        """The page's output when it is unchanged since it was last written, else None."""
+
+    def page_data(self, page: PageSpec, site: Site) -> Any:
+        """What the page's templates see as ``data``: the model, or a stand-in noting reads."""
+
+    def data_read(self, data: Any) -> frozenset[str]:
+        """Which of the site's collections a render read through ``data``."""
+
+    def made_page(self, page: PageSpec, html: bytes, read: frozenset[str]) -> Output:
+        """Note a page rendered afresh; its Output."""
+
+    def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
+        """The file at ``path``: kept if ``made_from`` is what it was last made from, else made."""
+
+    def fragments(self, source: str) -> MutableMapping[str, tuple[str, bytes]]:
+        """Pieces of output made from one entry alone, kept with it (the wall's JSON of a story)."""
+
+    @property
+    def cards_cache(self) -> tuple[Path | None, bool]:
+        """Where share cards are kept between builds (None: nowhere), and whether what is there
+        may be used."""
+
+    @property
+    def templates_folder(self) -> Path | None:
+        """Where compiled templates are kept between builds, if anywhere."""
+
+
+@dataclass
+class MakeEverything:
+    """The plan of a build that remembers nothing: every file is made."""
+
+    made: list[str] = field(default_factory=list)
+
+    def kept_page(self, page: PageSpec) -> Output | None:
+        return None
+
+    def page_data(self, page: PageSpec, site: Site) -> Any:
+        return site
+
+    def data_read(self, data: Any) -> frozenset[str]:
+        return frozenset()
+
+    def made_page(self, page: PageSpec, html: bytes, read: frozenset[str]) -> Output:
+        return Output(page.output_path("html"), content_hash(html), html)
+
+    def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
+        data = make()
+        self.made.append(path)
+        return Output(path, content_hash(data), data)
+
+    def fragments(self, source: str) -> MutableMapping[str, tuple[str, bytes]]:
+        return {}
+
+    @property
+    def cards_cache(self) -> tuple[Path | None, bool]:
+        return None, False
+
+    @property
+    def templates_folder(self) -> Path | None:
+        return None
+
+
+@dataclass
+class Rendered:
+    """What the render stage made, for the build's summary."""
+
+    outputs: list[Output]
+    pages_rendered: int
+    feeds: int
+    site_files: int
+
+
+def render_site(config: SiteConfig, site: Site, plan: Plan, static_files: Mapping[str, Path],
+                static_sizes: Mapping[str, int], report: Report, timings: Callable[[str], None]) -> Rendered:
+    """Every output of the site but its static files. ``timings(phase)`` marks the end of a phase."""
+    from storyforge.render.pages import Renderer
+
+    outputs: list[Output] = []
+    to_render: list[PageSpec] = []
+    for page in site.pages:
+        kept = plan.kept_page(page)
+        if kept is not None:
+            outputs.append(kept)
+        else:
+            to_render.append(page)
+    renderer = Renderer(config, site, plan.templates_folder)
+    renderer.compile_templates(to_render)
+    timings("find changed pages")
+
+    def render_one(page: PageSpec) -> tuple[bytes, frozenset[str]]:
+        data = plan.page_data(page, site)
+        return renderer.render(page, data), plan.data_read(data)
+
+    rendered = ordered_map(render_one, to_render, lambda done, total: report("rendering pages", done, total))
+    outputs += [plan.made_page(page, html, read) for page, (html, read) in zip(to_render, rendered, strict=True)]
+    timings("render pages")
+    feeds = _feeds(config, site, plan, static_sizes)
+    site_files = [*feeds, *_calendars(config, site, plan), _sitemap(config, site, plan),
+                  plan.file("robots.txt", ["robots"], lambda: robots_bytes(config)), _wall(config, site, plan)]
+    outputs += site_files
+    timings("feeds, calendars, sitemap, static")
+    if site.outputs("png"):
+        outputs += _cards(config, site, plan, static_files.get("css/style.css"), report)
+        timings("share cards")
+    return Rendered(outputs, len(to_render), len(feeds), len(site_files))
+
+
+def _feeds(config: SiteConfig, site: Site, plan: Plan, static_sizes: Mapping[str, int]) -> list[Output]:
+    """Each list page's feeds: made from its place, title and entries (and enclosures' sizes)."""
+    sizes = tuple(sorted(static_sizes.items()))  # the lengths of image enclosures
+    outputs = []
+    for page, fmt in site.feeds():
+        entries = (page.feed_entries or [])[: config.feed_items]
+        undated = any(e.date is None for e in entries)  # such items are dated by the newest entry
+        made_from = ["feed", fmt, page.kind, page.url, page.title, entries, site.newest if undated else None,
+                     sizes]
+
+        def make(page: PageSpec = page, fmt: str = fmt) -> bytes:
+            from storyforge.render.feeds import feed_bytes
+
+            return feed_bytes(config, site, page, fmt, static_sizes)
+
+        outputs.append(plan.file(page.output_path(fmt), made_from, make))
+    return outputs
+
+
+def _calendars(config: SiteConfig, site: Site, plan: Plan) -> list[Output]:
+    """The site calendar (every event, for subscribing) and one file per event."""
+    outputs = []
+    for page in site.outputs("ics"):
+        entry = page.context.get("entry")
+        events = [entry] if isinstance(entry, Event) else site.events_upcoming + site.events_past
+        name = None if isinstance(entry, Event) else f"{config.title} — events"
+
+        def make(events: list[Event] = events, name: str | None = name) -> bytes:
+            from storyforge.render.ics import calendar_bytes
+
+            return calendar_bytes(config, events, name)
+
+        outputs.append(plan.file(page.output_path("ics"), ["ics", events, name], make))
+    return outputs
+
+
+def _sitemap(config: SiteConfig, site: Site, plan: Plan) -> Output:
+    listed = "\n".join(f"{p.url} {p.lastmod}" for p in site.pages if p.in_sitemap)
+    return plan.file("sitemap.xml", ["sitemap", content_hash(listed.encode())], lambda: sitemap_bytes(config, site))
+
+
+def _wall(config: SiteConfig, site: Site, plan: Plan) -> Output:
+    from storyforge.render.wall import WALL_FILE, wall_bytes
+
+    cards = [p.url for p in site.outputs("png")]
+    return plan.file(WALL_FILE, ["wall", site.testimonials, cards],
+                     lambda: wall_bytes(config, site, plan.fragments))
+
+
+def _cards(config: SiteConfig, site: Site, plan: Plan, stylesheet: Path | None, report: Report) -> list[Output]:
+    from storyforge.render.sharecards import card_outputs
+
+    folder, trusted = plan.cards_cache
+    return card_outputs(config, site, stylesheet, folder, trusted,
+                        lambda draw, specs: ordered_map(draw, specs,
+                                                        lambda done, total: report("share cards", done, total)))
