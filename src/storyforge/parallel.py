@@ -7,7 +7,6 @@ Output is identical to a serial run; ``STORYFORGE_WORKERS=1`` forces one.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -24,6 +23,8 @@ _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 def worker_count(items: int) -> int:
     """How many processes to use for ``items`` pieces of work (1 means: stay in this process)."""
+    import multiprocessing  # only when there is work to spread: a build with nothing to do never is
+
     configured = os.environ.get("STORYFORGE_WORKERS", "").strip()
     cores = int(configured) if configured.isdigit() and int(configured) > 0 else (os.cpu_count() or 1)
     if cores <= 1 or "fork" not in multiprocessing.get_all_start_methods():
@@ -49,6 +50,8 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | Non
             if report and number % 50 == 0:
                 report(number, len(items))
         return results
+    import multiprocessing
+
     global _job
     _job = (func, items)
     parts: list[list[Any]] = []

@@ -20,7 +20,7 @@ from storyforge.core.entries import (
     Page,
     Testimonial,
 )
-from storyforge.core.schema import RESERVED_NAMES, slugify
+from storyforge.core.slugs import RESERVED_NAMES, slugify
 from storyforge.errors import ErrorCollector, OutputError, SourceLocation
 
 #: what each kind of page emits — feeds are one output format of a list page, a calendar one of an

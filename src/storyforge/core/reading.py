@@ -7,12 +7,20 @@ need reading at all.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from storyforge.core.config import SiteConfig
 from storyforge.core.content import parse_document
 from storyforge.core.entries import Entry, Testimonial
-from storyforge.core.markup import MarkupRenderer, MarkupTooComplex, summarize
-from storyforge.core.schema import Validator
-from storyforge.errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
+from storyforge.errors import (
+    ContentError,
+    ErrorCollector,
+    SourceLocation,
+    StoryforgeError,
+)
+
+if TYPE_CHECKING:
+    from storyforge.core.markup import MarkupRenderer
 
 
 class EntryReader:
@@ -20,6 +28,10 @@ class EntryReader:
 
     def __init__(self, config: SiteConfig) -> None:
         self.config = config
+        from storyforge.core.schema import (
+            Validator,  # the field table: only when entries are read
+        )
+
         self.config_errors = ErrorCollector()  # problems in site.yaml's defaults, found once
         self._validator = Validator(config, self.config_errors)
         self._markup: MarkupRenderer | None = None
@@ -28,6 +40,10 @@ class EntryReader:
         """Set up the Markdown renderer once, before work is spread over processes (Markdown
         itself is loaded when a text first needs more than plain paragraphs)."""
         if self._markup is None:
+            from storyforge.core.markup import (
+                MarkupRenderer,  # nh3 and the sanitizer: only with work to do
+            )
+
             self._markup = MarkupRenderer(self.config.allow_raw_html_in_pages, self.config.base_path)
 
     def read(self, data: bytes, rel_path: str, content_type: str) -> Entry | list[StoryforgeError]:
@@ -40,6 +56,8 @@ class EntryReader:
         entry = self._validator.validate(document)
         if entry is None:
             return self._validator.errors.errors
+        from storyforge.core.markup import MarkupTooComplex
+
         try:
             self._render_markdown(entry)
         except MarkupTooComplex as exc:
@@ -50,6 +68,8 @@ class EntryReader:
 
     def _render_markdown(self, entry: Entry) -> None:
         """Fill in the entry's HTML (and summary) before anyone else sees it."""
+        from storyforge.core.markup import summarize
+
         self.prepare()
         assert self._markup is not None
         entry.html = self._markup.render_entry_body(entry.body, entry.content_type)

@@ -6,9 +6,7 @@ moderation step all validate through the same table.
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +17,7 @@ from zoneinfo import ZoneInfo
 from storyforge.core.config import SiteConfig, did_you_mean
 from storyforge.core.content import Document
 from storyforge.core.entries import ENTRY_CLASSES, Entry, entry_url
+from storyforge.core.slugs import MAX_SLUG, RESERVED_NAMES, slugify
 from storyforge.errors import ConfigError, ErrorCollector, SchemaError, SourceLocation
 
 # --- coercers: (value, raw text, context) → typed value, or ValueError(message) ----
@@ -146,10 +145,6 @@ def mapping(value: Any, raw: str | None, ctx: Context) -> dict[str, Any]:
 
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MAX_SLUG = 100
-#: folder names Windows cannot create, so a site with them could not be copied or served there
-RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)),
-                            *(f"lpt{n}" for n in range(10))})
 
 
 def slug(value: Any, raw: str | None, ctx: Context) -> str:
@@ -161,13 +156,6 @@ def slug(value: Any, raw: str | None, ctx: Context) -> str:
     if candidate in RESERVED_NAMES:
         raise ValueError(f"'{candidate}' is a reserved device name on Windows — choose another slug")
     return candidate
-
-
-@functools.lru_cache(maxsize=4096)
-def slugify(words: str) -> str:
-    """'Café  Crème!' → 'cafe-creme' (ASCII only, so every address is safe on every disk)."""
-    ascii_text = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:MAX_SLUG].strip("-")
 
 
 def _show(value: Any) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import Site
-from storyforge.core.schema import slugify
+from storyforge.core.slugs import slugify
 
 WALL_FILE = "testimonials.json"
 FORMAT_VERSION = 1
