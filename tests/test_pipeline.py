@@ -1,0 +1,45 @@
+"""The pipeline's stages stand on their own: the render stage, given a plan that remembers
+nothing, makes exactly the site a cold build publishes — the cache is beside the pipeline,
+never inside it."""
+
+from __future__ import annotations
+
+from conftest import copy_example, snapshot
+
+from storyforge.build import BuildOptions, build, discover_inputs, load_settings, make_model
+from storyforge.core.reading import EntryReader
+from storyforge.errors import ErrorCollector
+from storyforge.incremental.session import IncrementalBuild
+from storyforge.moderation.policy import load_index
+from storyforge.render.site import MakeEverything, render_site
+from storyforge.stages import build_now
+
+
+def test_the_render_stage_without_a_cache_makes_what_a_cold_build_publishes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")
+    site_dir = copy_example(tmp_path / "site")
+    options = BuildOptions(site_dir=site_dir, use_cache=False)
+    build(options)
+    published = snapshot(site_dir / "public")
+
+    config, output_dir = load_settings(options)
+    inputs = discover_inputs(config)
+    reader = EntryReader(config)
+    entries = []
+    for source in inputs.sources:
+        with open(source.path, "rb") as handle:
+            entries.append(reader.read(handle.read(), source.rel_path, source.content_type or "page"))
+    statics = IncrementalBuild(config, inputs, output_dir, drafts=False, use_cache=False).static_outputs()
+    site, _ = make_model(config, entries, load_index(config, ErrorCollector()), statics, options,
+                         build_now(options))
+    plan = MakeEverything()
+    rendered = render_site(config, site, plan, inputs.static_files,
+                           {path: stats[1] for path, stats in inputs.static_stats.items()},
+                           lambda *progress: None, lambda phase: None)
+
+    made = {output.path: output.data for output in rendered.outputs}
+    assert made, "the render stage made nothing"
+    for path, data in made.items():
+        assert data == published[path], f"{path} differs from the published site"
+    assert set(published) - {".storyforge-output"} == set(made) | {o.path for o in statics}
+    assert len(plan.made) == rendered.site_files  # every feed, calendar and site-wide file was made
