@@ -9,10 +9,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import CliResult
+from moderation_helpers import HEADER, MODERATED_SITE, csv_row
 
+from storyforge.incremental.cache import BuildCache, Index
 from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
 
 OLD = b"the old file, whole\n"
@@ -223,3 +227,34 @@ def test_only_one_line_is_appended_at_a_time(tmp_path: Path, line: bytes) -> Non
 def test_fsync_dir_of_a_missing_folder_is_a_no_op(tmp_path: Path) -> None:
     fsync_dir(tmp_path / "gone")
 
+
+
+# --- each caller's policy on failure -----------------------------------------------------------
+
+
+def refuse_renames(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(source: object, destination: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", refuse)
+
+
+def test_a_cache_that_cannot_be_written_is_skipped_without_leftovers(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_renames(monkeypatch)
+    cache = BuildCache(tmp_path)
+    cache.save(Index(key="k"), {"content/pages/a.md": "entry"})  # no error: the next build is only slower
+    assert sorted(p.name for p in cache.folder.iterdir()) == [".gitignore"]
+    assert cache.load_index("k") == Index(key="k")
+
+
+def test_a_submission_that_cannot_be_written_is_a_moderation_error(make_site: Callable[..., Path],
+                                                                   run: Callable[..., CliResult],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    site = make_site({"stories.csv": HEADER + csv_row("2026-03-01 09:00", "Priya Sharma", "Alpha loaf",
+                                                      "A crackling crust.")}, site_yaml=MODERATED_SITE)
+    refuse_renames(monkeypatch)
+    result = run("submissions", "import", site / "stories.csv", "--site", site)
+    assert result.code == 1
+    assert "submissions/inbox/" in result.err and "cannot write: Read-only file system" in result.err
+    assert list((site / "submissions/inbox").iterdir()) == []

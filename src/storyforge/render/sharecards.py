@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import PageSpec, Site
+from storyforge.publish.atomic import write_atomic
 from storyforge.publish.output import Output, content_hash
 
 WIDTH, HEIGHT = 1200, 630
@@ -113,10 +114,7 @@ class _CardCache:
         data = draw(spec)
         key = spec.key()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f".{key}.{os.getpid()}.tmp"
-            temporary.write_bytes(data)
-            os.replace(temporary, self.folder / f"{key}.png")
+            write_atomic(self.folder / f"{key}.png", data, durable=False)  # a cache: atomic, not flushed
         except OSError:
             self.memory[key] = data  # only in this process: read() draws it again if a worker made it
         return key
