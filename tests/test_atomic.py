@@ -6,6 +6,7 @@ a write, a rename the system refuses); flushes are counted by watching ``os.fsyn
 
 from __future__ import annotations
 
+import ast
 import errno
 import os
 import stat
@@ -16,6 +17,7 @@ import pytest
 from conftest import CliResult
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row
 
+import storyforge
 from storyforge.incremental.cache import BuildCache, Index
 from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
 
@@ -258,3 +260,31 @@ def test_a_submission_that_cannot_be_written_is_a_moderation_error(make_site: Ca
     assert result.code == 1
     assert "submissions/inbox/" in result.err and "cannot write: Read-only file system" in result.err
     assert list((site / "submissions/inbox").iterdir()) == []
+
+
+# --- where writing lives -----------------------------------------------------------------------
+
+PACKAGE = Path(storyforge.__file__).parent
+
+
+def test_only_publish_renames_files_into_place() -> None:
+    """Every temp-file-and-rename lives in publish/: one set of rules to check."""
+    renames = sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")
+                     if "os.replace(" in p.read_text(encoding="utf-8"))
+    assert renames == ["publish/atomic.py", "publish/output.py"]
+
+
+def test_renderers_do_not_import_the_site_writer() -> None:
+    """Rendering makes bytes in memory; what writes the site is chosen by the build, not by a renderer."""
+    importers = []
+    for path in sorted((PACKAGE / "render").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):  # also `from storyforge.publish import output`
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(name.startswith("storyforge.publish.output") for name in names):
+                importers.append(path.name)
+    assert importers == []

@@ -36,7 +36,8 @@ from storyforge.errors import (
 from storyforge.incremental.cache import BuildCache, Index, stat_is_trustworthy
 from storyforge.incremental.inputs import SiteInputs, cache_key, gather_inputs
 from storyforge.progress import Progress
-from storyforge.publish.output import Output, Publisher, check_output_dir, content_hash
+from storyforge.publish.output import Publisher, check_output_dir
+from storyforge.render.outputs import Output, content_hash
 
 Report = Callable[[int, int], None]
 NO_READS: frozenset[str] = frozenset()

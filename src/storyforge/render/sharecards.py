@@ -26,7 +26,7 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import PageSpec, Site
 from storyforge.publish.atomic import write_atomic
-from storyforge.publish.output import Output, content_hash
+from storyforge.render.outputs import Output, content_hash
 
 WIDTH, HEIGHT = 1200, 630
 CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again

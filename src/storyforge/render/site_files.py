@@ -20,7 +20,7 @@ from storyforge.core.entries import Event
 from storyforge.core.model import PageSpec, Site
 from storyforge.incremental.cache import Index
 from storyforge.incremental.fingerprint import Memo, fingerprint
-from storyforge.publish.output import Output, content_hash
+from storyforge.render.outputs import Output, content_hash
 
 
 class DerivedFiles:
