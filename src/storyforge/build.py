@@ -29,19 +29,9 @@ from storyforge.core.model import Site, build_site
 from storyforge.core.publication import Selection, select_published
 from storyforge.errors import ErrorCollector, StoryforgeError
 from storyforge.incremental.session import IncrementalBuild
-from storyforge.moderation.policy import (
-    SubmissionIndex,
-    folder_state,
-    gather,
-    load_index,
-)
-from storyforge.publish.output import (
-    Output,
-    Publisher,
-    check_output_dir,
-    describe_copied,
-    refuse_clashes,
-)
+from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
+from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
+from storyforge.render.outputs import Output
 from storyforge.render.site import render_site
 from storyforge.stages import BuildOptions, BuildResult, Stages, build_now, count_pages
 

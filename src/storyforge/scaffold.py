@@ -9,6 +9,7 @@ from storyforge.core.config import load_config
 from storyforge.core.content import SECTIONS, parse_document
 from storyforge.core.schema import Validator, slugify
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, UsageError
+from storyforge.publish.atomic import write_atomic
 
 FOLDERS = {content_type: folder for folder, content_type in SECTIONS.items()}
 
@@ -56,7 +57,8 @@ def new_entry(site_dir: Path, kind: str, title: str) -> Path:
     entry = Validator(config, errors).validate(parse_document(text.encode(), rel, kind, config.max_body_bytes))
     errors.raise_if_any("new")
     assert entry is not None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write(text)
+    try:  # durable, as moderation's stories are; exclusive: a file made meanwhile is never replaced
+        write_atomic(path, text.encode("utf-8"), durable=True, exclusive=True)
+    except FileExistsError:
+        raise ContentError("already exists — choose another title or edit that file", SourceLocation(rel)) from None
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +20,7 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, build_opener
 
 from storyforge import __version__
+from storyforge.publish.atomic import write_atomic
 
 WORKERS = 8
 TIMEOUT = 10.0
@@ -96,12 +95,9 @@ def _load(cache_file: Path | None) -> dict[str, dict[str, float]]:
 
 
 def _save(cache_file: Path, cache: dict[str, dict[str, float]]) -> None:
-    """Written to a temporary file and renamed, so a killed run never leaves half a cache."""
+    """Replaced atomically, so a killed run never leaves half a cache (not flushed: it is a cache)."""
+    text = json.dumps({"version": 1, "links": dict(sorted(cache.items()))}, indent=1)
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".external-links-", dir=cache_file.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"version": 1, "links": dict(sorted(cache.items()))}, out, indent=1)
-        os.replace(temporary, cache_file)
+        write_atomic(cache_file, text.encode("utf-8"), durable=False)
     except OSError:
         pass  # a cache that cannot be written only costs time on the next run

@@ -1,1 +1,1 @@
-"""What makes a rebuild cheap, beside the pipeline: the cache, fingerprints, the entry store."""
+"""What makes a rebuild cheap, beside the pipeline: the cache, fingerprints, the entry store, compiled templates."""

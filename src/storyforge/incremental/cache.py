@@ -22,11 +22,13 @@ import sys
 import time
 import zlib
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storyforge import __version__
+from storyforge.publish.atomic import write_atomic
 
 CACHE_DIR = ".storyforge-cache"
 FORMAT = 7
@@ -176,7 +178,8 @@ class BuildCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
-                ignore.write_text("*\n")
+                with suppress(FileExistsError):  # made meanwhile, or by the site's owner: theirs stays
+                    write_atomic(ignore, b"*\n", durable=False, exclusive=True)
             if dirty:
                 members: dict[int, dict[str, Any]] = {shard: {} for shard in dirty}
                 for path, entry in entries.items():
@@ -214,10 +217,7 @@ class BuildCache:
     def _dump(self, name: str, key: str, value: Any) -> None:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         header = _MAGIC + f"{key} {len(payload)} {_checksum(payload)}\n".encode()
-        temporary = self.folder / f".{name}.tmp"
-        with open(temporary, "wb") as handle:
-            handle.write(header + payload)
-        os.replace(temporary, self.folder / name)
+        write_atomic(self.folder / name, header + payload, durable=False)  # a cache: atomic, not flushed
 
 
 def _checksum(payload: bytes | memoryview) -> str:

@@ -22,7 +22,7 @@ from storyforge.core.model import ENTRY_PAGE_KINDS, PageSpec, Paginator, Site
 from storyforge.incremental.cache import Index
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.fingerprint import Fingerprints, RecordingData
-from storyforge.publish.output import Output, content_hash
+from storyforge.render.outputs import Output, content_hash
 
 NO_READS: frozenset[str] = frozenset()
 

@@ -29,7 +29,8 @@ from storyforge.core.model import Site, alert_moments, event_finish
 from storyforge.incremental.cache import BuildCache, Index, environment_key, stat_is_trustworthy
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.plan import CachedPlan
-from storyforge.publish.output import Output, PublishReport, content_hash, read_generation
+from storyforge.publish.output import PublishReport, read_generation
+from storyforge.render.outputs import Output, content_hash
 
 
 def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:

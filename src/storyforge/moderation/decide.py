@@ -35,11 +35,11 @@ from storyforge.moderation.store import (
     WITHDRAWN,
     Placement,
     Store,
-    atomic_write,
     fault,
     remove_file,
 )
 from storyforge.moderation.submission import REASONS, Submission, reason_problem, sha256
+from storyforge.publish.atomic import write_atomic
 
 KEEP = object()  # approve(rating=KEEP): publish the rating the customer gave
 
@@ -176,7 +176,7 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
         validate_story(text, rel, config, sid)
         if editor is not None:
             text = _edit(store, sid, text, rel, config, editor, retry)
-        atomic_write(store.site / rel, text.encode("utf-8"))
+        store.save(store.site / rel, text.encode("utf-8"))
         fault("approve:after-story-written")
         store.log(store.record(sid, "approved", sha256(raw), when=moment, story=rel))
         fault("approve:after-decision-logged")
@@ -188,7 +188,8 @@ def _edit(store: Store, sid: str, text: str, rel: str, config: SiteConfig, edito
           retry: Retry | None) -> str:
     """Let a person change the generated file; it must still pass the build's checks."""
     draft = store.root / f".storyforge-edit-{sid}.md"
-    draft.write_text(text, encoding="utf-8")
+    # scratch space for the editor, removed afterwards: the inbox file is what must not be lost
+    write_atomic(draft, text.encode("utf-8"), durable=False)
     try:
         while True:
             editor(draft)
@@ -272,7 +273,7 @@ def withdraw(config: SiteConfig, ident: str, note: str = "", now: datetime | Non
             decision["story"] = story_file
         saved["decision"] = decision
         copy = store.folder(WITHDRAWN) / f"{sid}.json"
-        atomic_write(copy, _dump(saved))
+        store.save(copy, _dump(saved))
         fault("withdraw:after-copy-written")
         store.log(decision)
         fault("withdraw:after-decision-logged")

@@ -1,8 +1,8 @@
 """The submissions folder on disk: ``inbox/``, ``rejected/``, ``withdrawn/`` and ``decisions.jsonl``.
 
-Every file is written atomically (a temporary file in the same folder, fsynced, renamed over
-the target, then the folder fsynced), and every decision is one fsynced line appended to
-``decisions.jsonl``. Each decision runs in the same three steps:
+Every file is written durably and atomically, and every decision is one flushed line appended
+to ``decisions.jsonl``, both through ``publish.atomic`` (whose docstring holds the fsync rule).
+Each decision runs in the same three steps:
 
 1. write the destination, complete: ``rejected/<id>.json`` or ``withdrawn/<id>.json`` (both
    carry the decision), or the story in ``content/testimonials/`` (which carries the id);
@@ -28,7 +28,6 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,11 +37,11 @@ from typing import Any
 from storyforge.core.config import SiteConfig
 from storyforge.errors import ModerationError, SourceLocation
 from storyforge.moderation.submission import Submission, sha256
+from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
 
 INBOX, REJECTED, WITHDRAWN = "inbox", "rejected", "withdrawn"
 DECISIONS = "decisions.jsonl"
 STORY_DIR = "content/testimonials"
-TEMP_PREFIX = ".storyforge-tmp-"
 _SUBMISSION_LINE = re.compile(r"^submission:\s*['\"]?([0-9A-Za-z_-]+)", re.MULTILINE)
 
 
@@ -52,36 +51,9 @@ def fault(point: str) -> None:
         os._exit(137)
 
 
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or removal in ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fault("write:before-replace")
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    fsync_dir(path.parent)
+def _stop_before_replace() -> None:
+    """The crash tests' point inside every write: the new file complete, not yet in place."""
+    fault("write:before-replace")
 
 
 def remove_file(path: Path) -> None:
@@ -235,28 +207,30 @@ class Store:
 
     def write(self, name: str, sid: str, data: bytes) -> Path:
         path = self.folder(name) / f"{sid}.json"
-        atomic_write(path, data)
+        self.save(path, data)
         return path
+
+    def save(self, path: Path, data: bytes) -> None:
+        """Replace ``path`` (in the submissions folder, or a story in content/) with ``data``: a
+        crash leaves the old file or the new one, and once this returns a power cut cannot undo
+        it. Readable by its owner only, as submissions hold contact details."""
+        try:
+            write_atomic(path, data, durable=True, mode=0o600, before_replace=_stop_before_replace)
+        except OSError as exc:
+            raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(path))) from None
 
     def log(self, record: dict[str, Any], existing: list[dict[str, Any]] | None = None) -> bool:
         """Append one decision line (fsynced) unless this id already has this decision; True if added."""
         records = self.decisions() if existing is None else existing
         if any(r.get("id") == record["id"] and r.get("decision") == record["decision"] for r in records):
             return False
-        self.root.mkdir(parents=True, exist_ok=True)
-        created = not self.decisions_path.exists()
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        with open(self.decisions_path, "ab+") as handle:
-            handle.seek(0, os.SEEK_END)
-            if handle.tell():
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":  # finish a line torn by a power cut before adding ours
-                    line = b"\n" + line
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if created:
-            fsync_dir(self.root)
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")  # escapes any newline
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            append_line_durably(self.decisions_path, line)
+        except OSError as exc:
+            raise ModerationError(f"cannot add the decision: {exc.strerror or exc}",
+                                  SourceLocation(self.rel(self.decisions_path))) from None
         if existing is not None:
             existing.append(record)
         return True
@@ -322,7 +296,7 @@ class Store:
             if place.stories.get(sid) and place.stories[sid].rel_path == story_file:
                 if sha256(current) != sha256(str(saved.get("story", "")).encode("utf-8")):
                     saved["story"] = current.decode("utf-8", "replace")  # keep the latest words
-                    atomic_write(copy, _json_bytes(saved))
+                    self.save(copy, _json_bytes(saved))
             elif sha256(current) != (saved.get("decision") or {}).get("sha256"):
                 continue  # a different story now lives at that path
             remove_file(path)

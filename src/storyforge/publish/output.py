@@ -28,6 +28,7 @@ from typing import Any
 
 from storyforge.errors import ErrorCollector, OutputError, SourceLocation
 from storyforge.publish.fsbatch import in_threads, make_folders
+from storyforge.render.outputs import Output
 
 MARKER = ".storyforge-output"
 STAGING_PREFIX = ".storyforge-publish-"
@@ -35,20 +36,6 @@ SHADOW_PREFIX = ".storyforge-shadow-"
 DIRTY = "dirty"
 
 Manifest = dict[str, str]  # path inside the output folder → content hash
-
-
-@dataclass(slots=True)
-class Output:
-    """One file of the built site: its bytes, or the file to copy, or neither when unchanged."""
-
-    path: str
-    sha: str
-    data: bytes | None = None
-    source: Path | None = None
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def generation_of(manifest: Mapping[str, str]) -> str:

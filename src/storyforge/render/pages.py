@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
-from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from storyforge import __version__
 from storyforge.core.config import SiteConfig
 from storyforge.core.model import PageSpec, Site
 from storyforge.errors import SourceLocation, TemplateError
+from storyforge.incremental.compiled_templates import CheckedBytecodeCache
 from storyforge.render.jsonld import as_script_text, structured_data
 from storyforge.render.sharecards import share_image
 from storyforge.core.theme import template_dirs
@@ -106,36 +105,6 @@ class Renderer:
         with translate_template_errors(self.config, self.dirs, page.template):
             template = self.env.get_template(page.template)
             return template.render(context).encode("utf-8")
-
-
-class CheckedBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept on disk, each file behind a hash of its contents: Jinja2 checks
-    that a compiled template belongs to the template's current text, and this checks that the
-    file is whole, so a truncated or damaged one is compiled again rather than run."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            blob = (self.folder / f"{bucket.key}.bin").read_bytes()
-        except OSError:
-            return
-        checksum, payload = blob[:32], blob[32:]
-        if hashlib.sha256(payload).digest() == checksum:
-            bucket.bytecode_from_string(payload)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        payload = bucket.bytecode_to_string()
-        target = self.folder / f"{bucket.key}.bin"
-        temporary = self.folder / f".{bucket.key}.{os.getpid()}.tmp"
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(hashlib.sha256(payload).digest() + payload)
-            os.replace(temporary, target)
-        except OSError:  # a cache that cannot be written only costs time
-            with suppress(OSError):
-                temporary.unlink(missing_ok=True)
 
 
 class translate_template_errors:

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import PageSpec, Site
-from storyforge.publish.output import Output, content_hash
+from storyforge.publish.atomic import write_atomic
+from storyforge.render.outputs import Output, content_hash
 
 WIDTH, HEIGHT = 1200, 630
 CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again
@@ -117,10 +118,7 @@ class _CardCache:
         try:
             if self.folder is None:
                 raise OSError("no folder to keep cards in")
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f".{key}.{os.getpid()}.tmp"
-            temporary.write_bytes(data)
-            os.replace(temporary, self.folder / f"{key}.png")
+            write_atomic(self.folder / f"{key}.png", data, durable=False)  # a cache: atomic, not flushed
         except OSError:
             self.memory[key] = data  # only in this process: read() draws it again if a worker made it
         return key

@@ -18,7 +18,7 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Event
 from storyforge.core.model import PageSpec, Site
 from storyforge.parallel import ordered_map
-from storyforge.publish.output import Output, content_hash
+from storyforge.render.outputs import Output, content_hash
 from storyforge.render.site_files import robots_bytes, sitemap_bytes
 
 Report = Callable[[str, int, int], None]  # (what, done, total)

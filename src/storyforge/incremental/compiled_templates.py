@@ -1,0 +1,42 @@
+"""Compiled templates kept between builds in ``.storyforge-cache/templates/``.
+
+Compiling the theme's templates is a fixed cost of every build that renders a page; Jinja2
+can keep the compiled code on disk. That is incremental machinery, like the rest of the cache:
+rendering works the same without it, only slower. Like every cache it is written atomically
+and not flushed (see ``publish.atomic``), and a file that cannot be written is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import jinja2
+
+from storyforge.publish.atomic import write_atomic
+
+
+class CheckedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept on disk, each file behind a hash of its contents: Jinja2 checks
+    that a compiled template belongs to the template's current text, and this checks that the
+    file is whole, so a truncated or damaged one is compiled again rather than run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            blob = (self.folder / f"{bucket.key}.bin").read_bytes()
+        except OSError:
+            return
+        checksum, payload = blob[:32], blob[32:]
+        if hashlib.sha256(payload).digest() == checksum:
+            bucket.bytecode_from_string(payload)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        payload = bucket.bytecode_to_string()
+        try:
+            write_atomic(self.folder / f"{bucket.key}.bin", hashlib.sha256(payload).digest() + payload,
+                         durable=False)
+        except OSError:  # a cache that cannot be written only costs time
+            pass
