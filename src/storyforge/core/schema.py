@@ -81,7 +81,7 @@ def moment(value: Any, raw: str | None, ctx: Context) -> datetime:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?", candidate):
         raise ValueError(f"{_DATE_HINT}, got {_show(value)}")
     try:
-        parsed = datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(candidate)
     except ValueError as exc:
         raise ValueError(f"{_DATE_HINT}, got {_show(value)} ({exc})") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ctx.tz)

@@ -185,7 +185,7 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
                 temporary.unlink(missing_ok=True)
 
 
-class translate_template_errors:
+class translate_template_errors:  # noqa: N801 - a context manager used like a function, as suppress is
     """Turn any Jinja2 failure into a TemplateError naming the template file and line."""
 
     def __init__(self, config: SiteConfig, dirs: list[Path], template: str) -> None:

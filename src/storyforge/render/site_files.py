@@ -72,7 +72,8 @@ class DerivedFiles:
 
     def sitemap(self) -> Output:
         listed = "\n".join(f"{p.url} {p.lastmod}" for p in self.site.pages if p.in_sitemap)
-        return self._kept_or_made("sitemap.xml", ["sitemap", content_hash(listed.encode())], lambda: sitemap_bytes(self.config, self.site))
+        return self._kept_or_made("sitemap.xml", ["sitemap", content_hash(listed.encode())],
+                                  lambda: sitemap_bytes(self.config, self.site))
 
     def robots(self) -> Output:
         return self._kept_or_made("robots.txt", ["robots"], lambda: robots_bytes(self.config))
