@@ -345,7 +345,7 @@ def _static_outputs(inputs: SiteInputs, index: Index) -> list[Output]:
         stats = inputs.static_stats[path]
         known = index.statics.get(path)
         trusted = known and known[:2] == stats and stat_is_trustworthy(stats[0], index.saved_at_ns)
-        sha = known[2] if trusted else content_hash(source.read_bytes())
+        sha = known[2] if known and trusted else content_hash(source.read_bytes())
         outputs.append(Output(path, sha, source=source))
     return outputs
 

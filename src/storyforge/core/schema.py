@@ -341,11 +341,11 @@ class Validator:
             return False
         if typed["slug"] is None:
             stem = doc.rel_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            typed["slug"] = slugify(stem)
-            if not typed["slug"] or typed["slug"] in RESERVED_NAMES:
+            slug = typed["slug"] = slugify(stem)
+            if not slug or slug in RESERVED_NAMES:
                 self.errors.add(SchemaError(
                     "cannot make a web address from this file name"
-                    + (f" ('{typed['slug']}' is a reserved device name on Windows)" if typed["slug"] else "")
+                    + (f" ('{slug}' is a reserved device name on Windows)" if slug else "")
                     + " — rename the file or add 'slug: my-story'", doc.where()))
                 return False
         return True

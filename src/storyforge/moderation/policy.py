@@ -140,8 +140,8 @@ def gather(config: SiteConfig, stories: list[Testimonial], published: list[Testi
 
     def received(rating: int | None) -> None:
         stats.received += 1
-        if _rating(rating) is not None:
-            all_ratings.append(rating)  # type: ignore[arg-type]
+        if (valid := _rating(rating)) is not None:
+            all_ratings.append(valid)
 
     for story in stories:
         if index.hides(story):

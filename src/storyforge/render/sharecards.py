@@ -20,12 +20,16 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import PageSpec, Site
 from storyforge.publish.output import Output, content_hash
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 WIDTH, HEIGHT = 1200, 630
 CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again
@@ -167,7 +171,7 @@ def _font_path(name: str) -> str:
     return ""
 
 
-def _font(name: str, size: int):  # type: ignore[no-untyped-def]
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     from PIL import ImageFont
 
     path = _font_path(name)
@@ -176,7 +180,7 @@ def _font(name: str, size: int):  # type: ignore[no-untyped-def]
     return ImageFont.load_default(size)  # Pillow's own scalable font (FreeType), else its bitmap one
 
 
-def _wrap(text: str, font, width: int, max_lines: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int, max_lines: int) -> list[str]:
     words = " ".join(text.split()).split(" ")
     lines: list[str] = []
     current = ""

@@ -218,9 +218,11 @@ class Preview:
         self.server.base_path = base_path
         started = time.perf_counter()
         errors: list[ShownError] = []
+        pages = 0
         try:
             result = build(BuildOptions(site_dir=self.site_dir, output_dir=self.output_dir,
                                         drafts=self.options.drafts, base_url=self.url))
+            pages = sum(result.pages_by_section.values())
         except StoryforgeError as exc:
             errors = overlay_errors(exc)
         except Exception as exc:  # noqa: BLE001 - a bug in a build step must not stop the preview
@@ -240,7 +242,6 @@ class Preview:
             print(f"build failed{after}: {count} — {shown}", file=sys.stderr, flush=True)
         else:
             self.good_builds += 1
-            pages = sum(result.pages_by_section.values())
             print(f"built {pages} pages in {seconds:.2f} s{after}", flush=True)
 
 
