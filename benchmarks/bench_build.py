@@ -25,11 +25,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import markdown_site, storyforge_site  # noqa: E402
-from peers import PEERS  # noqa: E402
+from corpus import markdown_site, storyforge_site
+from peers import PEERS
 
 #: every command runs as it would for a user: Python may keep its byte-code caches
 #: (a shell that sets PYTHONDONTWRITEBYTECODE would make every Python tool compile itself anew)
@@ -195,7 +196,7 @@ def _print_table(rows: list[tuple[int, dict[str, float], dict[str, float]]]) -> 
         cells += [f"{peers[n]:.2f} s" if n in peers else "—" for n in names]
         cells += [f"{peers[n] / mine['cold']:.2f}×" if n in peers else "—" for n in names]
         print("| " + " | ".join(cells) + " |")
-    for (small, mine_small, _), (large, mine_large, _) in zip(rows, rows[1:]):
+    for (small, mine_small, _), (large, mine_large, _) in pairwise(rows):
         print(f"\ncold-build growth {small:,} → {large:,} stories: "
               f"{mine_large['cold'] / mine_small['cold']:.2f}× the time for {large / small:.1f}× the stories")
 

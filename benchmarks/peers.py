@@ -122,7 +122,8 @@ ELEVENTY_FILES = {
                  "---\n<!doctype html><html><body>{% for post in pagination.items %}<h2><a href=\"{{ post.url }}\">"
                  "{{ post.data.title }}</a></h2>{% endfor %}<a href=\"{{ pagination.href.next }}\">Older</a>"
                  "</body></html>",
-    "tags.njk": "---\npagination:\n  data: collections\n  size: 1\n  alias: tag\npermalink: /tags/{{ tag | slugify }}/\n"
+    "tags.njk": "---\npagination:\n  data: collections\n  size: 1\n  alias: tag\n"
+                "permalink: /tags/{{ tag | slugify }}/\n"
                 "---\n<!doctype html><html><body><h1>{{ tag }}</h1>{% for post in collections[tag] %}"
                 "<a href=\"{{ post.url }}\">{{ post.data.title }}</a>{% endfor %}</body></html>",
 }

@@ -120,8 +120,8 @@ def page_text(markup: str | bytes) -> str:
 class _PayloadFinder(HTMLParser):
     """Finds markup a browser would execute: script-like elements, handlers, script URLs."""
 
-    DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "svg", "math", "frame", "frameset", "base",
-                      "form", "meta", "link", "style"}
+    DANGEROUS_TAGS = frozenset({"script", "iframe", "object", "embed", "svg", "math", "frame", "frameset", "base",
+                                "form", "meta", "link", "style"})
 
     def __init__(self, allowed_tags: set[str], theme_scripts: bool = False) -> None:
         super().__init__()

@@ -75,7 +75,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path
                                                                        disk_fills_up: None) -> None:
     target = tmp_path / "data.bin"
     target.write_bytes(OLD)
-    with pytest.raises(OSError) as failure:
+    with pytest.raises(OSError, match="No space left") as failure:
         write_atomic(target, NEW, durable=durable)
     assert failure.value.errno == errno.ENOSPC
     assert target.read_bytes() == OLD
@@ -155,7 +155,7 @@ def test_exclusive_without_hard_links_leaves_no_half_file_when_the_write_fails(
         return real_write(fd, data)
 
     monkeypatch.setattr(os, "write", second_write_fails)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left"):
         write_atomic(tmp_path / "story.md", NEW, durable=False, exclusive=True)
     assert list(tmp_path.iterdir()) == []
 
@@ -214,14 +214,14 @@ def test_a_line_torn_by_a_power_cut_is_ended_before_the_next(tmp_path: Path) -> 
 def test_an_append_that_fails_midway_is_cut_back(tmp_path: Path, disk_fills_up: None) -> None:
     log = tmp_path / "decisions.jsonl"
     log.write_bytes(b'{"id": "a"}\n')
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left"):
         append_line_durably(log, b'{"id": "b", "note": "' + b"x" * 200 + b'"}\n')
     assert log.read_bytes() == b'{"id": "a"}\n'
 
 
 @pytest.mark.parametrize("line", [b"no newline", b"two\nlines\n", b"\n\n"])
 def test_only_one_line_is_appended_at_a_time(tmp_path: Path, line: bytes) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="exactly one line"):
         append_line_durably(tmp_path / "decisions.jsonl", line)
     assert not (tmp_path / "decisions.jsonl").exists()
 

@@ -30,7 +30,8 @@ EVENTS = {
                                "---\nTea.\n",
     "content/events/overnight.md": "---\ntitle: Across the change\nstart: 2026-10-31 22:00\n"
                                    "end: 2026-11-01 03:00\n---\nLate.\n",
-    "content/events/fair.md": "---\ntitle: Street fair\nstart: 2026-07-04\nend: 2026-07-05\ncost: Free\n---\nAll day.\n",
+    "content/events/fair.md": "---\ntitle: Street fair\nstart: 2026-07-04\nend: 2026-07-05\ncost: Free\n"
+                              "---\nAll day.\n",
     "content/events/off.md": "---\ntitle: Called off\nstart: 2026-04-01 18:00\nstatus: cancelled\n---\nSorry.\n",
 }
 

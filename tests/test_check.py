@@ -6,7 +6,9 @@ import http.server
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from conftest import copy_example
@@ -92,8 +94,8 @@ def test_images_must_exist_and_have_alt_text(site_with, run):
     })
     result = run("check")
     assert problems(result) == [
-        'public/cakes/index.html: <img src="/images/cake.jpg">: missing alt text (describe the image, '
-        'or use alt="" if it is decorative)',
+        ('public/cakes/index.html: <img src="/images/cake.jpg">: missing alt text (describe the image, '
+         'or use alt="" if it is decorative)'),
         'public/cakes/index.html: <img src="/images/scone.jpg">: image not found',
     ]
 
@@ -126,14 +128,14 @@ def test_feed_with_a_bad_date_a_relative_link_and_a_duplicate_guid(site_with, ru
     result = run("check")
     assert result.code == 1
     assert problems(result) == [
-        'public/feed.xml: <link>/testimonials/loaf/</link> in item "Lovely loaf": relative URL — feeds are read '
-        'elsewhere, so every address must be absolute (https://…)',
-        'public/feed.xml: <pubDate>1st of March</pubDate> in item "Lovely loaf": invalid date (expected an '
-        'RFC 822 date like Tue, 03 Mar 2026 10:00:00 +0000)',
-        'public/feed.xml: <a href="/visit/#opening-hours"> in <content:encoded> in item "About": relative URL — '
-        'feeds are read elsewhere, so every address must be absolute (https://…)',
-        'public/feed.xml: <guid>https://bakery.test/about/</guid> in item "Visit": duplicate GUID (also in item '
-        '"About")',
+        ('public/feed.xml: <link>/testimonials/loaf/</link> in item "Lovely loaf": relative URL — feeds are read '
+         'elsewhere, so every address must be absolute (https://…)'),
+        ('public/feed.xml: <pubDate>1st of March</pubDate> in item "Lovely loaf": invalid date (expected an '
+         'RFC 822 date like Tue, 03 Mar 2026 10:00:00 +0000)'),
+        ('public/feed.xml: <a href="/visit/#opening-hours"> in <content:encoded> in item "About": relative URL — '
+         'feeds are read elsewhere, so every address must be absolute (https://…)'),
+        ('public/feed.xml: <guid>https://bakery.test/about/</guid> in item "Visit": duplicate GUID (also in item '
+         '"About")'),
     ]
 
 
@@ -144,10 +146,10 @@ def test_atom_feed_dates_and_ids(site_with, run):
     _edit(atom, "<id>https://bakery.test/about/</id>", "<id>https://bakery.test/visit/</id>")
     result = run("check")
     assert problems(result) == [
-        'public/atom.xml: <updated>2026-03-01</updated>: invalid date (expected an RFC 3339 date like '
-        '2026-03-03T10:00:00+00:00)',
-        'public/atom.xml: <id>https://bakery.test/visit/</id> in entry "Visit": duplicate id (also in entry '
-        '"About")',
+        ('public/atom.xml: <updated>2026-03-01</updated>: invalid date (expected an RFC 3339 date like '
+         '2026-03-03T10:00:00+00:00)'),
+        ('public/atom.xml: <id>https://bakery.test/visit/</id> in entry "Visit": duplicate id (also in entry '
+         '"About")'),
     ]
 
 
@@ -155,8 +157,8 @@ def test_a_feed_that_is_not_well_formed(site_with, run):
     site = site_with()
     _edit(site / "public/testimonials/feed.xml", "</channel>", "")
     result = run("check")
-    assert problems(result) == ["public/testimonials/feed.xml: file: not well-formed XML (mismatched tag: "
-                                f"line {_line_of(site / 'public/testimonials/feed.xml', '</rss>')}, column 2)"]
+    assert problems(result) == [("public/testimonials/feed.xml: file: not well-formed XML (mismatched tag: "
+                                 f"line {_line_of(site / 'public/testimonials/feed.xml', '</rss>')}, column 2)")]
 
 
 def _line_of(path: Path, text: str) -> int:
@@ -202,7 +204,7 @@ def test_checking_a_site_that_was_not_built(make_site, run, monkeypatch):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    hits: Counter[str] = Counter()
+    hits: ClassVar[Counter[str]] = Counter()  # shared by every request the server handles
     release = threading.Event()
 
     def _answer(self, body: bool) -> None:
@@ -217,20 +219,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if body:
             self.wfile.write(b"ok")
 
-    def do_HEAD(self) -> None:  # noqa: N802 (the standard library's naming)
+    def do_HEAD(self) -> None:
         self._answer(body=False)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._answer(body=True)
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         pass
 
     def handle_one_request(self) -> None:
-        try:
+        with suppress(OSError):  # the checker gave up on /slow and closed the connection
             super().handle_one_request()
-        except OSError:  # the checker gave up on /slow and closed the connection
-            pass
 
 
 @pytest.fixture

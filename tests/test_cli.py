@@ -11,7 +11,7 @@ import pytest
 from storyforge import __version__
 
 
-@pytest.mark.parametrize("kind,folder", [("testimonial", "testimonials"), ("event", "events"),
+@pytest.mark.parametrize(("kind", "folder"), [("testimonial", "testimonials"), ("event", "events"),
                                          ("charity", "charity"), ("page", "pages")])
 def test_new_writes_a_file_that_builds(make_site, run, kind, folder, monkeypatch):
     site = make_site()

@@ -57,7 +57,7 @@ class StrictServer(http.server.ThreadingHTTPServer):
                 self.send_response(204)
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
                 pass
 
         super().__init__(("127.0.0.1", 0), Handler)

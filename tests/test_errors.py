@@ -28,13 +28,13 @@ CASES = {
     ),
     "impossible date": (
         "content/events/fair.md", "---\ntitle: Fair\nstart: 2025-02-30\n---\nBody\n",
-        "content/events/fair.md:3: start: expected a date like 2025-05-01 or a date and time like "
-        "2025-05-01 14:30, got '2025-02-30' (day is out of range for month)",
+        ("content/events/fair.md:3: start: expected a date like 2025-05-01 or a date and time like "
+         "2025-05-01 14:30, got '2025-02-30' (day is out of range for month)"),
     ),
     "date in another format": (
         "content/events/fair.md", "---\ntitle: Fair\nstart: 05/01/25\n---\nBody\n",
-        "content/events/fair.md:3: start: expected a date like 2025-05-01 or a date and time like "
-        "2025-05-01 14:30, got '05/01/25'",
+        ("content/events/fair.md:3: start: expected a date like 2025-05-01 or a date and time like "
+         "2025-05-01 14:30, got '05/01/25'"),
     ),
     "missing required field": (
         "content/testimonials/x.md", "---\ntitle: Nobody wrote this\nrating: 4\n---\nBody\n",
@@ -96,8 +96,8 @@ def test_a_page_cannot_take_a_built_in_address(make_site, run):
     site = make_site({"content/pages/events.md": "---\ntitle: Events\n---\nHello\n"})
     result = run("build", "--site", site)
     assert result.code == 1
-    assert "content/pages/events.md:1: two sources for one address /events/: content/pages/events.md and " \
-           "the events list (built in)" in result.err
+    assert ("content/pages/events.md:1: two sources for one address /events/: content/pages/events.md and "
+            "the events list (built in)") in result.err
 
 
 def test_all_errors_of_a_run_are_reported_together(make_site, run):
@@ -111,8 +111,8 @@ def test_all_errors_of_a_run_are_reported_together(make_site, run):
     assert result.err.splitlines() == [
         "content/events/c.md:1: start: required — add 'start: ...' (date or date and time, site timezone)",
         "content/testimonials/a.md:5: rating: must be a whole number from 1 to 5, got 0",
-        "content/testimonials/b.md:5: ratng: unknown key for a testimonial (did you mean 'rating'?); "
-        "put your own keys under 'extra:'",
+        ("content/testimonials/b.md:5: ratng: unknown key for a testimonial (did you mean 'rating'?); "
+         "put your own keys under 'extra:'"),
         "content/testimonials/b.md:6: featured: expected true or false, got 2",
         "build failed: 4 errors in 3 files",
     ]

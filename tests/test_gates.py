@@ -154,7 +154,7 @@ def _quiet_handler(folder: str) -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=folder, **kwargs)
 
-        def log_message(self, format: str, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             pass
 
     return Handler
@@ -280,7 +280,7 @@ def test_long_code_lines_and_wide_tables_in_a_story_wrap_at_320_px(make_site, br
     row = "| " + " | ".join(["Sourdough loaf"] + ["7:30 to 16:00"] * 6) + " |"
     site = make_site({"content/pages/prices.md": "---\ntitle: Prices\nmenu: true\n---\n"
                       "    pip install a-very-long-command-line --with-options=that-go-on-and-on-and-on-and-on\n\n"
-                      + "| Loaf |" + " Day |" * 6 + "\n" + "|---" * 7 + "|\n" + row + "\n"})
+                       "| Loaf |" + " Day |" * 6 + "\n" + "|---" * 7 + "|\n" + row + "\n"})
     build(BuildOptions(site_dir=site))
     assert sideways_scrolling(browser, served(site / "public"), site / "public", ["/prices/"]) == []
 

@@ -166,9 +166,9 @@ def test_a_corrupted_or_truncated_cache_is_ignored(make_site, tmp_path):
 def test_a_damaged_cache_file_is_written_anew_by_the_next_build(make_site):
     from storyforge.core.config import load_config
     from storyforge.core.content import discover
+    from storyforge.core.inputs import gather_inputs
     from storyforge.errors import ErrorCollector
     from storyforge.incremental.cache import BuildCache
-    from storyforge.core.inputs import gather_inputs
     from storyforge.incremental.session import cache_key
 
     site = make_site(BASE_FILES)

@@ -43,8 +43,8 @@ def test_import_reports_bad_rows_by_number_imports_the_rest_and_never_twice(make
     assert first.code == 1
     assert first.err.splitlines() == [
         f"{(site / 'stories.csv').as_posix()}:3: row 2 skipped: no story text — the story column is empty",
-        f"{(site / 'stories.csv').as_posix()}:4: row 3 skipped: consent to publish: cannot tell whether "
-        "'maybe' means yes or no"]
+        (f"{(site / 'stories.csv').as_posix()}:4: row 3 skipped: consent to publish: cannot tell whether "
+         "'maybe' means yes or no")]
     assert first.out.startswith("imported 2 new submissions from stories.csv; 2 skipped\n")
     assert sorted(inbox(site)) == ["Late cake", "The sourdough that converted me"]
     before = snapshot(site / "submissions")
@@ -98,8 +98,8 @@ def test_submissions_add_from_flags_and_without_a_story(make_site, run):
     assert added.out.startswith("added ")
     assert "disclosure: incentive '10% off her next order'" in added.out
     [data] = [json.loads(p.read_text()) for p in (site / "private/stories/inbox").glob("*.json")]
-    assert (data["source"], data["title"], data["consent"]["publish"]) == ("phone", "Rang to say the cake was "
-                                                                           "perfect", True)
+    assert (data["source"], data["title"], data["consent"]["publish"]) == ("phone", ("Rang to say the cake was "
+                                                                            "perfect"), True)
     missing = run("submissions", "add", "--site", site, "--name", "X")
     assert missing.code == 2 and "no story — pass --story TEXT" in missing.err
     bad = run("submissions", "add", "--site", site, "--story", "Hi", "--photo", "javascript:alert(1)")
@@ -116,8 +116,8 @@ def test_show_lists_flags_and_the_redaction_proposal(make_site, run):
     sid = inbox(site)["Saved our party"]["id"]
     shown = run("moderate", "show", sid[:6], "--site", site)
     assert shown.code == 0
-    assert "personal-data: personal data in the text: phone number '07700 900123', email address " \
-           "'hannah@example.com'" in shown.out
+    assert ("personal-data: personal data in the text: phone number '07700 900123', email address "
+            "'hannah@example.com'") in shown.out
     assert "rating: no rating given" in shown.out
     assert "Ring me on [phone number removed] or write to [email address removed]." in shown.out
     refused = run("moderate", "approve", sid, "--site", site)
@@ -149,8 +149,8 @@ def test_approval_writes_only_what_was_consented_and_logs_it(make_site, run):
     assert all(d["who"] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", d["when"])
                and len(d["sha256"]) == 64 for d in log)
     again = run("moderate", "approve", ids["Late cake"], "--site", site)
-    assert (again.code, again.out.strip()) == (0, f"{ids['Late cake']} is already approved: "
-                                                   "content/testimonials/2026-03-02-late-cake.md")
+    assert (again.code, again.out.strip()) == (0, (f"{ids['Late cake']} is already approved: "
+                                                    "content/testimonials/2026-03-02-late-cake.md"))
     assert run("build", "--site", site).code == 0
     page = page_text((site / "public/testimonials/2026-03-01-the-sourdough-that-converted-me/index.html").read_bytes())
     assert "By Priya S., Eastbridge" in page and "Verified customer" in page and "Hand-picked by us" in page
@@ -330,7 +330,7 @@ def test_nothing_under_submissions_is_ever_published(make_site, run):
     assert run("build", "--site", site).code == 0
     published = snapshot(site / "public")
     # the one data file published is the wall of approved stories (none here); submissions are <id>.json
-    assert not any("submissions" in path or path.endswith(".json") and path != "testimonials.json"
+    assert not any("submissions" in path or (path.endswith(".json") and path != "testimonials.json")
                    for path in published)
     assert json.loads(published["testimonials.json"])["stories"] == []
     assert not any(b"priya.sharma@example.com" in data or b"Just for you" in data for data in published.values())

@@ -47,7 +47,7 @@ def leftovers(site: Path) -> list[str]:
     return sorted(p.name for p in site.rglob(".storyforge-*") if p.is_file() and "public" not in p.parts)
 
 
-@pytest.mark.parametrize("command,point", CASES, ids=[f"{c}-{p}" for c, p in CASES])
+@pytest.mark.parametrize(("command", "point"), CASES, ids=[f"{c}-{p}" for c, p in CASES])
 def test_a_kill_at_any_step_loses_nothing_and_rerunning_finishes_once(make_site, run, command, point):
     site = make_site({"stories.csv": HEADER + ROWS}, site_yaml=MODERATED_SITE)
     sid = ""

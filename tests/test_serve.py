@@ -63,7 +63,7 @@ def test_paths_that_leave_the_folder_are_not_found(built, raw):
     assert resolve_request(built, raw).status == 404
 
 
-@pytest.mark.parametrize("raw,file", [
+@pytest.mark.parametrize(("raw", "file"), [
     ("/", "index.html"), ("/index.html", "index.html"), ("/about/", "about/index.html"),
     ("/about/index.html?x=1#top", "about/index.html"), ("/css/style.css?storyforge=3", "css/style.css"),
     ("/%61bout/", "about/index.html"), ("/about/./", "about/index.html"),

@@ -21,7 +21,8 @@ STORIES = {
     "content/testimonials/general.md": story("Lovely place", extra="rating: 4\n"),  # about the business
     "content/testimonials/sneaky.md": story("Great bakery", extra="rating: 5\nproduct: Test Bakery Ltd\n"),
     "content/testimonials/hostile.md": story("</script><script>alert(1)</script>", author="<b>Eve</b>",
-                                             extra="rating: 1\nproduct: \"Scones </script><img src=x onerror=alert(2)>\"\n",
+                                             extra="rating: 1\n"
+                                                   "product: \"Scones </script><img src=x onerror=alert(2)>\"\n",
                                              body="Tasty & <script>alert(3)</script> fine."),
     "content/events/fair.md": "---\ntitle: Fair\nstart: 2026-06-01 10:00\n---\nFun.\n",
     "content/pages/about.md": "---\ntitle: About\nmenu: true\n---\nHi.\n",
@@ -146,7 +147,7 @@ def test_a_card_shows_the_rating_only_when_given_and_the_disclosures(make_site, 
 
     site = make_site(site_yaml=BUSINESS)
     config = load_config(site)
-    fields = {f: "" for f in ("role", "company", "location", "product", "avatar", "response", "body")}
+    fields = dict.fromkeys(("role", "company", "location", "product", "avatar", "response", "body"), "")
     story_entry = Testimonial(content_type="testimonial", source="x.md", slug="x", title="T", date=None, draft=False,
                               summary="Lovely.", tags=(), extra={}, body_line=5, author="Ann B.", rating=None,
                               featured=False, consent=True, incentive="A free loaf", relationship="",

@@ -93,8 +93,8 @@ def test_per_tag_feeds_with_image_enclosures(make_site, run):
     out = build(make_site, run)
     feed = feedparser.parse((out / "tags/cakes/feed.xml").read_bytes())
     assert not feed.bozo and [e.title for e in feed.entries] == ["Alpha"]
-    assert '<link rel="alternate" type="application/rss+xml" title="Test Bakery — Tagged “Cakes”" ' \
-           'href="/tags/cakes/feed.xml">' in (out / "tags/cakes/index.html").read_text()
+    assert ('<link rel="alternate" type="application/rss+xml" title="Test Bakery — Tagged “Cakes”" '
+            'href="/tags/cakes/feed.xml">') in (out / "tags/cakes/index.html").read_text()
     [enclosure] = feed.entries[0].enclosures
     assert (enclosure.href, enclosure.type, enclosure.length) == \
         ("https://bakery.test/testimonials/ann.png", "image/png", "44")

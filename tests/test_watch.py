@@ -30,7 +30,7 @@ def plan(tmp_path: Path) -> WatchPlan:
     return WatchPlan(site, site / "themes/plain")
 
 
-@pytest.mark.parametrize("rel,expected", [
+@pytest.mark.parametrize(("rel", "expected"), [
     ("content/testimonials/maya.md", (ChangeKind.CONTENT, "content/testimonials/maya.md")),
     ("content/testimonials/maya.jpg", (ChangeKind.CONTENT, "content/testimonials/maya.jpg")),
     ("content", (ChangeKind.CONTENT, "content")),  # the folder itself made or removed

@@ -38,7 +38,7 @@ def hostile_site(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "site.yaml").write_text(SITE_YAML)
     files = {}
-    for content_type, fields in FIELDS.items():
+    for content_type in FIELDS:
         if content_type not in FOLDERS:
             continue
         for number, payload in enumerate(PAYLOADS):

@@ -8,7 +8,7 @@ from conftest import REPO
 from storyforge.core.yaml_source import HAVE_LIBYAML, load_mapping
 from storyforge.errors import FrontMatterError
 
-SAMPLES = [p for p in sorted((REPO / "content").rglob("*.md"))]
+SAMPLES = sorted((REPO / "content").rglob("*.md"))
 
 
 @pytest.mark.skipif(not HAVE_LIBYAML, reason="PyYAML was built without libyaml")

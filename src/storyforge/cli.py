@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from storyforge import __version__
@@ -107,10 +108,8 @@ def run() -> None:
     _leaving_at_once = True
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with suppress(OSError):  # e.g. the reader of a pipe has gone
             stream.flush()
-        except OSError:  # e.g. the reader of a pipe has gone
-            pass
     os._exit(code)
 
 

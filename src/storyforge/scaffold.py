@@ -7,7 +7,8 @@ from pathlib import Path
 
 from storyforge.core.config import load_config
 from storyforge.core.content import SECTIONS, parse_document
-from storyforge.core.schema import Validator, slugify
+from storyforge.core.schema import Validator
+from storyforge.core.slugs import slugify
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, UsageError
 from storyforge.publish.atomic import write_atomic
 

@@ -35,7 +35,7 @@ def xml_files(root: Path) -> list[str]:
 
 def read_xml(root: Path, rel: str, report: Report) -> ET.Element | None:
     try:
-        return ET.parse(root / rel).getroot()
+        return ET.parse(root / rel).getroot()  # noqa: S314 - the feeds this program has just built
     except ET.ParseError as exc:
         report.add(rel, "file", f"not well-formed XML ({exc})")
     except OSError as exc:
@@ -139,7 +139,7 @@ def _valid_rfc3339(text: str) -> bool:
     if not _RFC3339.fullmatch(text):
         return False
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        datetime.fromisoformat(text)
     except ValueError:
         return False
     return True

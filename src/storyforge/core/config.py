@@ -206,7 +206,7 @@ SCHEMA: dict[str, Any] = {
     "moderation": {
         "submissions_dir": _submissions_dir,
         "form_endpoint": _http_url,
-        "columns": {name: _column_names for name in SUBMISSION_COLUMNS},
+        "columns": dict.fromkeys(SUBMISSION_COLUMNS, _column_names),
         "profanity": _words,
         "verification": _text,
     },

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.content import Asset, SourceFile
-from storyforge.errors import ContentError, ErrorCollector, SourceLocation
 from storyforge.core.theme import static_dirs, template_dirs
+from storyforge.errors import ContentError, ErrorCollector, SourceLocation
 
 
 @dataclass

@@ -10,7 +10,7 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from storyforge.core.entries import (
     Alert,
@@ -87,11 +87,11 @@ class Campaign:
 
     @property
     def raised(self) -> float | None:
-        return self._latest("raised")
+        return cast("float | None", self._latest("raised"))
 
     @property
     def goal(self) -> float | None:
-        return self._latest("goal")
+        return cast("float | None", self._latest("goal"))
 
     @property
     def currency(self) -> str:
@@ -107,7 +107,7 @@ class Campaign:
 
     @property
     def as_of(self) -> datetime | None:
-        return self._latest("date")
+        return cast("datetime | None", self._latest("date"))
 
     @property
     def percent(self) -> int | None:
@@ -401,7 +401,7 @@ def _paginated(stories: list[Testimonial], per_page: int) -> list[PageSpec]:
         specs.append(PageSpec("section", paginator.url_of(number), "testimonials.html", title,
                               "the customer stories list (built in)",
                               context={"entries": chunk, "paginator": paginator},
-                              feed_entries=stories if number == 1 else None))
+                              feed_entries=list[Entry](stories) if number == 1 else None))
     return specs
 
 
@@ -421,7 +421,7 @@ def _check_collisions(pages: list[PageSpec], errors: ErrorCollector, reserved: d
                 errors.add(OutputError(f"two sources for one address {address}: {earlier} and {page.source} "
                                        f"— rename or remove {earlier}", SourceLocation(earlier)))
                 continue
-            files = [p for p in (page, earlier) if isinstance(p, PageSpec) and p.source.endswith(".md")]
+            files = [p for p in (page, earlier) if p.source.endswith(".md")]
             # blame the file whose slug says so explicitly, else the one found later
             chosen = max(files, key=lambda p: (p.source_line or 1) > 1, default=None)
             blamed = SourceLocation(chosen.source, chosen.source_line) if chosen else SourceLocation(second)

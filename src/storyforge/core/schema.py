@@ -80,7 +80,7 @@ def moment(value: Any, raw: str | None, ctx: Context) -> datetime:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?", candidate):
         raise ValueError(f"{_DATE_HINT}, got {_show(value)}")
     try:
-        parsed = datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(candidate)
     except ValueError as exc:
         raise ValueError(f"{_DATE_HINT}, got {_show(value)} ({exc})") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ctx.tz)
@@ -329,11 +329,11 @@ class Validator:
             return False
         if typed["slug"] is None:
             stem = doc.rel_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            typed["slug"] = slugify(stem)
-            if not typed["slug"] or typed["slug"] in RESERVED_NAMES:
+            slug = typed["slug"] = slugify(stem)
+            if not slug or slug in RESERVED_NAMES:
                 self.errors.add(SchemaError(
                     "cannot make a web address from this file name"
-                    + (f" ('{typed['slug']}' is a reserved device name on Windows)" if typed["slug"] else "")
+                    + (f" ('{slug}' is a reserved device name on Windows)" if slug else "")
                     + " — rename the file or add 'slug: my-story'", doc.where()))
                 return False
         return True

@@ -35,7 +35,7 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 MAX_DEPTH = 50
 
 
-def _loader_class(base: type) -> type:
+def _loader_class(base: type[yaml.resolver.BaseResolver]) -> type:
     """A safe loader that leaves ISO dates as plain strings."""
     resolvers = {
         first: [(tag, rx) for tag, rx in entries if tag != _TIMESTAMP_TAG]

@@ -143,7 +143,7 @@ class BuildCache:
 
     def __init__(self, site_dir: Path, trusted: bool = True, output_dir: Path | None = None) -> None:
         # one cache per output folder, so a preview server and `build` never undo each other's cache
-        default = output_dir is None or output_dir.name == "public" and output_dir.parent == site_dir
+        default = output_dir is None or (output_dir.name == "public" and output_dir.parent == site_dir)
         tag = "" if default else "builds/" + hashlib.blake2b(str(output_dir).encode(), digest_size=6).hexdigest()
         self.folder = site_dir / CACHE_DIR / tag if tag else site_dir / CACHE_DIR
         self.trusted = trusted
@@ -210,7 +210,7 @@ class BuildCache:
         if stored_key != key or length != str(len(payload)) or checksum != _checksum(payload):
             return None
         try:
-            return pickle.loads(payload)
+            return pickle.loads(payload)  # noqa: S301 - the build's own checksummed file, beside the site's sources
         except Exception:  # noqa: BLE001 - anything odd in a cache file means: do not use it
             return None
 

@@ -9,6 +9,7 @@ and not flushed (see ``publish.atomic``), and a file that cannot be written is s
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from pathlib import Path
 
 import jinja2
@@ -35,8 +36,6 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         payload = bucket.bytecode_to_string()
-        try:
+        with suppress(OSError):  # a cache that cannot be written only costs time
             write_atomic(self.folder / f"{bucket.key}.bin", hashlib.sha256(payload).digest() + payload,
                          durable=False)
-        except OSError:  # a cache that cannot be written only costs time
-            pass

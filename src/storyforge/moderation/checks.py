@@ -138,7 +138,7 @@ def _repetitive(tokens: list[str]) -> bool:
     trigrams = [tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
     most = max(trigrams.count(t) for t in set(trigrams))
     runs = max(len(list(g)) for g in _runs(tokens))
-    return most >= 3 and most * 3 >= len(tokens) * 0.3 or runs >= 4
+    return (most >= 3 and most * 3 >= len(tokens) * 0.3) or runs >= 4
 
 
 def _runs(tokens: list[str]) -> list[list[str]]:

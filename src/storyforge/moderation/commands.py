@@ -134,8 +134,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for problem in report.skipped:
         print(problem, file=sys.stderr)
     flagged: Counter[str] = Counter(f.code for s in report.imported for f in s.flags)
-    parts = [f"imported {len(report.imported)} new submission{'s' if len(report.imported) != 1 else ''} "
-             f"from {args.file.name}"]
+    parts = [(f"imported {len(report.imported)} new submission{'s' if len(report.imported) != 1 else ''} "
+              f"from {args.file.name}")]
     if report.already:
         parts.append(f"{len(report.already)} imported before")
     if report.skipped:
@@ -223,7 +223,7 @@ def _list_decided(config: Any) -> None:
             saved = store.read_json(path)
             decision = saved.get("decision") or {}
             title = saved.get("title") or (saved.get("submission") or {}).get("title") or saved.get("story_file", "")
-            print(f"{sid:<13} {name:<10} {str(decision.get('code')):<22} {str(decision.get('when', ''))[:10]}  "
+            print(f"{sid:<13} {name:<10} {decision.get('code')!s:<22} {str(decision.get('when', ''))[:10]}  "
                   f"{_cut(str(title), 50)}")
     for sid, story in sorted(place.stories.items()):
         print(f"{sid:<13} {'published':<10} {story.rel_path}")

@@ -20,7 +20,8 @@ import yaml
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.content import parse_document
-from storyforge.core.schema import Validator, slugify
+from storyforge.core.schema import Validator
+from storyforge.core.slugs import slugify
 from storyforge.errors import (
     ErrorCollector,
     ModerationError,

@@ -283,7 +283,7 @@ def parse_when(text: str, config: SiteConfig, now: datetime) -> str:
         moment = now
     else:
         try:
-            moment = datetime.fromisoformat(answer.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(answer)
         except ValueError:
             moment = _slashed(answer, config)
     if moment.tzinfo is None:
@@ -296,16 +296,14 @@ def _slashed(answer: str, config: SiteConfig) -> datetime:
     if not match:
         raise RowError(f"received date {answer!r} not understood — use a date like 2026-03-01 14:30")
     a, b, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
-    if a > 12 or b > 12:  # only one reading is a real date
-        month_first = b > 12
-    else:
-        month_first = config.language.lower() == "en-us"
+    # when only one reading is a real date, that one
+    month_first = b > 12 if a > 12 or b > 12 else config.language.lower() == "en-us"
     month, day = (a, b) if month_first else (b, a)
     hour, minute, second = (int(match.group(i) or 0) for i in (4, 5, 6))
     if match.group(7):
         hour = hour % 12 + (12 if match.group(7).lower() == "pm" else 0)
     try:
-        return datetime(year, month, day, hour, minute, second)
+        return datetime(year, month, day, hour, minute, second, tzinfo=config.tz)
     except ValueError as exc:
         raise RowError(f"received date {answer!r}: {exc}") from None
 

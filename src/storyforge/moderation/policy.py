@@ -140,8 +140,8 @@ def gather(config: SiteConfig, stories: list[Testimonial], published: list[Testi
 
     def received(rating: int | None) -> None:
         stats.received += 1
-        if _rating(rating) is not None:
-            all_ratings.append(rating)  # type: ignore[arg-type]
+        if (valid := _rating(rating)) is not None:
+            all_ratings.append(valid)
 
     for story in stories:
         if index.hides(story):
@@ -210,8 +210,8 @@ def report(config: SiteConfig) -> PolicyStats:
 def format_report(stats: PolicyStats, site_title: str) -> str:
     rows = [f"Customer stories for {site_title}",
             f"  received   {stats.received:>5}",
-            f"  published  {stats.published:>5}   (verified {stats.verified}, hand-picked {stats.featured}, "
-            f"with a disclosure {stats.disclosed})",
+            (f"  published  {stats.published:>5}   (verified {stats.verified}, hand-picked {stats.featured}, "
+             f"with a disclosure {stats.disclosed})"),
             f"  pending    {stats.pending:>5}",
             f"  withheld   {stats.withheld:>5}"]
     rows += [f"    {r.code:<22}{r.count:>3}   {r.meaning}" for r in stats.reasons if r.count]
@@ -224,4 +224,4 @@ def _shown(average: float | None, rated: int) -> str:
     return f"{average} of 5 ({rated} rated)" if average is not None else "none yet (0 rated)"
 
 
-__all__ = ["PolicyStats", "SubmissionIndex", "gather", "load_index", "report", "format_report"]
+__all__ = ["PolicyStats", "SubmissionIndex", "format_report", "gather", "load_index", "report"]

@@ -62,7 +62,7 @@ def feed_bytes(config: SiteConfig, site: Site, page: PageSpec, fmt: str,
         for item in fg.entry():
             if item.id() in photos:
                 item.enclosure(*photos[item.id()])
-        return fg.rss_str(pretty=True)
+        return bytes(fg.rss_str(pretty=True))
     return _with_atom_enclosures(fg.atom_str(pretty=True), photos)
 
 

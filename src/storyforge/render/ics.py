@@ -44,7 +44,7 @@ def calendar_bytes(config: SiteConfig, events: list[Event], name: str | None = N
         cal.add_component(zone)
     for event in ordered:
         cal.add_component(_vevent(config, event))
-    return cal.to_ical()
+    return bytes(cal.to_ical())
 
 
 def uid(config: SiteConfig, event: Event) -> str:

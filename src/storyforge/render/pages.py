@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 
 from storyforge import __version__
 from storyforge.core.config import SiteConfig
 from storyforge.core.model import PageSpec, Site
+from storyforge.core.theme import template_dirs
 from storyforge.errors import SourceLocation, TemplateError
 from storyforge.incremental.compiled_templates import CheckedBytecodeCache
 from storyforge.render.jsonld import as_script_text, structured_data
 from storyforge.render.sharecards import share_image
-from storyforge.core.theme import template_dirs
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -107,7 +106,7 @@ class Renderer:
             return template.render(context).encode("utf-8")
 
 
-class translate_template_errors:
+class translate_template_errors:  # noqa: N801 - a context manager used like a function, as suppress is
     """Turn any Jinja2 failure into a TemplateError naming the template file and line."""
 
     def __init__(self, config: SiteConfig, dirs: list[Path], template: str) -> None:
@@ -116,7 +115,7 @@ class translate_template_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> Literal[False]:
         if exc is None or isinstance(exc, TemplateError) or not isinstance(exc, Exception):
             return False
         if isinstance(exc, jinja2.TemplateNotFound):

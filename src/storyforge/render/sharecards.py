@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from storyforge.core.config import SiteConfig
@@ -27,6 +28,9 @@ from storyforge.core.entries import Testimonial
 from storyforge.core.model import PageSpec, Site
 from storyforge.publish.atomic import write_atomic
 from storyforge.render.outputs import Output, content_hash
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 WIDTH, HEIGHT = 1200, 630
 CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again
@@ -173,7 +177,7 @@ def _font_path(name: str) -> str:
     return ""
 
 
-def _font(name: str, size: int):  # type: ignore[no-untyped-def]
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     from PIL import ImageFont
 
     path = _font_path(name)
@@ -182,7 +186,7 @@ def _font(name: str, size: int):  # type: ignore[no-untyped-def]
     return ImageFont.load_default(size)  # Pillow's own scalable font (FreeType), else its bitmap one
 
 
-def _wrap(text: str, font, width: int, max_lines: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int, max_lines: int) -> list[str]:
     words = " ".join(text.split()).split(" ")
     lines: list[str] = []
     current = ""

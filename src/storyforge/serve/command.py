@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,10 +95,8 @@ def run(options: ServeOptions) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        try:
+        with suppress(KeyboardInterrupt):  # a second Ctrl-C while stopping: stop waiting, still no traceback
             preview.stop()
-        except KeyboardInterrupt:  # a second Ctrl-C while stopping: stop waiting, still no traceback
-            pass
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     print("stopped", flush=True)
@@ -143,8 +142,8 @@ class Preview:
     @property
     def url(self) -> str:
         host, port = self.server.server_name, self.server.server_port
-        shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else \
-            f"[{host}]" if ":" in host else host
+        shown = ("127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else  # noqa: S104 - a comparison
+                 f"[{host}]" if ":" in host else host)
         return f"http://{shown}:{port}{self.server.base_path}"
 
     def start(self) -> None:
@@ -219,12 +218,14 @@ class Preview:
         self.server.base_path = base_path
         started = time.perf_counter()
         errors: list[ShownError] = []
+        pages = 0
         try:
             result = build(BuildOptions(site_dir=self.site_dir, output_dir=self.output_dir,
                                         drafts=self.options.drafts, base_url=self.url))
+            pages = sum(result.pages_by_section.values())
         except StoryforgeError as exc:
             errors = overlay_errors(exc)
-        except Exception as exc:  # a bug in a build step must not stop the preview
+        except Exception as exc:  # noqa: BLE001 - a bug in a build step must not stop the preview
             traceback.print_exc()
             errors = overlay_errors(exc)
         seconds = time.perf_counter() - started
@@ -241,7 +242,6 @@ class Preview:
             print(f"build failed{after}: {count} — {shown}", file=sys.stderr, flush=True)
         else:
             self.good_builds += 1
-            pages = sum(result.pages_by_section.values())
             print(f"built {pages} pages in {seconds:.2f} s{after}", flush=True)
 
 

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -254,10 +255,8 @@ class Watcher:
                 self._watches[key] = (watch, found)
 
     def _unschedule(self, watch: ObservedWatch) -> None:
-        try:
+        with suppress(KeyError, OSError):
             self.observer.unschedule(watch)
-        except (KeyError, OSError):
-            pass
 
     def dispatch(self, event: FileSystemEvent) -> None:
         """Classify one watchdog event (both names of a rename) and pass on what matters."""
