@@ -294,6 +294,34 @@ def test_render_imports_neither_the_site_writer_nor_the_build(modules):
           "storyforge.render imports the site writer or the build")
 
 
+#: what each package may import besides itself and storyforge.errors (ARCHITECTURE.md, "The packages")
+ALLOWED = {
+    "core": (),
+    "render": ("core", "parallel", "incremental.compiled_templates", "publish.atomic"),
+    "incremental": ("core", "parallel", "render", "publish"),
+    "publish": ("render.outputs",),
+    "check": ("core", "publish.atomic"),
+    "moderation": ("core", "publish.atomic"),
+}
+
+
+def imports_beyond(modules: dict[str, Module], package: str, allowed: tuple[str, ...]) -> list[str]:
+    """Imports anywhere in ``package`` of storyforge modules outside it, ``errors`` and ``allowed``."""
+    own = (package, "errors", *allowed)
+    return [f"{module.where(imp.line)}: {name} imports {imp.target}"
+            for name, module in modules.items() if name.startswith(f"{PACKAGE}.{package}.")
+            or name == f"{PACKAGE}.{package}"
+            for imp in imports_of(module, modules)
+            if imp.target != PACKAGE
+            and not any(imp.target == f"{PACKAGE}.{a}" or imp.target.startswith(f"{PACKAGE}.{a}.") for a in own)]
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_each_package_imports_only_what_the_architecture_allows(modules, package):
+    _fail(imports_beyond(modules, package, ALLOWED[package]),
+          f"storyforge.{package} imports beyond {', '.join(ALLOWED[package]) or 'nothing'} (see ARCHITECTURE.md)")
+
+
 def test_only_publish_writes_files(modules):
     _fail(file_writes(modules), "files written outside storyforge.publish")
 
