@@ -117,20 +117,21 @@ def cold_rounds(tools: list[ColdBuild], runs: int) -> None:
             tool.peak_mb = max(tool.peak_mb, peak)
 
 
-def storyforge_cold(count: int, scratch: Path, set_aside: SetAside) -> ColdBuild:
-    site = storyforge_site(scratch / f"sf-{count}", count)
+def storyforge_cold(count: int, scratch: Path, set_aside: SetAside, python: str = sys.executable,
+                    name: str = "storyforge") -> ColdBuild:
+    site = storyforge_site(scratch / f"{name}-{count}", count)
 
     def clean() -> None:
         set_aside(site / "public")
         for leftover in site.glob(".storyforge-*"):  # the cache, the shadow copy, staging folders
             set_aside(leftover)
 
-    return ColdBuild("storyforge", [sys.executable, "-m", "storyforge", "build", "-q"], site, clean)
+    return ColdBuild(name, [python, "-m", "storyforge", "build", "-q"], site, clean)
 
 
-def bench_rebuilds(site: Path, runs: int, scratch: Path) -> dict[str, float]:
+def bench_rebuilds(site: Path, runs: int, scratch: Path, python: str = sys.executable) -> dict[str, float]:
     """No-op and one-edit rebuilds of a site whose last cold build is in place."""
-    command = [sys.executable, "-m", "storyforge", "build", "-q"]
+    command = [python, "-m", "storyforge", "build", "-q"]
     timed(command, site)  # a warm cache and output to start from
     story = site / "content/testimonials/story-00007.md"
     original = story.read_text()
@@ -140,14 +141,14 @@ def bench_rebuilds(site: Path, runs: int, scratch: Path) -> dict[str, float]:
         story.write_text(original.replace("\n---\n", f"\n---\nEdited for run {attempt}. ", 1))
 
     one_edit, _ = median_of(runs, edit, command, site)
-    identical = _matches_cold_build(site, scratch / f"{site.name}-check")
+    identical = _matches_cold_build(site, scratch / f"{site.name}-check", python)
     return {"noop": noop, "edit": one_edit, "identical": identical}
 
 
-def _matches_cold_build(site: Path, copy: Path) -> bool:
+def _matches_cold_build(site: Path, copy: Path, python: str) -> bool:
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns("public", ".storyforge-*"))
-    subprocess.run([sys.executable, "-m", "storyforge", "build", "-q", "--no-cache"], cwd=copy, check=True)
+    subprocess.run([python, "-m", "storyforge", "build", "-q", "--no-cache"], cwd=copy, check=True)
     return _tree(site / "public") == _tree(copy / "public")
 
 
@@ -160,13 +161,19 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is shown")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--baseline", metavar="PYTHON",
+                        help="also measure the storyforge installed for this interpreter (e.g. an earlier "
+                             "checkout's .venv/bin/python), in the same rounds, and print the two side by side")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="storyforge-bench-"))
     rows = []
+    baseline_rows: list[tuple[int, dict[str, float]]] = []
     set_aside = SetAside(scratch)
     try:
         for count in args.sizes:
             tools = [storyforge_cold(count, scratch, set_aside)]
+            if args.baseline:
+                tools.append(storyforge_cold(count, scratch, set_aside, args.baseline, "baseline"))
             for peer in [] if args.no_peers else PEERS:
                 if peer.available():
                     folder = peer.prepare(scratch / f"{peer.name}-{count}", count, markdown_site)
@@ -175,13 +182,31 @@ def main() -> int:
             cold_rounds(tools, args.runs)
             mine = {"cold": statistics.median(tools[0].times), "peak_mb": tools[0].peak_mb,
                     **bench_rebuilds(tools[0].folder, args.runs, scratch)}
-            peers = {tool.name: statistics.median(tool.times) for tool in tools[1:]}
+            peers = {tool.name: statistics.median(tool.times) for tool in tools[1:] if tool.name != "baseline"}
             rows.append((count, mine, peers))
+            baseline_rows.extend(
+                (count, {"cold": statistics.median(tool.times), "peak_mb": tool.peak_mb,
+                         **bench_rebuilds(tool.folder, args.runs, scratch, args.baseline or sys.executable)})
+                for tool in tools[1:] if tool.name == "baseline")
             print(f"measured {count} stories", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     _print_table(rows)
+    if baseline_rows:
+        _print_against_baseline(rows, baseline_rows)
     return 0
+
+
+def _print_against_baseline(rows: list[tuple[int, dict[str, float], dict[str, float]]],
+                            baseline_rows: list[tuple[int, dict[str, float]]]) -> None:
+    """This storyforge beside the baseline's, figure by figure (above 1.00×: this one is slower)."""
+    print("\n| stories | figure | baseline | this | this ÷ baseline |")
+    print("|---:|---|---:|---:|---:|")
+    for (count, mine, _), (_, base) in zip(rows, baseline_rows, strict=True):
+        for key, label in (("cold", "cold"), ("noop", "no-op"), ("edit", "one edit")):
+            print(f"| {count:,} | {label} | {base[key]:.2f} s | {mine[key]:.2f} s | {mine[key] / base[key]:.2f}× |")
+        print(f"| {count:,} | peak MB | {base['peak_mb']:.0f} | {mine['peak_mb']:.0f} | "
+              f"{mine['peak_mb'] / base['peak_mb']:.2f}× |")
 
 
 def _print_table(rows: list[tuple[int, dict[str, float], dict[str, float]]]) -> None:
