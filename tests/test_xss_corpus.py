@@ -10,7 +10,8 @@ import feedparser
 from conftest import SITE_YAML, executable_payloads, feed_html, snapshot, write_files
 
 from storyforge.build import BuildOptions, build
-from storyforge.core.schema import FIELDS, text
+from storyforge.core.fields import text
+from storyforge.core.schema import FIELDS
 
 PAYLOADS = [line for line in (Path(__file__).parent / "data/xss-payloads.txt").read_text().splitlines() if line]
 #: keys whose values are web addresses or dates: a payload there is an error (tested elsewhere)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from storyforge.core.yaml_source import YamlMapping, load_mapping
-from storyforge.errors import ConfigError, ErrorCollector, SourceLocation
+from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
 CONFIG_FILE = "site.yaml"
 CONTENT_TYPES = ("testimonial", "event", "charity", "alert", "page")
@@ -213,12 +212,6 @@ SCHEMA: dict[str, Any] = {
 }
 REQUIRED = {("title",): "the site's name, e.g. title: Hearth & Crumb",
             ("base_url",): "the address the site is published at, e.g. base_url: https://www.example.com/"}
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """' (did you mean 'rating'?)' for a near miss, else ''."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def load_config(site_dir: Path) -> SiteConfig:
