@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from storyforge.core.content_types import type_names
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
 CONFIG_FILE = "site.yaml"
-CONTENT_TYPES = ("testimonial", "event", "charity", "alert", "page")
 #: what a submissions export can hold; moderation.columns maps each to the export's header(s)
 SUBMISSION_COLUMNS = ("received_at", "name", "email", "title", "story", "rating", "product", "town", "photo",
                       "order", "booking", "consent_publish", "consent_name", "consent_town", "consent_photo",
@@ -233,11 +233,12 @@ def load_config(site_dir: Path) -> SiteConfig:
         if key_path[0] not in doc.data or doc.data[key_path[0]] in (None, ""):
             errors.add(ConfigError(f"{key_path[0]}: required — {hint}", SourceLocation(CONFIG_FILE, 1)))
     defaults = values.get("defaults", {})
+    content_types = type_names()  # the registered ones, as they are when the file is read
     for type_name in defaults:
-        if type_name not in (*CONTENT_TYPES, "all"):
+        if type_name not in (*content_types, "all"):
             errors.add(ConfigError(
-                f"defaults.{type_name}: unknown content type{did_you_mean(type_name, CONTENT_TYPES)}; "
-                f"expected one of all, {', '.join(CONTENT_TYPES)}",
+                f"defaults.{type_name}: unknown content type{did_you_mean(type_name, content_types)}; "
+                f"expected one of all, {', '.join(content_types)}",
                 SourceLocation(CONFIG_FILE, doc.line_of("defaults", type_name)),
             ))
         elif not isinstance(defaults[type_name], dict):

@@ -1,4 +1,5 @@
-"""The typed content model: one dataclass per content type.
+"""The typed content model: one dataclass per built-in content type (``content_types`` pairs
+each with its folder and fields).
 
 Entries are built by ``schema.Validator``; ``markup`` fills in their HTML and
 ``model`` their URL. Templates read them as they are.
@@ -157,11 +158,3 @@ class Page(Entry):
     def kind_label(self) -> str:
         return "Page"
 
-
-ENTRY_CLASSES: dict[str, type[Entry]] = {
-    "testimonial": Testimonial,
-    "event": Event,
-    "charity": CharityUpdate,
-    "alert": Alert,
-    "page": Page,
-}

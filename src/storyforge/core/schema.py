@@ -1,8 +1,8 @@
 """Validation: front matter → a typed Entry, with every problem reported at its key's line.
 
-Which keys each content type accepts, their types and defaults are data (``FIELDS``, made from
-the field types in ``fields``), so the build, ``storyforge new`` and the moderation step all
-validate through the same table.
+Which keys a content type accepts, their types and defaults are data (each type's row in
+``content_types``, built from ``fields``), so the build, ``storyforge new`` and the moderation
+step all validate through the same rows.
 """
 
 from __future__ import annotations
@@ -12,24 +12,10 @@ from typing import Any
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.content import Document
-from storyforge.core.entries import ENTRY_CLASSES, Entry
-from storyforge.core.fields import (
-    ALERT_FIELDS,
-    CHARITY_FIELDS,
-    COMMON,
-    EVENT_FIELDS,
-    PAGE_FIELDS,
-    RESERVED_NAMES,
-    TESTIMONIAL_FIELDS,
-    Context,
-    FieldSpec,
-    is_all_day,
-    slugify,
-)
+from storyforge.core.content_types import ContentType, all_types
+from storyforge.core.entries import Entry
+from storyforge.core.fields import COMMON, RESERVED_NAMES, Context, is_all_day, slugify
 from storyforge.errors import ConfigError, ErrorCollector, SchemaError, SourceLocation, did_you_mean
-
-FIELDS: dict[str, dict[str, FieldSpec]] = {"testimonial": TESTIMONIAL_FIELDS, "event": EVENT_FIELDS,
-                                           "charity": CHARITY_FIELDS, "alert": ALERT_FIELDS, "page": PAGE_FIELDS}
 
 
 @dataclass
@@ -49,16 +35,18 @@ class Validator:
 
     def __post_init__(self) -> None:
         self.ctx = Context(self.config.tz)
-        self._defaults = {name: self._layer(name) for name in FIELDS}
+        self._types: dict[str, ContentType] = {row.name: row for row in all_types()}
+        self._defaults = {name: self._layer(name) for name in self._types}
 
     def _layer(self, content_type: str) -> dict[str, _Value]:
         """site.yaml defaults.all then defaults.<type>, checked once, with their lines."""
         merged: dict[str, _Value] = {}
-        for level, allowed in (("all", COMMON), (content_type, FIELDS[content_type])):
+        first = next(iter(self._types))
+        for level, allowed in (("all", COMMON), (content_type, self._types[content_type].fields)):
             for key, value in self.config.defaults.get(level, {}).items():
                 where = SourceLocation("site.yaml", self.config.default_lines.get((level, key)))
                 if key not in allowed:
-                    if content_type == "page" or level != "all":  # report once per key
+                    if content_type == first or level != "all":  # report once per key
                         self.errors.add(ConfigError(
                             f"defaults.{level}.{key}: not a key of {level}{did_you_mean(key, list(allowed))}",
                             where))
@@ -71,7 +59,7 @@ class Validator:
 
     def validate(self, doc: Document) -> Entry | None:
         """The Entry for ``doc``, or None with every problem added to ``self.errors``."""
-        specs = FIELDS[doc.content_type]
+        specs = self._types[doc.content_type].fields
         values = dict(self._defaults[doc.content_type])
         ok = True
         for key, value in doc.front.data.items():
@@ -124,7 +112,7 @@ class Validator:
         return True
 
     def _entry(self, doc: Document, typed: dict[str, Any], values: dict[str, _Value]) -> Entry:
-        cls = ENTRY_CLASSES[doc.content_type]
+        cls = self._types[doc.content_type].entry_class
         if doc.content_type == "event":
             start_raw = values["start"].raw
             typed["all_day"] = is_all_day(start_raw)
