@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from storyforge.core.config import SiteConfig, load_config
 from storyforge.core.content import Asset, discover
+from storyforge.core.content_types import all_types
 from storyforge.core.entries import Entry, Testimonial
 from storyforge.errors import (
     ErrorCollector,
@@ -203,7 +204,8 @@ def _build(options: BuildOptions) -> BuildResult:
             new_index.record_output(path, key, sha, reads)
         else:
             to_render.append((page, own))
-    result.pages_by_section.update(_section_name(page.url, page.kind) for page in site.pages)
+    sections = _section_names()
+    result.pages_by_section.update(_section_name(page.url, page.kind, sections) for page in site.pages)
     from storyforge.parallel import ordered_map
 
     renderer.compile_templates([p for p, _ in to_render])
@@ -325,17 +327,17 @@ def _clock_moments(entries: list[Entry]) -> tuple[float, ...]:
     return tuple(m.timestamp() for m in moments)
 
 
-_SECTION_OF_KIND = {"story": "testimonials", "event": "events", "tag": "tags"}
+def _section_names() -> dict[str, str]:
+    """The first folder of a page's address → the name the summary line counts the page under:
+    each content type's own (e.g. 'testimonials' for its entries and list pages), and 'tags'."""
+    names = {row.url_prefix.strip("/"): row.summary_name for row in all_types() if row.url_prefix != "/"}
+    return {**names, "tags": "tags"}
 
 
-def _section_name(url: str, kind: str) -> str:
-    known = _SECTION_OF_KIND.get(kind)
-    if known is not None:
-        return known
+def _section_name(url: str, kind: str, sections: dict[str, str]) -> str:
     if kind in ("home", "notfound"):
         return "home" if kind == "home" else "404"
-    first = url.strip("/").split("/", 1)[0]
-    return first if first in ("testimonials", "events", "charity", "alerts", "tags") else "pages"
+    return sections.get(url.strip("/").split("/", 1)[0], "pages")  # pages, and built-in ones such as /embed/
 
 
 def _static_outputs(inputs: SiteInputs, index: Index) -> list[Output]:

@@ -3,9 +3,10 @@ between the kinds.
 
 A content type is a folder under content/, the front-matter keys its files accept, the dataclass
 its entries become, where their pages go and how they are drawn, the name the build summary counts
-them under and what ``storyforge new`` writes. Discovery, validation, site.yaml's ``defaults`` and
-the ``new`` command read these rows. The five built-in types are registered when this module is
-imported, in the order messages list them: testimonial, event, charity, alert, page.
+them under and what ``storyforge new`` writes. Discovery, validation, site.yaml's ``defaults``, the
+route table, output formats, the summary line and the ``new`` command all read these rows. The
+five built-in types are registered when this module is imported, in the order messages list them:
+testimonial, event, charity, alert, page.
 """
 
 from __future__ import annotations
