@@ -4,9 +4,9 @@ between the kinds.
 A content type is a folder under content/, the front-matter keys its files accept, the dataclass
 its entries become, where their pages go and how they are drawn, the name the build summary counts
 them under and what ``storyforge new`` writes. Discovery, validation, site.yaml's ``defaults``, the
-route table, output formats, the summary line and the ``new`` command all read these rows. The
-five built-in types are registered when this module is imported, in the order messages list them:
-testimonial, event, charity, alert, page.
+route table, output formats, the summary line and the ``new`` command all read these rows, so a
+new type is one ``register`` call. The five built-in types are registered when this module is
+imported, in the order messages list them: testimonial, event, charity, alert, page.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ class ContentType:
     page_kind: str  # 'story', 'event' or 'entry': the kind of its entries' pages, which decides their formats
     summary_name: str  # its pages are counted under this name in the build summary line
     new_front_matter: FrontMatter  # what `storyforge new <name> "Title"` writes
+    #: a list page at ``url_prefix`` (HTML and an RSS feed of its entries, newest first) drawn with
+    #: this template; None for the built-in types, whose list pages the route table draws itself
+    list_template: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse a row the rest of the program could not use, naming what is wrong."""

@@ -350,6 +350,12 @@ def _route_table(site: Site, per_page: int, turned_off: frozenset[str]) -> list[
                            "the notices page (built in)", feed_entries=list[Entry](site.alerts),
                            description="Changed opening hours, closures and other notices, current and past."))
     types = {row.name: row for row in all_types()}
+    for row in types.values():  # a registered type with a list template and no list page above
+        if row.list_template is not None:
+            listed = [e for e in site.entries if e.content_type == row.name]
+            routes.append(PageSpec("section", row.url_prefix, row.list_template, row.title,
+                                   f"the {row.folder} list (built in)", context={"entries": listed},
+                                   feed_entries=listed))
     for entry in site.entries:
         row = types[entry.content_type]
         routes.append(PageSpec(row.page_kind, entry.url, row.template, entry.title, entry.source, entry.slug_line,
