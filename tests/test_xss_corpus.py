@@ -10,21 +10,20 @@ import feedparser
 from conftest import SITE_YAML, executable_payloads, feed_html, snapshot, write_files
 
 from storyforge.build import BuildOptions, build
-from storyforge.core.schema import FIELDS, text
+from storyforge.core.content_types import all_types, by_name
+from storyforge.core.fields import text
 
 PAYLOADS = [line for line in (Path(__file__).parent / "data/xss-payloads.txt").read_text().splitlines() if line]
 #: keys whose values are web addresses or dates: a payload there is an error (tested elsewhere)
 NOT_TEXT = {"slug", "date", "start", "end", "starts", "expires", "avatar", "signup_url", "donate_url", "link",
             "severity", "status", "currency", "submitted", "approved"}
-FOLDERS = {"testimonial": "testimonials", "event": "events", "charity": "charity", "page": "pages",
-           "alert": "alerts"}
 SAFE_VALUES = {"start": "2026-06-01 10:00", "starts": "2026-01-01", "expires": "2099-01-01",
                "severity": "warning", "campaign": None}
 
 
 def _front(content_type: str, payload: str) -> str:
     lines = []
-    for key, spec in FIELDS[content_type].items():
+    for key, spec in by_name(content_type).fields.items():
         if spec.coerce is text and key not in NOT_TEXT:
             lines.append(f"{key}: {json.dumps(payload)}")
         elif key == "tags":
@@ -38,13 +37,10 @@ def hostile_site(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "site.yaml").write_text(SITE_YAML)
     files = {}
-    for content_type in FIELDS:
-        if content_type not in FOLDERS:
-            continue
+    for row in all_types():
         for number, payload in enumerate(PAYLOADS):
             body = "\n\n".join(PAYLOADS) if number == 0 else f"Text before. {payload} Text after."
-            files[f"content/{FOLDERS[content_type]}/p{number:02}.md"] = (
-                f"---\n{_front(content_type, payload)}\n---\n{body}\n")
+            files[f"content/{row.folder}/p{number:02}.md"] = f"---\n{_front(row.name, payload)}\n---\n{body}\n"
     write_files(root, files)
     return root
 

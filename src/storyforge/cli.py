@@ -11,6 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from storyforge import __version__
+from storyforge.core.content_types import type_names
 from storyforge.errors import BuildFailed, StoryforgeError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -51,7 +52,7 @@ def _build_parser() -> argparse.ArgumentParser:
                               description="Write content/<section>/<slug>.md with front matter to fill in "
                                           "and print its path.")
     _site_arg(new)
-    new.add_argument("kind", choices=["testimonial", "event", "charity", "alert", "page"], help="what to create")
+    new.add_argument("kind", choices=type_names(), help="what to create")
     new.add_argument("title", help="the title, in quotes")
     new.set_defaults(handler=_cmd_new)
     for module_name in FEATURE_COMMANDS:

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
+from storyforge.core.content_types import all_types
 from storyforge.core.model import PageSpec
 from storyforge.progress import Progress
 
@@ -83,22 +84,15 @@ def build_now(options: BuildOptions) -> datetime:
     return datetime.now(tz=UTC)
 
 
-_SECTION_OF_KIND = {"story": "testimonials", "event": "events", "tag": "tags"}
-
-
 def count_pages(pages: list[PageSpec]) -> Counter[str]:
-    """Pages by the section the summary line counts them under."""
-    return Counter(_section_name(page.url, page.kind) for page in pages)
-
-
-def _section_name(url: str, kind: str) -> str:
-    known = _SECTION_OF_KIND.get(kind)
-    if known is not None:
-        return known
-    if kind in ("home", "notfound"):
-        return "home" if kind == "home" else "404"
-    first = url.strip("/").split("/", 1)[0]
-    return first if first in ("testimonials", "events", "charity", "alerts", "tags") else "pages"
+    """Pages by the name the summary line counts them under: each content type's own (by the first
+    folder of the address, so a type's list pages count with its entries), 'tags', 'home', '404',
+    and 'pages' for the rest (pages, and built-in ones such as /embed/)."""
+    sections = {row.url_prefix.strip("/"): row.summary_name for row in all_types() if row.url_prefix != "/"}
+    sections["tags"] = "tags"
+    special = {"home": "home", "notfound": "404"}
+    return Counter(special.get(page.kind) or sections.get(page.url.strip("/").split("/", 1)[0], "pages")
+                   for page in pages)
 
 
 class Stages:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,11 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from storyforge.core.content_types import type_names
 from storyforge.core.yaml_source import YamlMapping, load_mapping
-from storyforge.errors import ConfigError, ErrorCollector, SourceLocation
+from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
 CONFIG_FILE = "site.yaml"
-CONTENT_TYPES = ("testimonial", "event", "charity", "alert", "page")
 #: what a submissions export can hold; moderation.columns maps each to the export's header(s)
 SUBMISSION_COLUMNS = ("received_at", "name", "email", "title", "story", "rating", "product", "town", "photo",
                       "order", "booking", "consent_publish", "consent_name", "consent_town", "consent_photo",
@@ -215,12 +214,6 @@ REQUIRED = {("title",): "the site's name, e.g. title: Hearth & Crumb",
             ("base_url",): "the address the site is published at, e.g. base_url: https://www.example.com/"}
 
 
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """' (did you mean 'rating'?)' for a near miss, else ''."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def load_config(site_dir: Path) -> SiteConfig:
     """Read and check ``site_dir/site.yaml``; raises BuildFailed listing every problem."""
     path = site_dir / CONFIG_FILE
@@ -240,11 +233,12 @@ def load_config(site_dir: Path) -> SiteConfig:
         if key_path[0] not in doc.data or doc.data[key_path[0]] in (None, ""):
             errors.add(ConfigError(f"{key_path[0]}: required — {hint}", SourceLocation(CONFIG_FILE, 1)))
     defaults = values.get("defaults", {})
+    content_types = type_names()  # the registered ones, as they are when the file is read
     for type_name in defaults:
-        if type_name not in (*CONTENT_TYPES, "all"):
+        if type_name not in (*content_types, "all"):
             errors.add(ConfigError(
-                f"defaults.{type_name}: unknown content type{did_you_mean(type_name, CONTENT_TYPES)}; "
-                f"expected one of all, {', '.join(CONTENT_TYPES)}",
+                f"defaults.{type_name}: unknown content type{did_you_mean(type_name, content_types)}; "
+                f"expected one of all, {', '.join(content_types)}",
                 SourceLocation(CONFIG_FILE, doc.line_of("defaults", type_name)),
             ))
         elif not isinstance(defaults[type_name], dict):

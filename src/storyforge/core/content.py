@@ -12,19 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from storyforge.core.config import SiteConfig, did_you_mean
+from storyforge.core.config import SiteConfig
+from storyforge.core.content_types import all_types, by_folder
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import (
     ContentError,
     ErrorCollector,
     FrontMatterError,
     SourceLocation,
+    did_you_mean,
 )
 
 CONTENT_DIR = "content"
-#: content/<folder>/ → content type
-SECTIONS = {"testimonials": "testimonial", "events": "event", "charity": "charity", "alerts": "alert",
-            "pages": "page"}
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 FENCE = "---"
 
@@ -86,7 +85,8 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
         with os.scandir(folder) as listing:
             found = sorted(listing, key=lambda item: item.name)
         prefix = "/".join((CONTENT_DIR, *parts)) + "/"
-        section = SECTIONS.get(parts[0]) if len(parts) == 1 else None  # Markdown here is content
+        content_type = by_folder(parts[0]) if len(parts) == 1 else None  # Markdown here is content
+        section = content_type.name if content_type is not None else None
         for item in found:
             name = item.name
             if _ignored(name):
@@ -105,9 +105,10 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
                 sources.append(SourceFile(item.path, rel, section, info.st_mtime_ns, info.st_size))
             else:
                 folder_name = parts[0] if parts else ""
-                hint = did_you_mean(folder_name, list(SECTIONS)) if folder_name else ""
+                folders = [row.folder for row in all_types()]
+                hint = did_you_mean(folder_name, folders) if folder_name else ""
                 errors.add(ContentError(
-                    f"a story must be in one of the folders content/{'/, content/'.join(SECTIONS)}/"
+                    f"a story must be in one of the folders content/{'/, content/'.join(folders)}/"
                     f"{hint} — move the file there",
                     SourceLocation(rel)))
     sources.sort(key=lambda source: source.rel_path)

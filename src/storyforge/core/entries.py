@@ -1,4 +1,5 @@
-"""The typed content model: one dataclass per content type.
+"""The typed content model: one dataclass per built-in content type (``content_types`` pairs
+each with its folder and fields).
 
 An entry is a plain value: ``schema.Validator`` makes it (with its address), the entry loader
 fills in its HTML once, before anyone else sees it, and nothing changes it after that. What
@@ -154,21 +155,3 @@ class Page(Entry):
     def kind_label(self) -> str:
         return "Page"
 
-
-#: where each type's entries live on the site; pages live at the top (/<slug>/)
-URL_PREFIXES = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/", "alert": "/alerts/",
-                "page": "/"}
-
-
-def entry_url(content_type: str, slug: str) -> str:
-    """The site path of an entry, e.g. '/testimonials/a-story/'."""
-    return f"{URL_PREFIXES[content_type]}{slug}/"
-
-
-ENTRY_CLASSES: dict[str, type[Entry]] = {
-    "testimonial": Testimonial,
-    "event": Event,
-    "charity": CharityUpdate,
-    "alert": Alert,
-    "page": Page,
-}

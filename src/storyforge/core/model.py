@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from storyforge.core.content_types import ENTRY_PAGE_FORMATS, all_types, by_name
 from storyforge.core.entries import (
     Alert,
     CharityUpdate,
@@ -30,9 +31,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "section": ("html", "rss"),
     "events": ("html", "rss", "ics"),  # the events list: its feed and the site calendar
     "alerts": ("html", "rss"),  # the notices archive
-    "entry": ("html",),
-    "event": ("html", "ics"),
-    "story": ("html", "png"),  # png: the share card (site.yaml share_cards)
+    **ENTRY_PAGE_FORMATS,  # an entry's own page: 'entry', 'event' (with its calendar), 'story' (its share card)
     "campaign": ("html",),
     "tags": ("html",),
     "tag": ("html", "rss"),
@@ -41,12 +40,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
 }
 FEED_FORMATS = ("rss", "atom")  # only for pages that have feed entries
 FILE_NAMES = {"rss": "feed.xml", "atom": "atom.xml", "ics": "event.ics", "png": "card.png"}
-ENTRY_KINDS = {"testimonial": "story", "event": "event"}
-ENTRY_PAGE_KINDS = frozenset({"entry", *ENTRY_KINDS.values()})  # one page per entry, titled and dated by it
-SECTION_URLS = {"testimonial": "/testimonials/", "event": "/events/", "charity": "/charity/", "alert": "/alerts/"}
-SECTION_TITLES = {"testimonial": "Customer stories", "event": "Events", "charity": "Charity", "alert": "Notices"}
-ENTRY_TEMPLATES = {"testimonial": "testimonial.html", "event": "event.html",
-                   "charity": "charity.html", "alert": "alert.html", "page": "page.html"}
+ENTRY_PAGE_KINDS = frozenset(ENTRY_PAGE_FORMATS)  # one page per entry, titled and dated by it
 CAMPAIGNS_URL = "/charity/campaigns/"  # + <slug>/: never an update's address, which is /charity/<slug>/
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 HOME_FEATURED = 3
@@ -349,23 +343,30 @@ def _route_table(site: Site, per_page: int, turned_off: frozenset[str]) -> list[
                                 "upcoming": site.events_upcoming[:HOME_UPCOMING]},
                        feed_entries=site.entries, lastmod=site.newest)]
     routes += _paginated(site.testimonials, per_page)
-    routes.append(PageSpec("events", "/events/", "events.html", SECTION_TITLES["event"],
+    routes.append(PageSpec("events", "/events/", "events.html", by_name("event").title,
                            "the events list (built in)",
                            context={"upcoming": site.events_upcoming, "past": site.events_past},
                            feed_entries=_newest_first(site.events_upcoming + site.events_past)))
     charity = [u for c in site.campaigns for u in c.updates]
-    routes.append(PageSpec("section", "/charity/", "charity_list.html", SECTION_TITLES["charity"],
+    routes.append(PageSpec("section", "/charity/", "charity_list.html", by_name("charity").title,
                            "the charity page (built in)", feed_entries=_newest_first(charity)))
     for campaign in site.campaigns:
         routes.append(PageSpec("campaign", campaign.url, "campaign.html", campaign.name,
                                f"the campaign '{campaign.name}'", context={"campaign": campaign},
                                description=_campaign_description(campaign), lastmod=campaign.as_of))
-    routes.append(PageSpec("alerts", SECTION_URLS["alert"], "alerts.html", SECTION_TITLES["alert"],
+    routes.append(PageSpec("alerts", by_name("alert").url_prefix, "alerts.html", by_name("alert").title,
                            "the notices page (built in)", feed_entries=list[Entry](site.alerts),
                            description="Changed opening hours, closures and other notices, current and past."))
+    types = {row.name: row for row in all_types()}
+    for row in types.values():  # a registered type with a list template and no list page above
+        if row.list_template is not None:
+            listed = [e for e in site.entries if e.content_type == row.name]
+            routes.append(PageSpec("section", row.url_prefix, row.list_template, row.title,
+                                   f"the {row.folder} list (built in)", context={"entries": listed},
+                                   feed_entries=listed))
     for entry in site.entries:
-        routes.append(PageSpec(ENTRY_KINDS.get(entry.content_type, "entry"), entry.url,
-                               ENTRY_TEMPLATES[entry.content_type], entry.title, entry.source, entry.slug_line,
+        row = types[entry.content_type]
+        routes.append(PageSpec(row.page_kind, entry.url, row.template, entry.title, entry.source, entry.slug_line,
                                context={"entry": entry}, description=entry.summary, lastmod=entry.date,
                                turned_off=turned_off))
     routes.append(PageSpec("tags", "/tags/", "tags.html", "Tags", "the tags list (built in)"))
@@ -397,7 +398,7 @@ def _paginated(stories: list[Testimonial], per_page: int) -> list[PageSpec]:
     specs = []
     for number, chunk in enumerate(chunks, start=1):
         paginator = Paginator(number, len(chunks), "/testimonials/")
-        title = SECTION_TITLES["testimonial"] + (f" (page {number})" if number > 1 else "")
+        title = by_name("testimonial").title + (f" (page {number})" if number > 1 else "")
         specs.append(PageSpec("section", paginator.url_of(number), "testimonials.html", title,
                               "the customer stories list (built in)",
                               context={"entries": chunk, "paginator": paginator},

@@ -54,7 +54,7 @@ def reason_problem(code: str) -> str | None:
                "negative. Publish it (you can add a public reply with 'response:'), or withhold it only "
                "on grounds applied to every story alike")
     else:
-        from storyforge.core.config import did_you_mean
+        from storyforge.errors import did_you_mean
 
         why = (f"'{code}' is not one of the lawful grounds to withhold a story{did_you_mean(code, list(REASONS))}"
                " — the FTC rule on consumer reviews (16 CFR 465.7) allows withholding only on grounds applied "
