@@ -277,8 +277,6 @@ def test_no_import_cycles(modules):
     _fail(import_cycles(modules), "import cycles among storyforge's modules (imports run when a module loads)")
 
 
-@pytest.mark.xfail(strict=True, reason="core/model.py (422 lines: the model rewrite splits it) and "
-                   "moderation/intake.py (403 lines: still to be split) are over 400 lines")
 def test_no_module_over_400_lines(modules):
     _fail([f"{m.where(MAX_LINES + 1)}: {name} has {m.lines} lines, over {MAX_LINES}"
            for name, m in modules.items() if m.lines > MAX_LINES], f"modules over {MAX_LINES} lines")

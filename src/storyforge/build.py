@@ -4,8 +4,8 @@
     content/, static/, theme ─ discover ─▶ SiteInputs           (stat only)
               nothing changed since the last build? stop here   (the no-op build)
     content files ─ load entries ─▶ [Entry]                     (changed files only; all errors collected)
-    entries + submissions ─ model ─▶ Site                        (routes, collisions; nothing written yet)
-    Site ─ render ─▶ [Output]                                     (pages, feeds, cards — in memory)
+    entries + submissions ─ model ─▶ SiteModel                   (routes, collisions; nothing written yet)
+    SiteModel ─ render ─▶ [Output]                                (pages, feeds, cards — in memory)
     [Output] ─ publish ─▶ public/                                 (atomically)
 
 Any error stops the build before anything is written: the last good site stays in place.
@@ -25,7 +25,7 @@ from storyforge.core.config import SiteConfig, load_config
 from storyforge.core.content import discover
 from storyforge.core.entries import Entry, Testimonial
 from storyforge.core.inputs import SiteInputs, gather_inputs
-from storyforge.core.model import Site, build_site
+from storyforge.core.model import SiteModel, build_site
 from storyforge.core.publication import Selection, select_published
 from storyforge.errors import ErrorCollector, StoryforgeError
 from storyforge.incremental.session import IncrementalBuild
@@ -56,16 +56,16 @@ def build(options: BuildOptions) -> BuildResult:
         stages.mark("read and render content")
 
         statics = memory.static_outputs()
-        site, chosen = stages.run("model", make_model, config, entries, submissions, statics, options, now)
-        plan = memory.plan(site, now, (publisher := Publisher(output_dir, memory.manifests)).live_manifest)
-        rendered = render_site(config, site, plan, inputs.static_files,
+        model, chosen = stages.run("model", make_model, config, entries, submissions, statics, options, now)
+        plan = memory.plan(model, now, (publisher := Publisher(output_dir, memory.manifests)).live_manifest)
+        rendered = render_site(config, model, plan, inputs.static_files,
                                {path: stats[1] for path, stats in inputs.static_stats.items()},
                                stages.report, stages.mark)
         outputs = [*rendered.outputs, *statics]
         refuse_clashes(outputs, config.root)
         report = stages.run("publish", publisher.publish, outputs)
 
-        pages = count_pages(site.pages)
+        pages = count_pages(model.pages)
         memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})
         stages.mark("save cache")
         return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
@@ -95,17 +95,17 @@ def discover_inputs(config: SiteConfig) -> SiteInputs:
 
 
 def make_model(config: SiteConfig, entries: list[Entry], submissions: SubmissionIndex, statics: list[Output],
-               options: BuildOptions, now: datetime) -> tuple[Site, Selection]:
+               options: BuildOptions, now: datetime) -> tuple[SiteModel, Selection]:
     """The site as data: what is published, every page and where it goes; clashes refused."""
     chosen = select_published(entries, options.drafts, submissions.hides if submissions.any_withdrawn else None)
     policy = gather(config, [e for e in entries if isinstance(e, Testimonial)],
                     [e for e in chosen.published if isinstance(e, Testimonial)], submissions)
     errors = ErrorCollector()
     reserved = {o.path: describe_copied(o, config.root) for o in statics}
-    site = build_site(chosen.published, config.per_page, now, errors, reserved, policy=policy,
+    model = build_site(chosen.published, config.per_page, now, errors, reserved, policy=policy,
                       share_cards=config.share_cards)
     errors.raise_if_any()
-    return site, chosen
+    return model, chosen
 
 
 __all__ = ["BuildOptions", "BuildResult", "StoryforgeError", "build", "build_now"]

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
 from storyforge.core.content_types import all_types
-from storyforge.core.model import PageSpec
+from storyforge.core.pages import PageSpec
 from storyforge.progress import Progress
 
 P = ParamSpec("P")

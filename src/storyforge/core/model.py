@@ -1,4 +1,5 @@
-"""The site as data: collections, tags, campaigns, pagination and the route table.
+"""The site as data: collections, tags, campaigns and the route table (its pages are
+``core/pages.PageSpec`` records).
 
 ``build_site`` decides every page the site will have and where it goes, and
 refuses two sources for one address, before anything is rendered.
@@ -6,13 +7,12 @@ refuses two sources for one address, before anything is rendered.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from storyforge.core.content_types import ENTRY_PAGE_FORMATS, all_types, by_name
+from storyforge.core.content_types import all_types, by_name
 from storyforge.core.entries import (
     Alert,
     CharityUpdate,
@@ -21,26 +21,10 @@ from storyforge.core.entries import (
     Page,
     Testimonial,
 )
+from storyforge.core.pages import FEED_FORMATS, PageSpec, Paginator
 from storyforge.core.slugs import RESERVED_NAMES, slugify
 from storyforge.errors import ErrorCollector, OutputError, SourceLocation
 
-#: what each kind of page emits — feeds are one output format of a list page, a calendar one of an
-#: event, a share card one of a story
-OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
-    "home": ("html", "rss", "atom"),
-    "section": ("html", "rss"),
-    "events": ("html", "rss", "ics"),  # the events list: its feed and the site calendar
-    "alerts": ("html", "rss"),  # the notices archive
-    **ENTRY_PAGE_FORMATS,  # an entry's own page: 'entry', 'event' (with its calendar), 'story' (its share card)
-    "campaign": ("html",),
-    "tags": ("html",),
-    "tag": ("html", "rss"),
-    "info": ("html",),  # built-in pages: the reviews policy, share your story, the embed demo
-    "notfound": ("html",),
-}
-FEED_FORMATS = ("rss", "atom")  # only for pages that have feed entries
-FILE_NAMES = {"rss": "feed.xml", "atom": "atom.xml", "ics": "event.ics", "png": "card.png"}
-ENTRY_PAGE_KINDS = frozenset(ENTRY_PAGE_FORMATS)  # one page per entry, titled and dated by it
 CAMPAIGNS_URL = "/charity/campaigns/"  # + <slug>/: never an update's address, which is /charity/<slug>/
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 HOME_FEATURED = 3
@@ -125,66 +109,7 @@ class TagInfo:
 
 
 @dataclass
-class Paginator:
-    """Page ``number`` of ``total`` in a list whose first page is ``first_url``."""
-
-    number: int
-    total: int
-    first_url: str
-
-    def url_of(self, number: int) -> str:
-        return self.first_url if number == 1 else f"{self.first_url}page/{number}/"
-
-    @property
-    def prev_url(self) -> str | None:
-        return self.url_of(self.number - 1) if self.number > 1 else None
-
-    @property
-    def next_url(self) -> str | None:
-        return self.url_of(self.number + 1) if self.number < self.total else None
-
-
-@dataclass
-class PageSpec:
-    """One page of the site: where it goes, how it is drawn, what it shows."""
-
-    kind: str
-    url: str
-    template: str
-    title: str
-    source: str  # for messages: a file, or a description of a built-in page
-    source_line: int | None = None
-    context: dict[str, Any] = field(default_factory=dict)
-    feed_entries: list[Entry] | None = None
-    description: str = ""
-    lastmod: datetime | None = None
-    in_sitemap: bool = True
-    turned_off: frozenset[str] = frozenset()  # formats site.yaml switches off
-    formats: tuple[str, ...] = field(init=False)  # what the page emits, from its kind
-
-    def __post_init__(self) -> None:
-        self.formats = _formats(self.kind, self.turned_off, self.feed_entries is not None)
-
-    def output_path(self, fmt: str) -> str:
-        """Path of the file inside the output folder, e.g. 'events/index.html'."""
-        if self.kind == "notfound":
-            return "404.html"
-        base = self.url.strip("/")
-        prefix = f"{base}/" if base else ""
-        if fmt == "html":
-            return f"{prefix}index.html"
-        if self.kind == "events" and fmt == "ics":
-            return f"{prefix}calendar.ics"
-        return f"{prefix}{FILE_NAMES[fmt]}"
-
-
-@functools.cache
-def _formats(kind: str, turned_off: frozenset[str], has_feed: bool) -> tuple[str, ...]:
-    return tuple(f for f in OUTPUT_FORMATS[kind] if f not in turned_off and (f not in FEED_FORMATS or has_feed))
-
-
-@dataclass
-class Site:
+class SiteModel:
     """Everything the renderer needs, decided before rendering starts."""
 
     pages: list[PageSpec]
@@ -268,7 +193,7 @@ def _split_alerts(alerts: list[Alert], now: datetime) -> tuple[list[Alert], list
 
 
 def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
-               reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True) -> Site:
+               reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True) -> SiteModel:
     """Arrange published entries into pages; add an OutputError for each clash of addresses."""
     ordered = _newest_first(entries)  # sorted once: a stable sort of a part is that part of the whole, sorted
     stories = [e for e in ordered if isinstance(e, Testimonial)]
@@ -281,7 +206,7 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
     active, scheduled, expired = _split_alerts(alerts, now)
     tags, tag_index = _tags(ordered)
     dated = [e.date for e in entries if e.date]
-    site = Site(
+    model = SiteModel(
         pages=[], entries=ordered, testimonials=stories, events_upcoming=upcoming,
         events_past=past, campaigns=campaigns, alerts=alerts, alerts_active=active,
         alerts_scheduled=scheduled, alerts_expired=expired, tags=tags, menu=[p for p in pages if p.menu],
@@ -289,9 +214,9 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
         now=now, newest=max(dated) if dated else None, policy=policy, tag_index=tag_index,
         campaign_urls={campaign.name: campaign.url for campaign in campaigns},
     )
-    site.pages = _route_table(site, per_page, frozenset() if share_cards else frozenset({"png"}))
-    _check_collisions(site.pages, errors, reserved or {})
-    return site
+    model.pages = _route_table(model, per_page, frozenset() if share_cards else frozenset({"png"}))
+    _check_collisions(model.pages, errors, reserved or {})
+    return model
 
 
 def _campaigns(updates: list[CharityUpdate]) -> list[Campaign]:
@@ -336,48 +261,48 @@ def _tags(ordered: list[Entry]) -> tuple[list[TagInfo], dict[str, TagInfo]]:
     return sorted(by_slug.values(), key=lambda t: t.slug), as_written
 
 
-def _route_table(site: Site, per_page: int, turned_off: frozenset[str]) -> list[PageSpec]:
+def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str]) -> list[PageSpec]:
     routes = [PageSpec("home", "/", "home.html", "Home", "the home page (built in)",
-                       context={"featured": [s for s in site.testimonials if s.featured][:HOME_FEATURED],
-                                "recent": site.testimonials[:HOME_RECENT],
-                                "upcoming": site.events_upcoming[:HOME_UPCOMING]},
-                       feed_entries=site.entries, lastmod=site.newest)]
-    routes += _paginated(site.testimonials, per_page)
+                       context={"featured": [s for s in model.testimonials if s.featured][:HOME_FEATURED],
+                                "recent": model.testimonials[:HOME_RECENT],
+                                "upcoming": model.events_upcoming[:HOME_UPCOMING]},
+                       feed_entries=model.entries, lastmod=model.newest)]
+    routes += _paginated(model.testimonials, per_page)
     routes.append(PageSpec("events", "/events/", "events.html", by_name("event").title,
                            "the events list (built in)",
-                           context={"upcoming": site.events_upcoming, "past": site.events_past},
-                           feed_entries=_newest_first(site.events_upcoming + site.events_past)))
-    charity = [u for c in site.campaigns for u in c.updates]
+                           context={"upcoming": model.events_upcoming, "past": model.events_past},
+                           feed_entries=_newest_first(model.events_upcoming + model.events_past)))
+    charity = [u for c in model.campaigns for u in c.updates]
     routes.append(PageSpec("section", "/charity/", "charity_list.html", by_name("charity").title,
                            "the charity page (built in)", feed_entries=_newest_first(charity)))
-    for campaign in site.campaigns:
+    for campaign in model.campaigns:
         routes.append(PageSpec("campaign", campaign.url, "campaign.html", campaign.name,
                                f"the campaign '{campaign.name}'", context={"campaign": campaign},
                                description=_campaign_description(campaign), lastmod=campaign.as_of))
     routes.append(PageSpec("alerts", by_name("alert").url_prefix, "alerts.html", by_name("alert").title,
-                           "the notices page (built in)", feed_entries=list[Entry](site.alerts),
+                           "the notices page (built in)", feed_entries=list[Entry](model.alerts),
                            description="Changed opening hours, closures and other notices, current and past."))
     types = {row.name: row for row in all_types()}
     for row in types.values():  # a registered type with a list template and no list page above
         if row.list_template is not None:
-            listed = [e for e in site.entries if e.content_type == row.name]
+            listed = [e for e in model.entries if e.content_type == row.name]
             routes.append(PageSpec("section", row.url_prefix, row.list_template, row.title,
                                    f"the {row.folder} list (built in)", context={"entries": listed},
                                    feed_entries=listed))
-    for entry in site.entries:
+    for entry in model.entries:
         row = types[entry.content_type]
         routes.append(PageSpec(row.page_kind, entry.url, row.template, entry.title, entry.source, entry.slug_line,
                                context={"entry": entry}, description=entry.summary, lastmod=entry.date,
                                turned_off=turned_off))
     routes.append(PageSpec("tags", "/tags/", "tags.html", "Tags", "the tags list (built in)"))
-    for tag in site.tags:
+    for tag in model.tags:
         routes.append(PageSpec("tag", tag.url, "tag.html", f"Tagged “{tag.name}”", f"the tag '{tag.name}'",
                                context={"tag": tag, "entries": tag.entries}, feed_entries=tag.entries))
     routes.append(PageSpec("info", "/reviews-policy/", "reviews_policy.html", "How we handle customer stories",
-                           "the reviews policy page (built in)", context={"policy": site.policy},
+                           "the reviews policy page (built in)", context={"policy": model.policy},
                            description="How we collect, check and publish customer stories, with live counts."))
     routes.append(PageSpec("info", "/share-your-story/", "share_your_story.html", "Share your story",
-                           "the share-your-story page (built in)", context={"policy": site.policy}))
+                           "the share-your-story page (built in)", context={"policy": model.policy}))
     routes.append(PageSpec("info", "/embed/", "embed.html", "Our stories on your website",
                            "the embed demo page (built in)",
                            description="Show our customers’ stories on your own website with one line of code."))

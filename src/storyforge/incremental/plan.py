@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from storyforge.core.entries import Entry
-from storyforge.core.model import ENTRY_PAGE_KINDS, PageSpec, Paginator, Site
+from storyforge.core.model import SiteModel
+from storyforge.core.pages import ENTRY_PAGE_KINDS, PageSpec, Paginator
 from storyforge.incremental.cache import Index
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.fingerprint import Fingerprints, RecordingData
@@ -30,9 +31,9 @@ NO_READS: frozenset[str] = frozenset()
 class CachedPlan:
     """Keeps what is unchanged since the last build and records what this build made."""
 
-    def __init__(self, site: Site, previous: Index, live: Mapping[str, str] | None, current: Index,
+    def __init__(self, model: SiteModel, previous: Index, live: Mapping[str, str] | None, current: Index,
                  store: EntryStore, folder: Path, trusted: bool) -> None:
-        self.site = site
+        self.model = model
         self.previous, self.live, self.current = previous, live, current
         self.store = store
         self.folder, self.trusted = folder, trusted
@@ -55,8 +56,8 @@ class CachedPlan:
         self.current.record_output(path, key, sha, reads)
         return Output(path, sha)
 
-    def page_data(self, page: PageSpec, site: Site) -> Any:
-        return RecordingData(site)
+    def page_data(self, page: PageSpec, model: SiteModel) -> Any:
+        return RecordingData(model)
 
     def data_read(self, data: Any) -> frozenset[str]:
         return frozenset(data.read) if isinstance(data, RecordingData) else NO_READS
@@ -96,7 +97,7 @@ class CachedPlan:
             parts = []
             for name in sorted(reads):
                 if name not in self._data_keys:
-                    self._data_keys[name] = self.prints.of(getattr(self.site, name))
+                    self._data_keys[name] = self.prints.of(getattr(self.model, name))
                 parts.append(f"{name}={self._data_keys[name]}")
             combined = self._reads_keys[reads] = hashlib.blake2b("\0".join(parts).encode(),
                                                                  digest_size=16).hexdigest()

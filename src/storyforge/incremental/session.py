@@ -25,7 +25,7 @@ from typing import Any
 from storyforge.core.config import CONFIG_FILE, SiteConfig
 from storyforge.core.entries import Alert, Entry, Event
 from storyforge.core.inputs import SiteInputs
-from storyforge.core.model import Site, alert_moments, event_finish
+from storyforge.core.model import SiteModel, alert_moments, event_finish
 from storyforge.incremental.cache import BuildCache, Index, environment_key, stat_is_trustworthy
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.plan import CachedPlan
@@ -107,11 +107,11 @@ class IncrementalBuild:
         """What the trees beside the output folder hold, as the last build left them."""
         return self.index.manifests
 
-    def plan(self, site: Site, now: datetime, live: Mapping[str, str] | None) -> CachedPlan:
+    def plan(self, model: SiteModel, now: datetime, live: Mapping[str, str] | None) -> CachedPlan:
         """What the render stage may keep of the last build, given what is live on disk."""
         current = Index(key=self.key, built_at=now.timestamp(),
                         built_day=now.astimezone(self.config.tz).date().isoformat())
-        self._plan = CachedPlan(site, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted)
+        self._plan = CachedPlan(model, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted)
         return self._plan
 
     def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any]) -> None:

@@ -20,7 +20,8 @@ from storyforge import __version__
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Alert, CharityUpdate, Entry, Event, Testimonial
 from storyforge.core.markup import absolutize
-from storyforge.core.model import PageSpec, Site
+from storyforge.core.model import SiteModel
+from storyforge.core.pages import PageSpec
 from storyforge.render.pages import format_date, format_money, format_time
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -29,12 +30,12 @@ IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "g
 _FIRST_IMAGE = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]+)\"")
 
 
-def feed_bytes(config: SiteConfig, site: Site, page: PageSpec, fmt: str,
+def feed_bytes(config: SiteConfig, model: SiteModel, page: PageSpec, fmt: str,
                sizes: Mapping[str, int] | None = None) -> bytes:
     """The RSS ('rss') or Atom ('atom') feed of a list page; ``sizes`` (output path → bytes) gives
     the length of an image enclosure that is part of the site."""
     entries = (page.feed_entries or [])[: config.feed_items]
-    fallback = site.newest or EPOCH
+    fallback = model.newest or EPOCH
     page_url = config.base_url + page.url.lstrip("/")
     feed_url = config.base_url + page.output_path(fmt)
     title = config.title if page.kind == "home" else f"{config.title} — {page.title}"

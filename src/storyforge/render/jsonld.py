@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Event, Testimonial
-from storyforge.core.model import PageSpec
+from storyforge.core.pages import PageSpec
 
 CONTEXT = "https://schema.org"
 EVENT_STATUS = {"scheduled": "EventScheduled", "cancelled": "EventCancelled", "postponed": "EventPostponed"}

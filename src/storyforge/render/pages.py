@@ -11,7 +11,8 @@ import jinja2
 
 from storyforge import __version__
 from storyforge.core.config import SiteConfig
-from storyforge.core.model import PageSpec, Site
+from storyforge.core.model import SiteModel
+from storyforge.core.pages import PageSpec
 from storyforge.core.theme import template_dirs
 from storyforge.errors import SourceLocation, TemplateError
 from storyforge.incremental.compiled_templates import CheckedBytecodeCache
@@ -45,10 +46,10 @@ def format_money(amount: float | None, currency: str = "USD") -> str:
 class Renderer:
     """Compiles templates once per build and renders pages to bytes."""
 
-    def __init__(self, config: SiteConfig, site: Site, compiled: Path | None = None) -> None:
+    def __init__(self, config: SiteConfig, model: SiteModel, compiled: Path | None = None) -> None:
         """``compiled``: a folder keeping compiled templates between builds."""
         self.config = config
-        self.site = site
+        self.model = model
         self.dirs = template_dirs(config)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
@@ -62,11 +63,11 @@ class Renderer:
         )
         self.env.filters.update(date=format_date, time=format_time, money=format_money, ld_json=as_script_text)
         self.env.globals.update(
-            site=config, data=site, url=self.url, abs_url=self.abs_url,
+            site=config, data=model, url=self.url, abs_url=self.abs_url,
             version=__version__, feeds=self._feed_links(),
             structured_data=lambda page: structured_data(config, page),
             share_image=lambda page: share_image(config, page),
-            tags_of=site.tags_of, campaign_url=site.campaign_url,
+            tags_of=model.tags_of, campaign_url=model.campaign_url,
         )
 
     def url(self, path: str) -> str:
@@ -82,7 +83,7 @@ class Renderer:
 
     def _feed_links(self) -> list[dict[str, str]]:
         links = []
-        for page, fmt in self.site.feeds():
+        for page, fmt in self.model.feeds():
             kind = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
             title = self.config.title if page.kind == "home" else f"{self.config.title} — {page.title}"
             if fmt == "atom":
@@ -100,7 +101,7 @@ class Renderer:
     def render(self, page: PageSpec, data: Any = None) -> bytes:
         """The page's HTML. ``data`` is what templates see as ``data`` (the site's collections):
         the model itself, or a stand-in that notes what a render reads."""
-        context: dict[str, Any] = {"page": page, "data": self.site if data is None else data, **page.context}
+        context: dict[str, Any] = {"page": page, "data": self.model if data is None else data, **page.context}
         with translate_template_errors(self.config, self.dirs, page.template):
             template = self.env.get_template(page.template)
             return template.render(context).encode("utf-8")

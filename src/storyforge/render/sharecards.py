@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
-from storyforge.core.model import PageSpec, Site
+from storyforge.core.model import SiteModel
+from storyforge.core.pages import PageSpec
 from storyforge.publish.atomic import write_atomic
 from storyforge.render.outputs import Output, content_hash
 
@@ -88,12 +89,12 @@ def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, 
                     host=urlsplit(config.base_url).netloc, colours=colours)
 
 
-def card_outputs(config: SiteConfig, site: Site, stylesheet: Path | None, folder: Path | None, trusted: bool,
+def card_outputs(config: SiteConfig, model: SiteModel, stylesheet: Path | None, folder: Path | None, trusted: bool,
                  mapper: Callable[[Callable[[CardSpec], str], list[CardSpec]], list[str]]) -> list[Output]:
     """An Output per story page that emits a card; draws (with ``mapper``) only what is not kept in
     ``folder`` (None: nowhere; ``trusted``: whether what is there may be used)."""
     colours = palette(stylesheet)
-    pages = site.outputs("png")
+    pages = model.outputs("png")
     specs = [card_spec(config, page.context["entry"], colours) for page in pages]
     wanted = {spec.key(): spec for spec in specs}
     missing = [spec for key, spec in wanted.items()

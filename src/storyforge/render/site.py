@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Event
-from storyforge.core.model import PageSpec, Site
+from storyforge.core.model import SiteModel
+from storyforge.core.pages import PageSpec
 from storyforge.parallel import ordered_map
 from storyforge.render.outputs import Output, content_hash
 from storyforge.render.site_files import robots_bytes, sitemap_bytes
@@ -30,7 +31,7 @@ class Plan(Protocol):
     def kept_page(self, page: PageSpec) -> Output | None:
         """The page's output when it is unchanged since it was last written, else None."""
 
-    def page_data(self, page: PageSpec, site: Site) -> Any:
+    def page_data(self, page: PageSpec, model: SiteModel) -> Any:
         """What the page's templates see as ``data``: the model, or a stand-in noting reads."""
 
     def data_read(self, data: Any) -> frozenset[str]:
@@ -64,8 +65,8 @@ class MakeEverything:
     def kept_page(self, page: PageSpec) -> Output | None:
         return None
 
-    def page_data(self, page: PageSpec, site: Site) -> Any:
-        return site
+    def page_data(self, page: PageSpec, model: SiteModel) -> Any:
+        return model
 
     def data_read(self, data: Any) -> frozenset[str]:
         return frozenset()
@@ -100,66 +101,66 @@ class Rendered:
     site_files: int
 
 
-def render_site(config: SiteConfig, site: Site, plan: Plan, static_files: Mapping[str, Path],
+def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
                 static_sizes: Mapping[str, int], report: Report, timings: Callable[[str], None]) -> Rendered:
     """Every output of the site but its static files. ``timings(phase)`` marks the end of a phase."""
     from storyforge.render.pages import Renderer
 
     outputs: list[Output] = []
     to_render: list[PageSpec] = []
-    for page in site.pages:
+    for page in model.pages:
         kept = plan.kept_page(page)
         if kept is not None:
             outputs.append(kept)
         else:
             to_render.append(page)
-    renderer = Renderer(config, site, plan.templates_folder)
+    renderer = Renderer(config, model, plan.templates_folder)
     renderer.compile_templates(to_render)
     timings("find changed pages")
 
     def render_one(page: PageSpec) -> tuple[bytes, frozenset[str]]:
-        data = plan.page_data(page, site)
+        data = plan.page_data(page, model)
         return renderer.render(page, data), plan.data_read(data)
 
     rendered = ordered_map(render_one, to_render, lambda done, total: report("rendering pages", done, total))
     outputs += [plan.made_page(page, html, read) for page, (html, read) in zip(to_render, rendered, strict=True)]
     timings("render pages")
-    feeds = _feeds(config, site, plan, static_sizes)
-    site_files = [*feeds, *_calendars(config, site, plan), _sitemap(config, site, plan),
-                  plan.file("robots.txt", ["robots"], lambda: robots_bytes(config)), _wall(config, site, plan)]
+    feeds = _feeds(config, model, plan, static_sizes)
+    site_files = [*feeds, *_calendars(config, model, plan), _sitemap(config, model, plan),
+                  plan.file("robots.txt", ["robots"], lambda: robots_bytes(config)), _wall(config, model, plan)]
     outputs += site_files
     timings("feeds, calendars, sitemap, static")
-    if site.outputs("png"):
-        outputs += _cards(config, site, plan, static_files.get("css/style.css"), report)
+    if model.outputs("png"):
+        outputs += _cards(config, model, plan, static_files.get("css/style.css"), report)
         timings("share cards")
     return Rendered(outputs, len(to_render), len(feeds), len(site_files))
 
 
-def _feeds(config: SiteConfig, site: Site, plan: Plan, static_sizes: Mapping[str, int]) -> list[Output]:
+def _feeds(config: SiteConfig, model: SiteModel, plan: Plan, static_sizes: Mapping[str, int]) -> list[Output]:
     """Each list page's feeds: made from its place, title and entries (and enclosures' sizes)."""
     sizes = tuple(sorted(static_sizes.items()))  # the lengths of image enclosures
     outputs = []
-    for page, fmt in site.feeds():
+    for page, fmt in model.feeds():
         entries = (page.feed_entries or [])[: config.feed_items]
         undated = any(e.date is None for e in entries)  # such items are dated by the newest entry
-        made_from = ["feed", fmt, page.kind, page.url, page.title, entries, site.newest if undated else None,
+        made_from = ["feed", fmt, page.kind, page.url, page.title, entries, model.newest if undated else None,
                      sizes]
 
         def make(page: PageSpec = page, fmt: str = fmt) -> bytes:
             from storyforge.render.feeds import feed_bytes
 
-            return feed_bytes(config, site, page, fmt, static_sizes)
+            return feed_bytes(config, model, page, fmt, static_sizes)
 
         outputs.append(plan.file(page.output_path(fmt), made_from, make))
     return outputs
 
 
-def _calendars(config: SiteConfig, site: Site, plan: Plan) -> list[Output]:
+def _calendars(config: SiteConfig, model: SiteModel, plan: Plan) -> list[Output]:
     """The site calendar (every event, for subscribing) and one file per event."""
     outputs = []
-    for page in site.outputs("ics"):
+    for page in model.outputs("ics"):
         entry = page.context.get("entry")
-        events = [entry] if isinstance(entry, Event) else site.events_upcoming + site.events_past
+        events = [entry] if isinstance(entry, Event) else model.events_upcoming + model.events_past
         name = None if isinstance(entry, Event) else f"{config.title} — events"
 
         def make(events: list[Event] = events, name: str | None = name) -> bytes:
@@ -171,23 +172,23 @@ def _calendars(config: SiteConfig, site: Site, plan: Plan) -> list[Output]:
     return outputs
 
 
-def _sitemap(config: SiteConfig, site: Site, plan: Plan) -> Output:
-    listed = "\n".join(f"{p.url} {p.lastmod}" for p in site.pages if p.in_sitemap)
-    return plan.file("sitemap.xml", ["sitemap", content_hash(listed.encode())], lambda: sitemap_bytes(config, site))
+def _sitemap(config: SiteConfig, model: SiteModel, plan: Plan) -> Output:
+    listed = "\n".join(f"{p.url} {p.lastmod}" for p in model.pages if p.in_sitemap)
+    return plan.file("sitemap.xml", ["sitemap", content_hash(listed.encode())], lambda: sitemap_bytes(config, model))
 
 
-def _wall(config: SiteConfig, site: Site, plan: Plan) -> Output:
+def _wall(config: SiteConfig, model: SiteModel, plan: Plan) -> Output:
     from storyforge.render.wall import WALL_FILE, wall_bytes
 
-    cards = [p.url for p in site.outputs("png")]
-    return plan.file(WALL_FILE, ["wall", site.testimonials, cards],
-                     lambda: wall_bytes(config, site, plan.fragments))
+    cards = [p.url for p in model.outputs("png")]
+    return plan.file(WALL_FILE, ["wall", model.testimonials, cards],
+                     lambda: wall_bytes(config, model, plan.fragments))
 
 
-def _cards(config: SiteConfig, site: Site, plan: Plan, stylesheet: Path | None, report: Report) -> list[Output]:
+def _cards(config: SiteConfig, model: SiteModel, plan: Plan, stylesheet: Path | None, report: Report) -> list[Output]:
     from storyforge.render.sharecards import card_outputs
 
     folder, trusted = plan.cards_cache
-    return card_outputs(config, site, stylesheet, folder, trusted,
+    return card_outputs(config, model, stylesheet, folder, trusted,
                         lambda draw, specs: ordered_map(draw, specs,
                                                         lambda done, total: report("share cards", done, total)))

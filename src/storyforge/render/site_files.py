@@ -5,14 +5,14 @@ from __future__ import annotations
 from html import escape
 
 from storyforge.core.config import SiteConfig
-from storyforge.core.model import Site
+from storyforge.core.model import SiteModel
 
 
-def sitemap_bytes(config: SiteConfig, site: Site) -> bytes:
+def sitemap_bytes(config: SiteConfig, model: SiteModel) -> bytes:
     """Every HTML page of the site (not the 404 page), with its date where it has one."""
     rows = ['<?xml version="1.0" encoding="UTF-8"?>',
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for page in site.pages:
+    for page in model.pages:
         if not page.in_sitemap:
             continue
         rows.append(f"  <url><loc>{escape(config.base_url + page.url.lstrip('/'), quote=False)}</loc>"

@@ -19,22 +19,22 @@ from typing import Any
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
-from storyforge.core.model import Site
+from storyforge.core.model import SiteModel
 from storyforge.core.slugs import slugify
 
 WALL_FILE = "testimonials.json"
 FORMAT_VERSION = 1
 
 
-def wall_bytes(config: SiteConfig, site: Site,
+def wall_bytes(config: SiteConfig, model: SiteModel,
                fragments: Callable[[str], MutableMapping[str, tuple[str, bytes]]] | None = None) -> bytes:
     """The JSON document: newest stories first, the same bytes for the same content.
 
     ``fragments(source)``: pieces kept from earlier builds for one story (its JSON, with the
     card it was made with), which this reuses and fills in."""
-    cards = {page.context["entry"].slug: page.output_path("png") for page in site.outputs("png")}
+    cards = {page.context["entry"].slug: page.output_path("png") for page in model.outputs("png")}
     stories: list[bytes] = []
-    for story in site.testimonials:
+    for story in model.testimonials:
         if story.draft or not story.consent:
             continue
         card = cards.get(story.slug, "") if cards else ""
