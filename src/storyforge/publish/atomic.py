@@ -132,6 +132,13 @@ def _write_temporary(folder: Path, name: str, data: bytes, durable: bool, mode: 
         except FileExistsError:  # pragma: no cover - 32 random bits already taken
             continue
         break
+    _fill(fd, temporary, data, durable)
+    return temporary
+
+
+def _fill(fd: int, path: Path, data: bytes, durable: bool) -> None:
+    """Write ``data`` to the new file ``path`` (open as ``fd``) and close it; on any failure the
+    half-written file is removed, so it is gone rather than half there."""
     try:
         try:
             _write_all(fd, data)
@@ -141,9 +148,8 @@ def _write_temporary(folder: Path, name: str, data: bytes, durable: bool, mode: 
             os.close(fd)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)
+            os.unlink(path)
         raise
-    return temporary
 
 
 def _link_exclusively(temporary: Path, path: Path, data: bytes, durable: bool, mode: int) -> None:
@@ -160,18 +166,7 @@ def _link_exclusively(temporary: Path, path: Path, data: bytes, durable: bool, m
 
 
 def _create_in_place(path: Path, data: bytes, durable: bool, mode: int) -> None:
-    fd = os.open(path, _CREATE, mode)
-    try:
-        try:
-            _write_all(fd, data)
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(path)  # ours, half written: gone rather than half there
-        raise
+    _fill(os.open(path, _CREATE, mode), path, data, durable)
 
 
 def _write_all(fd: int, data: bytes) -> None:
