@@ -27,9 +27,11 @@ from storyforge.core.entries import Entry, Testimonial
 from storyforge.core.inputs import SiteInputs, gather_inputs
 from storyforge.core.model import SiteModel, build_site
 from storyforge.core.publication import Selection, select_published
-from storyforge.errors import ErrorCollector, StoryforgeError
+from storyforge.errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
+from storyforge.incremental.cache import lock_file
 from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
+from storyforge.publish.lock import output_lock
 from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
 from storyforge.render.outputs import Output
 from storyforge.render.site import render_site
@@ -41,37 +43,50 @@ def build(options: BuildOptions) -> BuildResult:
     with Stages(options) as stages:
         config, output_dir = load_settings(options)
         stages.result.output_dir = output_dir
-        inputs = stages.run("discover", discover_inputs, config)
-        memory = IncrementalBuild(config, inputs, output_dir, drafts=options.drafts, use_cache=options.use_cache)
-        now, submissions_state = build_now(options), folder_state(config)
-        if memory.nothing_changed(now, submissions_state):
-            return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
-        store = memory.entries
-        stages.mark("load cache")
+        with output_lock(lock_file(config.root, output_dir),
+                         lambda: stages.say("waiting for another build of this site to finish…")):
+            inputs = stages.run("discover", discover_inputs, config)
+            memory = IncrementalBuild(config, inputs, output_dir, drafts=options.drafts, use_cache=options.use_cache)
+            refuse_vanished_folders(memory)
+            now, submissions_state = build_now(options), folder_state(config)
+            if memory.nothing_changed(now, submissions_state):
+                return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
+            store = memory.entries
+            stages.mark("load cache")
 
-        errors = ErrorCollector()
-        entries = store.load(inputs.sources, inputs.source_stats, errors, stages.reporter("reading content"))
-        submissions = load_index(config, errors)  # the submissions folder, read once
-        errors.raise_if_any()
-        stages.mark("read and render content")
+            errors = ErrorCollector()
+            entries = store.load(inputs.sources, inputs.source_stats, errors, stages.reporter("reading content"))
+            submissions = load_index(config, errors)  # the submissions folder, read once
+            errors.raise_if_any()
+            stages.mark("read and render content")
 
-        statics = memory.static_outputs()
-        model, chosen = stages.run("model", make_model, config, entries, submissions, statics, options, now)
-        plan = memory.plan(model, now, (publisher := Publisher(output_dir, memory.manifests)).live_manifest)
-        rendered = render_site(config, model, plan, inputs.static_files,
-                               {path: stats[1] for path, stats in inputs.static_stats.items()},
-                               stages.report, stages.mark)
-        outputs = [*rendered.outputs, *statics]
-        refuse_clashes(outputs, config.root)
-        report = stages.run("publish", publisher.publish, outputs)
+            statics = memory.static_outputs()
+            model, chosen = stages.run("model", make_model, config, entries, submissions, statics, options, now)
+            plan = memory.plan(model, now, (publisher := Publisher(output_dir, memory.manifests)).live_manifest)
+            rendered = render_site(config, model, plan, inputs.static_files,
+                                   {path: stats[1] for path, stats in inputs.static_stats.items()},
+                                   stages.report, stages.mark)
+            outputs = [*rendered.outputs, *statics]
+            refuse_clashes(outputs, config.root)
+            report = stages.run("publish", publisher.publish, outputs)
 
-        pages = count_pages(model.pages)
-        memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})
-        stages.mark("save cache")
-        return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
-                             pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
-                             site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
-                             withheld_no_consent=chosen.withheld_no_consent)
+            pages = count_pages(model.pages)
+            warnings = memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})
+            stages.mark("save cache")
+            return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
+                                 pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
+                                 site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
+                                 withheld_no_consent=chosen.withheld_no_consent, warnings=warnings)
+
+
+def refuse_vanished_folders(memory: IncrementalBuild) -> None:
+    """Stop, naming each content folder that held published files last time and is gone now."""
+    errors = ErrorCollector()
+    for folder, count in memory.vanished_folders():
+        errors.add(ContentError(
+            f"the folder is gone, and the last build published {count} file{'s' if count != 1 else ''} from it — "
+            "restore it; if you removed it on purpose, build once with --no-cache", SourceLocation(folder)))
+    errors.raise_if_any()
 
 
 def load_settings(options: BuildOptions) -> tuple[SiteConfig, Path]:

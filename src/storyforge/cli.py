@@ -79,6 +79,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
                   f"{len(result.site_files_made)} of {result.site_files} feeds, calendars and other site-wide files",
                   file=sys.stderr)
     if not args.quiet:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         print(result.summary())
     if args.check:
         from storyforge.check import check_command

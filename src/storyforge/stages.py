@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -49,6 +50,7 @@ class BuildResult:
     withheld_no_consent: list[str] = field(default_factory=list)
     drafts_skipped: int = 0
     unchanged: bool = False
+    warnings: list[str] = field(default_factory=list)  # printed before the summary line
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, shown by -v
 
     def summary(self) -> str:
@@ -104,6 +106,7 @@ class Stages:
     def __init__(self, options: BuildOptions, output_dir: Path | None = None) -> None:
         self.started = self._lap = time.perf_counter()
         self.progress = options.progress or Progress(enabled=False)
+        self.speaks = options.progress is not None
         self.result = BuildResult(output_dir=output_dir or Path("."))
         self._collecting = gc.isenabled()
 
@@ -132,6 +135,11 @@ class Stages:
     def reporter(self, what: str) -> Callable[[int, int], None]:
         """A progress callback for one stage."""
         return lambda done, total: self.progress.update(what, done, total)
+
+    def say(self, message: str) -> None:
+        """A line for the person waiting (nothing with --quiet)."""
+        if self.speaks:
+            print(message, file=sys.stderr, flush=True)
 
     def report(self, what: str, done: int, total: int) -> None:
         self.progress.update(what, done, total)

@@ -133,6 +133,12 @@ def _code_stamp() -> str:
     return digest.hexdigest()
 
 
+def lock_file(site_dir: Path, output_dir: Path) -> Path:
+    """Where builds into ``output_dir`` take turns: one lock per output folder, in the cache folder."""
+    name = hashlib.blake2b(str(output_dir.absolute()).encode(), digest_size=6).hexdigest()
+    return site_dir / CACHE_DIR / "locks" / f"{name}.lock"
+
+
 def _shard_name(shard: int) -> str:
     return f"entries-{shard:02d}.bin"
 
@@ -148,6 +154,7 @@ class BuildCache:
         self.folder = site_dir / CACHE_DIR / tag if tag else site_dir / CACHE_DIR
         self.trusted = trusted
         self._unusable_shards: set[int] = set()
+        self.unwritable: str | None = None  # why the cache could not be saved, if it could not
 
     def load_index(self, key: str) -> Index:
         index = self._load("index.bin", key)
@@ -189,8 +196,8 @@ class BuildCache:
                 for shard, part in members.items():
                     self._dump(_shard_name(shard), index.key, part)
             self._dump("index.bin", index.key, index)  # last: it vouches for the shards
-        except OSError:
-            pass  # a cache that cannot be written only makes the next build slower
+        except OSError as exc:  # a cache that cannot be written only makes the next build slower…
+            self.unwritable = f"{self.folder}: {exc.strerror or exc}"  # …but the owner should know why
 
     def _load(self, name: str, key: str) -> Any:
         if not self.trusted:

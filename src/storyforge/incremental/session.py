@@ -17,6 +17,7 @@ always safe: the next build is cold.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +83,14 @@ class IncrementalBuild:
             return False  # an event moved from upcoming to past, an alert into or out of the banner (or back)
         return not (index.uses_build_day and now.astimezone(config.tz).date().isoformat() != index.built_day)
 
+    def vanished_folders(self) -> list[tuple[str, int]]:
+        """Content folders the last build read files from that are gone now, with how many files
+        each held: a folder that vanished (an unmounted disk, a bad sync) must not empty the site."""
+        held = Counter(path.split("/", 2)[1] for path in self.index.source_stats if path.count("/") >= 2)
+        content = self.config.root / "content"
+        return [(f"content/{folder}/", count) for folder, count in sorted(held.items())
+                if not (content / folder).is_dir()]
+
     @property
     def entries(self) -> EntryStore:
         """The entry store, with the entries the last build kept."""
@@ -114,8 +123,8 @@ class IncrementalBuild:
         self._plan = CachedPlan(model, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted)
         return self._plan
 
-    def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any]) -> None:
-        """Leave for the next build what this one saw and wrote."""
+    def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any]) -> list[str]:
+        """Leave for the next build what this one saw and wrote; warnings for the owner."""
         assert self._plan is not None and self._store is not None
         index, sources = self._plan.current, self.inputs.sources
         index.source_stats = self.inputs.source_stats
@@ -127,6 +136,10 @@ class IncrementalBuild:
         index.uses_build_day = any("now" in reads for reads in index.page_reads.values())
         index.summary = summary
         self.cache.save(index, self._store.kept_entries(sources, entries), previous=self.index)
+        if self.cache.unwritable is None:
+            return []
+        return [(f"cannot write the build cache ({self.cache.unwritable}) — every build will render everything "
+                 "again until it can; check the folder's owner and permissions")]
 
 
 def clock_moments(entries: list[Entry]) -> tuple[float, ...]:

@@ -94,7 +94,9 @@ class Publisher:
     """Publishes one build's outputs into ``output_dir``, knowing earlier generations' manifests."""
 
     def __init__(self, output_dir: Path, known: Mapping[str, Manifest]) -> None:
-        self.output_dir = output_dir
+        # an output folder that is a link (to a web server's root, say) is published where it
+        # points: the tree there is replaced in one step and the link stays as it is
+        self.output_dir = Path(os.path.realpath(output_dir)) if output_dir.is_symlink() else output_dir
         self.shadow = shadow_dir(output_dir)
         self.known = dict(known)
         self.live_generation = read_generation(output_dir)
@@ -135,6 +137,7 @@ class Publisher:
     def _cold(self, files: dict[str, Output], generation: str) -> int:
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.output_dir.parent))
         try:
+            os.chmod(staging, usual_folder_mode())  # made private by mkdtemp; published to all
             for path, output in files.items():
                 if output.data is None and output.source is None:
                     raise OutputError(f"internal: no content for {path} in a full publish")
@@ -159,6 +162,13 @@ class Publisher:
     # --- incremental: bring the shadow up to date, then swap it in -------------------
 
     def _incremental(self, files: dict[str, Output], manifest: Manifest, live: Manifest, generation: str) -> int:
+        try:
+            return self._update_shadow(files, manifest, live, generation)
+        except BaseException:
+            shutil.rmtree(self.shadow, ignore_errors=True)  # half updated: its space back at once
+            raise
+
+    def _update_shadow(self, files: dict[str, Output], manifest: Manifest, live: Manifest, generation: str) -> int:
         shadow_generation = read_generation(self.shadow)
         before = self.known.get(shadow_generation or "")
         if before is None:
@@ -176,8 +186,17 @@ class Publisher:
         for path in before.keys() - files.keys():
             _remove(self.shadow, path)
         _write_marker(self.shadow, generation)
+        os.chmod(self.shadow, usual_folder_mode())  # whatever mode an older tree was left with
         _swap(self.shadow, self.output_dir)
         return written
+
+
+def usual_folder_mode() -> int:
+    """The mode a new folder gets from this process's umask (e.g. 0755): what a web server
+    running as another user needs to read the site, the same on every build."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _write_new(target: Path, output: Output) -> None:

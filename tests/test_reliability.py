@@ -1,0 +1,164 @@
+"""Publishing where owners really run storyforge: next to a web server, from cron, on a small disk.
+
+Each test is one class of failure: modes that must not change from build to build, an output
+folder that is a symbolic link to the web root, two builds at once, a content folder that
+vanished, a publish that fails halfway, a cache that cannot be written.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import story
+
+from storyforge.build import BuildOptions, build
+from storyforge.publish import output as output_module
+
+STORIES = {f"content/testimonials/s{n}.md": story(f"Story {n}", body=f"Text {n}.") for n in range(4)}
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def _edit(site: Path, number: int) -> None:
+    path = site / "content/testimonials/s0.md"
+    path.write_text(story("Story 0", body=f"Edited {number}."))
+    info = path.stat()  # older than the last build: judged by its bytes, like an edit minutes ago
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - 60_000_000_000))
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix() or ".": stat.S_IMODE(p.stat().st_mode)
+            for p in [folder, *folder.rglob("*")]}
+
+
+def test_published_files_keep_the_usual_modes_on_every_build(make_site, run, usual_umask):
+    site = make_site(STORIES)
+    seen = []
+    for number in range(3):
+        _edit(site, number)
+        assert run("build", "--site", site).code == 0
+        modes = _modes(site / "public")
+        seen.append(modes["."])
+        for path, mode in modes.items():  # a web server running as another user reads all of it
+            wanted = 0o755 if (site / "public" / path).is_dir() else 0o644
+            assert mode == wanted, f"{path}: {oct(mode)} after build {number + 1}"
+    assert seen == [0o755, 0o755, 0o755]
+
+
+def test_an_output_folder_linked_to_the_web_root_updates_the_web_root(make_site, run, tmp_path):
+    site = make_site(STORIES)
+    web_root = tmp_path / "www" / "shop"
+    web_root.parent.mkdir()
+    assert run("build", "--site", site, "--output", web_root).code == 0  # the web root, made by storyforge
+    (site / "public").symlink_to(web_root)
+    for number in range(2):
+        _edit(site, number)
+        result = run("build", "--site", site)
+        assert result.code == 0, result.err
+        assert (site / "public").is_symlink(), "the link to the web root was replaced by a folder"
+        assert f"Edited {number}." in (web_root / "testimonials/s0/index.html").read_text()
+
+
+def test_a_second_build_of_the_same_site_waits_for_the_first(make_site, monkeypatch):
+    site = make_site(STORIES)
+    build(BuildOptions(site_dir=site))
+    inside = threading.Event()
+    release = threading.Event()
+    real_publish = output_module.Publisher.publish
+    order: list[str] = []
+
+    def slow_publish(self: output_module.Publisher, outputs):  # type: ignore[no-untyped-def]
+        order.append("first publishing" if not inside.is_set() else "second publishing")
+        if not inside.is_set():
+            inside.set()
+            release.wait(10)
+        return real_publish(self, outputs)
+
+    monkeypatch.setattr(output_module.Publisher, "publish", slow_publish)
+    _edit(site, 1)
+    first = threading.Thread(target=build, args=(BuildOptions(site_dir=site),))
+    first.start()
+    assert inside.wait(10)
+    _edit(site, 2)
+    errors: list[BaseException] = []
+
+    def second_build() -> None:
+        try:
+            build(BuildOptions(site_dir=site))
+            order.append("second done")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    second = threading.Thread(target=second_build)
+    second.start()
+    time.sleep(0.5)
+    assert order == ["first publishing"], "the second build did not wait for the first"
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert not errors, errors
+    assert "Edited 2." in (site / "public/testimonials/s0/index.html").read_text()
+
+
+def test_a_vanished_content_folder_stops_the_build_instead_of_emptying_the_site(make_site, run):
+    site = make_site({**STORIES, "content/pages/about.md": "---\ntitle: About us\n---\nHello.\n"})
+    assert run("build", "--site", site).code == 0
+    before = {p.relative_to(site / "public") for p in (site / "public").rglob("*")}
+    for folder in (site / "content/testimonials").iterdir():
+        folder.unlink()
+    (site / "content/testimonials").rmdir()
+    result = run("build", "--site", site)
+    assert result.code == 1
+    assert "content/testimonials/" in result.err and "--no-cache" in result.err
+    assert {p.relative_to(site / "public") for p in (site / "public").rglob("*")} == before
+    assert run("build", "--site", site, "--no-cache").code == 0  # removed on purpose: said once
+
+
+def test_a_publish_that_fails_halfway_leaves_no_temporary_files(make_site, run, monkeypatch):
+    site = make_site(STORIES)
+    assert run("build", "--site", site).code == 0
+    _edit(site, 1)
+    assert run("build", "--site", site).code == 0  # the shadow copy now exists
+    before = (site / "public/testimonials/s0/index.html").read_bytes()
+    real_replace = output_module._replace
+    calls = []
+
+    def disk_full(root, path, output, live_root):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) > 1:  # the disk fills up while the new file is being written
+            target = root / path
+            (target.parent / f".{target.name}.storyforge-tmp").write_bytes(b"half a page")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(root, path, output, live_root)
+
+    monkeypatch.setattr(output_module, "_replace", disk_full)
+    for number in range(2, 6):
+        (site / f"content/testimonials/s{number}.md").write_text(story(f"New {number}", body="New."))
+    _edit(site, 2)
+    result = run("build", "--site", site)
+    assert result.code == 1
+    assert "No space left on device" in result.err
+    leftovers = [p for p in site.rglob("*") if "storyforge-tmp" in p.name]
+    assert leftovers == []
+    assert (site / "public/testimonials/s0/index.html").read_bytes() == before
+
+
+def test_a_cache_that_cannot_be_written_is_said_once(make_site, run):
+    site = make_site(STORIES)
+    (site / ".storyforge-cache").write_text("not a folder")  # fails for every user, root too
+    result = run("build", "--site", site)
+    assert result.code == 0
+    assert result.err.count("cannot write the build cache") == 1
+    assert "Story 0" in (site / "public/testimonials/s0/index.html").read_text()
