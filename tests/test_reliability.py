@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -162,3 +165,30 @@ def test_a_cache_that_cannot_be_written_is_said_once(make_site, run):
     assert result.code == 0
     assert result.err.count("cannot write the build cache") == 1
     assert "Story 0" in (site / "public/testimonials/s0/index.html").read_text()
+
+
+def _obeying_modes() -> list[str]:
+    """A command prefix under which even root obeys file modes (root is otherwise never refused)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv, which could make root obey file modes")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def test_a_read_only_output_folder_does_not_break_later_builds(make_site):
+    site = make_site(STORIES)
+    prefix = _obeying_modes()
+
+    def build_obeying_modes() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*prefix, sys.executable, "-m", "storyforge", "build", "-q", "--site", str(site)],
+                              capture_output=True, text=True, check=False)
+
+    assert build_obeying_modes().returncode == 0
+    subprocess.run(["chmod", "-R", "a-w", str(site / "public")], check=True)  # as an owner might, once
+    for number in (1, 2, 3):
+        _edit(site, number)
+        result = build_obeying_modes()
+        assert result.returncode == 0, result.stderr
+        assert f"Edited {number}." in (site / "public/testimonials/s0/index.html").read_text()
+    assert [p.name for p in site.iterdir() if p.name.startswith(".storyforge-publish")] == []

@@ -15,6 +15,7 @@ manifest), so the build cache knows exactly what every tree holds.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -117,9 +118,16 @@ class Publisher:
         try:
             if generation == self.live_generation:
                 return PublishReport(generation, 0, self._kept(generation, manifest))
+            written = None
             if live is not None:
-                written = self._incremental(files, manifest, live, generation)
-            else:
+                try:
+                    written = self._incremental(files, manifest, live, generation)
+                except PermissionError:  # the live tree was made read-only (chmod -R a-w public):
+                    # a fresh tree beside it, with the usual modes, takes its place; what did not
+                    # change is copied from the live site
+                    files = {path: o if o.data is not None or o.source is not None
+                             else Output(o.path, o.sha, source=self.output_dir / path) for path, o in files.items()}
+            if written is None:
                 written = self._cold(files, generation)
         except OSError as exc:
             raise OutputError(f"cannot write the output folder {self.output_dir}: {exc.strerror or exc}") from None
@@ -152,11 +160,12 @@ class Publisher:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         # staging now holds the previous site: keep it as the shadow when we know what it holds
-        shutil.rmtree(self.shadow, ignore_errors=True)
-        if read_generation(staging) in self.known:
+        # and can write to it
+        force_remove(self.shadow)
+        if read_generation(staging) in self.known and os.access(staging, os.W_OK):
             os.rename(staging, self.shadow)
         else:
-            shutil.rmtree(staging, ignore_errors=True)
+            force_remove(staging)
         return len(files)
 
     # --- incremental: bring the shadow up to date, then swap it in -------------------
@@ -165,7 +174,7 @@ class Publisher:
         try:
             return self._update_shadow(files, manifest, live, generation)
         except BaseException:
-            shutil.rmtree(self.shadow, ignore_errors=True)  # half updated: its space back at once
+            force_remove(self.shadow)  # half updated: its space back at once
             raise
 
     def _update_shadow(self, files: dict[str, Output], manifest: Manifest, live: Manifest, generation: str) -> int:
@@ -189,6 +198,18 @@ class Publisher:
         os.chmod(self.shadow, usual_folder_mode())  # whatever mode an older tree was left with
         _swap(self.shadow, self.output_dir)
         return written
+
+
+def force_remove(tree: Path) -> None:
+    """Remove one of our own trees, also where its folders were made read-only."""
+
+    def writable_then_retry(function: Any, path: str, _: Any) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            function(path)
+
+    if tree.exists():
+        shutil.rmtree(tree, onerror=writable_then_retry)
 
 
 def usual_folder_mode() -> int:
