@@ -192,3 +192,59 @@ def test_a_read_only_output_folder_does_not_break_later_builds(make_site):
         assert result.returncode == 0, result.stderr
         assert f"Edited {number}." in (site / "public/testimonials/s0/index.html").read_text()
     assert [p.name for p in site.iterdir() if p.name.startswith(".storyforge-publish")] == []
+
+
+def _build_obeying_modes(site: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_obeying_modes(), sys.executable, "-m", "storyforge", "build", "-q", "--site", str(site),
+                           *extra], capture_output=True, text=True, check=False)
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str], *names: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    first = result.stderr.splitlines()[0]
+    for name in names:
+        assert name in first, result.stderr
+
+
+def test_an_output_folder_inside_a_file_is_one_line(make_site):
+    site = make_site(STORIES)
+    (site / "notes.txt").write_text("a file, not a folder")
+    _one_line_error(_build_obeying_modes(site, "--output", str(site / "notes.txt" / "out")), "notes.txt")
+
+
+@pytest.mark.parametrize(("unreadable", "named"), [
+    ("content/testimonials", "content/testimonials"),
+    ("static/images", "static/images"),
+    ("templates/page.html", "templates/page.html"),
+])
+def test_unreadable_sources_are_one_line_naming_them(make_site, unreadable, named):
+    site = make_site({**STORIES, "static/images/logo.png": "png", "templates/page.html": "{{ page.title }}"})
+    (site / unreadable).chmod(0)
+    try:
+        _one_line_error(_build_obeying_modes(site), named)
+    finally:
+        (site / unreadable).chmod(0o755)
+
+
+def test_ctrl_c_during_a_build_is_one_line(tmp_path):
+    import signal
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from corpus import storyforge_site
+
+    site = storyforge_site(tmp_path / "big", 1500)
+    process = subprocess.Popen([sys.executable, "-m", "storyforge", "build", "-q"], cwd=site, text=True,
+                               stderr=subprocess.PIPE, env={**os.environ, "STORYFORGE_WORKERS": "2"},
+                               start_new_session=True)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None and not children.read_text().split():
+        time.sleep(0.01)  # until the worker processes are there
+    assert process.poll() is None, "the build ended before it had workers to interrupt"
+    time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole group
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert err.strip() == "interrupted"

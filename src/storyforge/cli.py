@@ -138,3 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the last net: a system error no stage translated is still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} — check the file or folder and its permissions, and that the "
+              "disk is not full", file=sys.stderr)
+        return 1

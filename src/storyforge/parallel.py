@@ -58,7 +58,7 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | Non
     try:
         chunk = -(-len(items) // (workers * 8))
         ranges = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_leave_interrupts_to_the_parent) as pool:
             for part in pool.imap(_run_range, ranges, chunksize=1):
                 parts.append(part)
                 if report:
@@ -66,6 +66,14 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | Non
     finally:
         _job = None
     return [result for part in parts for result in part]
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process of the terminal's group: workers ignore it, and the parent
+    stops the pool and says 'interrupted' once (instead of a traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_range(bounds: tuple[int, int]) -> list[Any]:

@@ -82,9 +82,14 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
     pending: list[tuple[str, tuple[str, ...]]] = [(str(content_root), ())]
     while pending:
         folder, parts = pending.pop()
-        with os.scandir(folder) as listing:
-            found = sorted(listing, key=lambda item: item.name)
         prefix = "/".join((CONTENT_DIR, *parts)) + "/"
+        try:
+            with os.scandir(folder) as listing:
+                found = sorted(listing, key=lambda item: item.name)
+        except OSError as exc:
+            errors.add(ContentError(f"cannot read this folder: {exc.strerror or exc} — check its permissions",
+                                    SourceLocation(prefix)))
+            continue
         content_type = by_folder(parts[0]) if len(parts) == 1 else None  # Markdown here is content
         section = content_type.name if content_type is not None else None
         for item in found:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from storyforge.core.config import SiteConfig
 from storyforge.core.content import Asset, SourceFile
 from storyforge.core.theme import static_dirs, template_dirs
-from storyforge.errors import ContentError, ErrorCollector, SourceLocation
+from storyforge.errors import ContentError, ErrorCollector, SourceLocation, TemplateError
 
 
 @dataclass
@@ -30,7 +31,7 @@ def gather_inputs(config: SiteConfig, sources: list[SourceFile], assets: list[As
     inputs = SiteInputs(sources, assets)
     errors = ErrorCollector()
     for folder in static_dirs(config):
-        for path in sorted(folder.rglob("*")):
+        for path in _every_path(folder, config.root, errors):
             if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
                 continue
             if path.is_symlink() and path.is_dir():
@@ -49,10 +50,32 @@ def gather_inputs(config: SiteConfig, sources: list[SourceFile], assets: list[As
         info = path.stat()
         inputs.static_stats[rel] = (info.st_mtime_ns, info.st_size)
     for number, folder in enumerate(template_dirs(config)):
-        for path in sorted(folder.rglob("*")):
+        for path in _every_path(folder, config.root, errors):
             if path.is_file():
-                inputs.templates[f"{number}:{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+                try:
+                    inputs.templates[f"{number}:{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+                except OSError as exc:
+                    errors.add(TemplateError(f"cannot read: {exc.strerror or exc} — check its permissions",
+                                             SourceLocation(_shown(path, config.root))))
+    errors.raise_if_any()
     return inputs
+
+
+def _every_path(folder: Path, root: Path, errors: ErrorCollector) -> list[Path]:
+    """Every file and folder under ``folder``, sorted; an unreadable folder is an error, never
+    skipped (``Path.rglob`` passes over what it cannot list without a word)."""
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = _shown(Path(exc.filename), root) if exc.filename else _shown(folder, root)
+        errors.add(ContentError(f"cannot read this folder: {exc.strerror or exc} — check its permissions",
+                                SourceLocation(where)))
+
+    for current, folders, files in os.walk(folder, onerror=unreadable):
+        base = Path(current)
+        found += [base / name for name in folders if (base / name).is_symlink()]  # links to folders: refused
+        found += [base / name for name in files]
+    return sorted(found)
 
 
 def _static_problem(path: Path, folder: Path) -> str | None:

@@ -57,6 +57,12 @@ def check_output_dir(output_dir: Path, site_dir: Path) -> None:
             raise OutputError(f"output folder {output_dir} is inside the site's {own}/ — choose another, e.g. public")
     if out.exists() and not out.is_dir():
         raise OutputError(f"output folder {output_dir} is a file — remove it or choose another folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"output folder {output_dir} would be inside {parent}, which is a file — "
+                                  "choose another folder")
+            break
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(f"{output_dir} exists and was not made by storyforge — empty it or choose another "
                           "folder with --output")
