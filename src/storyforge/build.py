@@ -26,7 +26,7 @@ from storyforge.core.content import discover
 from storyforge.core.entries import Entry, Testimonial
 from storyforge.core.inputs import SiteInputs, gather_inputs
 from storyforge.core.model import SiteModel, build_site
-from storyforge.core.publication import Selection, select_published
+from storyforge.core.publication import Selection, scaffold_leftovers, select_published
 from storyforge.errors import ErrorCollector, StoryforgeError
 from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
@@ -71,7 +71,8 @@ def build(options: BuildOptions) -> BuildResult:
         return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
                              pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
                              site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
-                             withheld_no_consent=chosen.withheld_no_consent)
+                             withheld_no_consent=chosen.withheld_no_consent,
+                             warnings=scaffold_leftovers(chosen.published, config.root))
 
 
 def load_settings(options: BuildOptions) -> tuple[SiteConfig, Path]:

@@ -69,6 +69,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
                                 base_url=args.base_url))
     if _leaving_at_once:
         _kept_until_exit.append(result)  # see run()
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     if args.verbose:
         for source in result.withheld_no_consent:
             print(f"{source}: withheld — consent: false", file=sys.stderr)

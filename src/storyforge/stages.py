@@ -50,6 +50,7 @@ class BuildResult:
     drafts_skipped: int = 0
     unchanged: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, shown by -v
+    warnings: list[str] = field(default_factory=list)  # `file:line: warning: …`; the site was built anyway
 
     def summary(self) -> str:
         pages = sum(self.pages_by_section.values())

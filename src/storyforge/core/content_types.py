@@ -126,19 +126,29 @@ def type_names() -> tuple[str, ...]:
 
 # --- what `storyforge new` writes for each built-in type --------------------------
 
+#: the body `storyforge new` writes; a published file that still holds it gets a warning at build time
+PLACEHOLDER_BODY = "Write the story here, in Markdown."
+#: front-matter values `storyforge new` writes that a person must replace (key → the placeholder)
+PLACEHOLDER_VALUES: Mapping[str, str] = {"author": "Customer name", "campaign": "Campaign name"}
+#: the line about drafts every new file starts with; `storyforge init` swaps it for its published samples
+DRAFT_LINE = "draft: true   # set to false (or delete this line) to publish\n"
+
 
 def common_front_matter(title: str, now: datetime) -> str:
     """The first keys of every new file: the title (quoted), today's date and ``draft: true``."""
     quoted = '"' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return (f"title: {quoted}\ndate: {now.date().isoformat()}\n"
-            "draft: true   # set to false (or delete this line) to publish\n")
+    return f"title: {quoted}\ndate: {now.date().isoformat()}\n" + DRAFT_LINE
 
 
 def _new_testimonial(title: str, now: datetime) -> str:
+    """Rating and consent are left empty: only the customer can say them, so a person must copy them
+    from what the customer sent (a published story with an empty consent stops the build)."""
     return common_front_matter(title, now) + (
-        "author: Customer name   # as the customer agreed to be named\n"
-        "location: \nrating: 5   # 1 to 5, or delete the line\nproduct: \n"
-        "consent: true   # the customer agreed to publication\n"
+        f"author: {PLACEHOLDER_VALUES['author']}   # FILL IN the name as the customer agreed to show it\n"
+        "location: \n"
+        "rating:    # FILL IN the customer's own rating, 1 to 5, or delete the line if they gave none\n"
+        "product: \n"
+        "consent:    # FILL IN true only if the customer agreed to publication (false keeps it off the site)\n"
         "verified: false\n"
         "incentive:    # what they received for writing it, if anything (shown as a disclosure)\n"
         "relationship:    # e.g. Employee, if they are connected to the business\n"
@@ -154,7 +164,8 @@ def _new_event(title: str, now: datetime) -> str:
 
 def _new_charity(title: str, now: datetime) -> str:
     return common_front_matter(title, now) + (
-        "campaign: Campaign name\ngoal: 1000\nraised: 0\ncurrency: GBP\nbeneficiary: \ntags: []\n")
+        f"campaign: {PLACEHOLDER_VALUES['campaign']}   # FILL IN: updates with the same campaign form one page\n"
+        "goal: 1000\nraised: 0\ncurrency: GBP\nbeneficiary: \ntags: []\n")
 
 
 def _new_alert(title: str, now: datetime) -> str:
@@ -165,7 +176,9 @@ def _new_alert(title: str, now: datetime) -> str:
 
 
 def _new_page(title: str, now: datetime) -> str:
-    return common_front_matter(title, now) + "menu: false\n"
+    return common_front_matter(title, now) + (
+        "menu: true   # listed in the site's navigation; false keeps it to links you add yourself\n"
+        "weight: 0   # the order in the navigation, smallest first\n")
 
 
 # --- the built-in types, in the order messages list them --------------------------
