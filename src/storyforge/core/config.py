@@ -14,6 +14,9 @@ from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
 CONFIG_FILE = "site.yaml"
+#: what a command run outside a site says: a newcomer's first command is often `storyforge build`
+NO_SITE_HERE = (f"no {CONFIG_FILE} here — run `storyforge init` to start a new site, or run storyforge in your "
+                "site folder (or pass --site DIR)")
 #: what a submissions export can hold; moderation.columns maps each to the export's header(s)
 SUBMISSION_COLUMNS = ("received_at", "name", "email", "title", "story", "rating", "product", "town", "photo",
                       "order", "booking", "consent_publish", "consent_name", "consent_town", "consent_photo",
@@ -210,6 +213,15 @@ SCHEMA: dict[str, Any] = {
         "verification": _text,
     },
 }
+
+
+def checked_setting(key: str, value: Any) -> Any:
+    """A top-level setting as ``load_config`` would keep it (e.g. ``base_url`` with its closing slash),
+    for code that writes a site.yaml; ValueError says what is wrong, as the build would."""
+    rule: Checker = SCHEMA[key]
+    return rule(value)
+
+
 REQUIRED = {("title",): "the site's name, e.g. title: Hearth & Crumb",
             ("base_url",): "the address the site is published at, e.g. base_url: https://www.example.com/"}
 
@@ -221,7 +233,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
-            f"no {CONFIG_FILE} here — run storyforge in your site folder or pass --site DIR",
+            NO_SITE_HERE,
             SourceLocation(str(path)),
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
