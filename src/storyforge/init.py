@@ -109,6 +109,18 @@ business:
   # email: hello@example.com
   # opening_hours: Mon–Fri 9:00–17:00
   # logo: /images/logo.svg        # a file in static/images/
+  # what_customers_buy: a repair, a service or a new bike   # examples on the share-your-story form
+
+# Your look, over the theme's (every setting optional). Colours are checked for readable contrast.
+# branding:
+#   colors: {{accent: "#1f5f8b"}}          # links and buttons; also background and text. Quote them.
+#   dark_colors: {{accent: "#8cc8ff"}}     # the same for visitors who prefer a dark screen
+#   font: Georgia, serif                  # the system's own fonts by default
+#   hero_image: /images/shopfront.jpg     # a file in static/, at the top of the home page
+#   custom_css: /css/site.css             # a file in static/, added after the theme's CSS
+# The navigation shows the sections you have entries in and pages with `menu: true`; to choose it:
+# menu:
+#   - {{title: Events, url: /events/}}
 
 # Customers' stories wait in submissions/ (never published) until a person approves them.
 # See `storyforge moderate --help`.

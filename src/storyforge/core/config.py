@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from storyforge.core import branding as branding_rules
+from storyforge.core.branding import Branding
 from storyforge.core.content_types import type_names
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
@@ -32,6 +34,16 @@ class Business:
     email: str = ""
     opening_hours: str = ""
     logo: str = ""
+    #: what customers come for, as examples for the share-your-story form: "a repair, a service or a new bike"
+    what_customers_buy: str = ""
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    """One link of an explicit ``menu:`` list in site.yaml."""
+
+    title: str
+    url: str  # a page of this site, e.g. /events/
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,9 @@ class SiteConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
     moderation: Moderation = field(default_factory=Moderation)
     share_cards: bool = True  # a 1200×630 PNG per story, its og:image
+    branding: Branding = field(default_factory=Branding)
+    #: the navigation, when site.yaml lists it; else the theme makes it from the site's sections and pages
+    menu: tuple[MenuLink, ...] = ()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -176,6 +191,21 @@ def _column_names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _menu(value: Any) -> tuple[MenuLink, ...]:
+    hint = "expected a list of links like - {title: Events, url: /events/}"
+    if not isinstance(value, list) or not value:
+        raise ValueError(hint)
+    links = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"title", "url"}:
+            raise ValueError(f"{hint}, got {item!r}")
+        url = _text(item["url"])
+        if not url.startswith("/") or url.startswith("//") or any(ch in url for ch in " \"<>"):
+            raise ValueError(f"url: expected a page of this site starting with /, like /events/, got {url!r}")
+        links.append(MenuLink(title=_text(item["title"]), url=url))
+    return tuple(links)
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"expected 'key: value' lines, got {value!r}")
@@ -199,7 +229,10 @@ SCHEMA: dict[str, Any] = {
         "email": _text,
         "opening_hours": _text,
         "logo": _text,
+        "what_customers_buy": _text,
     },
+    "branding": branding_rules.SCHEMA,
+    "menu": _menu,
     "feeds": {"items": _positive_int},
     "pagination": {"per_page": _positive_int},
     "markdown": {"allow_raw_html_in_pages": _bool, "max_body_bytes": _positive_int},
@@ -261,6 +294,9 @@ def load_config(site_dir: Path) -> SiteConfig:
     if moderation.get("submissions_dir", "submissions").split("/")[0] == output_top:
         errors.add(ConfigError("moderation.submissions_dir: must not be inside output_dir, which is published",
                                SourceLocation(CONFIG_FILE, doc.line_of("moderation", "submissions_dir"))))
+    branding, problems = branding_rules.make_branding(values.get("branding", {}), site_dir, doc.line_of)
+    for problem in problems:
+        errors.add(problem)
     errors.raise_if_any("configuration")
     business = values.get("business", {})
     return SiteConfig(
@@ -283,6 +319,8 @@ def load_config(site_dir: Path) -> SiteConfig:
         extra=values.get("extra", {}),
         moderation=Moderation(**moderation),
         share_cards=values.get("share_cards", True),
+        branding=branding,
+        menu=values.get("menu", ()),
     )
 
 

@@ -57,6 +57,8 @@ class ContentType:
     #: a list page at ``url_prefix`` (HTML and an RSS feed of its entries, newest first) drawn with
     #: this template; None for the built-in types, whose list pages the route table draws itself
     list_template: str | None = None
+    #: its link in the site's navigation when it has entries (else ``title``); '' keeps it out of the navigation
+    nav_title: str | None = None
 
     def url_of(self, slug: str) -> str:
         """The address of an entry of this type, e.g. '/testimonials/a-story/'."""
@@ -186,7 +188,7 @@ def _new_page(title: str, now: datetime) -> str:
 register(ContentType(
     name="testimonial", folder="testimonials", url_prefix="/testimonials/", title="Customer stories",
     entry_class=Testimonial, fields=TESTIMONIAL_FIELDS, template="testimonial.html", page_kind="story",
-    summary_name="testimonials", new_front_matter=_new_testimonial))
+    summary_name="testimonials", new_front_matter=_new_testimonial, nav_title="Stories"))
 register(ContentType(
     name="event", folder="events", url_prefix="/events/", title="Events",
     entry_class=Event, fields=EVENT_FIELDS, template="event.html", page_kind="event",
@@ -198,8 +200,8 @@ register(ContentType(
 register(ContentType(
     name="alert", folder="alerts", url_prefix="/alerts/", title="Notices",
     entry_class=Alert, fields=ALERT_FIELDS, template="alert.html", page_kind="entry",
-    summary_name="alerts", new_front_matter=_new_alert))
+    summary_name="alerts", new_front_matter=_new_alert, nav_title=""))
 register(ContentType(
     name="page", folder="pages", url_prefix="/", title="Pages",
     entry_class=Page, fields=PAGE_FIELDS, template="page.html", page_kind="entry",
-    summary_name="pages", new_front_matter=_new_page))
+    summary_name="pages", new_front_matter=_new_page, nav_title=""))
