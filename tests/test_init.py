@@ -120,6 +120,7 @@ def test_init_example_copies_the_example_site_which_builds(tmp_path: Path, run: 
     stories = sorted(p.name for p in (site / "content/testimonials").iterdir())
     assert stories == sorted(p.name for p in (REPO / "content/testimonials").iterdir())
     assert (site / "static/images/logo.svg").is_file() and (site / "submissions/inbox").is_dir()
+    assert "/public/" in (site / ".gitignore").read_text().splitlines()
     built = run("build", "--site", site)
     assert built.code == 0, built.err
     assert "Hearth & Crumb" in page_text((site / "public/index.html").read_bytes())

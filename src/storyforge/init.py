@@ -96,9 +96,9 @@ def site_yaml(answers: Answers) -> str:
 # Change a value, then run `storyforge build` (or keep `storyforge serve` running to see it at once).
 
 title: {quoted["name"]}
-base_url: {quoted["url"]}          # the address the site is published at
-language: {quoted["language"]}                 # the language of your pages, e.g. en, en-GB, fr, de
-timezone: {quoted["timezone"]}                # dates in your files without a zone are read in this one
+{f"base_url: {quoted['url']}":<40}# the address the site is published at
+{f"language: {quoted['language']}":<40}# the language of your pages, e.g. en, en-GB, fr, de
+{f"timezone: {quoted['timezone']}":<40}# dates in your files without a zone are read in this one
 # description: One or two sentences about the business, shown on the home page and to search engines.
 
 business:
@@ -213,7 +213,7 @@ def init_command(folder: Path, *, example: bool, name: str | None, url: str | No
         if any(value is not None for value in (name, url, language, timezone)):
             raise UsageError("--example copies the example site as it is; leave out --name, --url, --language "
                              "and --timezone (change its site.yaml afterwards)")
-        files = list(example_files())
+        files = [*example_files(), (".gitignore", GITIGNORE.encode("utf-8"))]
     else:
         answers = gather_answers(folder, name, url, language, timezone, input if interactive else None)
         files = list(starter_files(answers, datetime.now(tz=ZoneInfo(answers.timezone))))
