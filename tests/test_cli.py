@@ -73,3 +73,53 @@ def test_unknown_command_is_a_usage_error(run):
     result = run("bild")
     assert result.code == 2
     assert "invalid choice: 'bild'" in result.err
+
+
+def test_new_testimonial_leaves_rating_and_consent_to_a_person(make_site, run, monkeypatch):
+    site = make_site()
+    monkeypatch.chdir(site)
+    path = site / run("new", "testimonial", "Fixed my wheel").out.strip()
+    lines = path.read_text().splitlines()
+    rating = next(line for line in lines if line.startswith("rating:"))
+    consent = next(line for line in lines if line.startswith("consent:"))
+    assert rating.split("#")[0].strip() == "rating:" and "FILL IN" in rating
+    assert consent.split("#")[0].strip() == "consent:" and "FILL IN" in consent and "agreed" in consent
+    # published without a word on consent: refused at the consent line, nothing built
+    path.write_text(path.read_text().replace("draft: true", "draft: false"))
+    built = run("build")
+    assert built.code == 1
+    assert (f"content/testimonials/fixed-my-wheel.md:{lines.index(consent) + 1}: consent: empty — write true only "
+            "if the customer agreed to publication") in built.err
+    assert not (site / "public").exists()
+
+
+def test_a_published_file_with_placeholders_builds_with_a_warning_at_each_line(make_site, run, monkeypatch):
+    site = make_site()
+    monkeypatch.chdir(site)
+    path = site / run("new", "testimonial", "Fixed my wheel").out.strip()
+    text = path.read_text().replace("draft: true", "draft: false").replace("consent:", "consent: true")
+    path.write_text(text)
+    lines = text.splitlines()
+    built = run("build")
+    assert built.code == 0, built.err
+    author_line = lines.index(next(x for x in lines if x.startswith("author:"))) + 1
+    assert built.err.splitlines() == [
+        (f"content/testimonials/fixed-my-wheel.md:{author_line}: warning: author: still the placeholder "
+         "'Customer name' from storyforge new — write the real author, or set draft: true"),
+        (f"content/testimonials/fixed-my-wheel.md:{len(lines)}: warning: still the placeholder text "
+         "'Write the story here, in Markdown.' from storyforge new — write the text, or set draft: true"),
+    ]
+    path.write_text(text.replace("Customer name", "Jo B.").replace("Write the story here, in Markdown.", "Great."))
+    again = run("build")
+    assert (again.code, again.err) == (0, "")
+
+
+def test_new_page_is_listed_in_the_navigation(make_site, run, monkeypatch):
+    site = make_site()
+    monkeypatch.chdir(site)
+    path = site / run("new", "page", "Opening hours").out.strip()
+    path.write_text(path.read_text().replace("draft: true", "draft: false")
+                    .replace("Write the story here, in Markdown.", "Mon–Fri."))
+    assert run("build").code == 0
+    nav = (site / "public/index.html").read_text().split('aria-label="Main"')[1].split("</nav>")[0]
+    assert 'href="/opening-hours/"' in nav

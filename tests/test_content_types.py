@@ -202,7 +202,7 @@ def test_the_summary_counts_a_registered_type_under_its_own_name(recipe_type: Co
     counts = _summary_counts(result.out)
     assert counts["recipes"] == 3  # two recipes and their list page
     assert counts["pages"] == 4  # the about page and the three built-in pages; no recipe among them
-    assert list(counts)[:6] == ["home", "testimonials", "events", "charity", "alerts", "recipes"]
+    assert list(counts)[:5] == ["home", "testimonials", "events", "alerts", "recipes"]  # no charity work, no page
 
 
 def test_a_type_the_program_could_not_use_is_refused(recipe_type: ContentType) -> None:
@@ -217,3 +217,16 @@ def test_a_type_the_program_could_not_use_is_refused(recipe_type: ContentType) -
     with pytest.raises(ValueError, match="Recipe has no field for cost"):
         replace(RECIPE, fields={**RECIPE.fields, "cost": FieldSpec(whole_number)})
     assert type_names() == (*BUILT_IN, "recipe")
+
+
+def test_init_writes_a_sample_of_a_registered_type(recipe_type: ContentType, tmp_path: Path, run: Run) -> None:
+    site = tmp_path / "kitchen"
+    made = run("init", site, "--name", "Plum Kitchen", "--url", "https://plum.example/")
+    assert made.code == 0, made.err
+    assert "serves: 4" in (site / "content/recipes/sample-recipe.md").read_text()
+    for rel, text in TEMPLATES.items():  # the type's templates are the site's business, as above
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text.replace("\n        ", "\n").strip() + "\n")
+    built = run("build", "--site", site)
+    assert built.code == 0, built.err
+    assert "This is a sample recipe" in page_text((site / "public/recipes/sample-recipe/index.html").read_bytes())

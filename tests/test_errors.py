@@ -146,7 +146,8 @@ def test_config_errors_are_collected_with_lines(make_site, run):
 def test_missing_site_yaml_says_where_to_run(tmp_path, run):
     result = run("build", "--site", tmp_path)
     assert result.code == 1
-    assert "no site.yaml here — run storyforge in your site folder or pass --site DIR" in result.err
+    assert ("no site.yaml here — run `storyforge init` to start a new site, or run storyforge in your site folder "
+            "(or pass --site DIR)") in result.err
 
 
 def test_template_error_names_template_and_line(make_site, run):

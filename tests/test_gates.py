@@ -59,6 +59,24 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site / "public"
 
 
+#: a brand of its own on the new site: a blue accent, and a light blue one for the dark scheme
+BRANDED = 'branding:\n  colors:\n    accent: "#1f5f8b"\n  dark_colors:\n    accent: "#8cc8ff"\n'
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site as `storyforge init` makes it, with its own accent colours, built once; its output folder."""
+    from storyforge.build import BuildOptions, build
+    from storyforge.cli import main
+
+    site = tmp_path_factory.mktemp("gates") / "shop"
+    assert main(["init", str(site), "--name", "Spoke & Sprocket", "--url", "https://spoke.example/"]) == 0
+    with (site / "site.yaml").open("a", encoding="utf-8") as settings:
+        settings.write(BRANDED)
+    build(BuildOptions(site_dir=site))
+    return site / "public"
+
+
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small site with a broken link, an image without alt text, a skipped heading level, a broken feed."""
@@ -113,13 +131,17 @@ def nu_errors(*folders: Path) -> dict[Path, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def nu_checked(example: Path, broken: Path) -> dict[Path, list[str]]:
-    """The checker is slow to start, so it reads both sites in one run."""
-    return nu_errors(example, broken)
+def nu_checked(example: Path, started: Path, broken: Path) -> dict[Path, list[str]]:
+    """The checker is slow to start, so it reads all three sites in one run."""
+    return nu_errors(example, started, broken)
 
 
 def test_gate_nu_html_checker_finds_no_errors_in_the_example(example, nu_checked):
     assert nu_checked[example] == []
+
+
+def test_gate_nu_html_checker_finds_no_errors_in_a_new_site(started, nu_checked):
+    assert nu_checked[started] == []
 
 
 def test_nu_html_checker_gate_fails_on_an_image_without_alt_text(broken, nu_checked):
@@ -234,6 +256,15 @@ def test_gate_axe_finds_no_serious_or_critical_violations_in_the_example(example
         print(f"\naxe-core ({scheme}) on {len(paths)} pages: {len(failing)} serious or critical, "
               f"{len(moderate)} moderate or minor" + "".join(f"\n  {line}" for line in moderate))
     assert failing == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_gate_axe_finds_no_serious_or_critical_violations_in_a_new_branded_site(started, browser, served, scheme):
+    pages = sorted(started.rglob("*.html"))
+    paths = ["/" + p.relative_to(started).as_posix().removesuffix("index.html") for p in pages]
+    failing, _ = axe_findings(browser, served(started), started, paths, scheme)
+    assert failing == []
+    assert len(paths) > 10
 
 
 def test_axe_gate_fails_on_a_missing_alt_text_and_a_skipped_heading_level(broken, browser, served):

@@ -26,7 +26,7 @@ from storyforge.core.content import discover
 from storyforge.core.entries import Entry, Testimonial
 from storyforge.core.inputs import SiteInputs, gather_inputs
 from storyforge.core.model import SiteModel, build_site
-from storyforge.core.publication import Selection, select_published
+from storyforge.core.publication import Selection, scaffold_leftovers, select_published
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
 from storyforge.incremental.cache import lock_file
 from storyforge.incremental.session import IncrementalBuild
@@ -71,7 +71,8 @@ def build(options: BuildOptions) -> BuildResult:
             report = stages.run("publish", publisher.publish, outputs)
 
             pages = count_pages(model.pages)
-            warnings = memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})
+            warnings = [*scaffold_leftovers(chosen.published, config.root),
+                        *memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})]
             stages.mark("save cache")
             return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
                                  pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,

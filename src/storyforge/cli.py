@@ -55,6 +55,22 @@ def _build_parser() -> argparse.ArgumentParser:
     new.add_argument("kind", choices=type_names(), help="what to create")
     new.add_argument("title", help="the title, in quotes")
     new.set_defaults(handler=_cmd_new)
+
+    init = commands.add_parser("init", help="start a new site in a folder (or copy the example site)",
+                               description="Make DIR (default: the current folder) a site that builds at once: "
+                                           "a commented site.yaml, a sample of each kind of content, an empty "
+                                           "submissions/ and a .gitignore. Asks for the business's name, web "
+                                           "address, language and time zone when run in a terminal. Never "
+                                           "replaces a file; a folder that already holds a site is refused.")
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="where to make the site (created if missing)")
+    init.add_argument("--example", action="store_true",
+                      help="copy the full example site (a neighbourhood bakery) instead of a starter site")
+    init.add_argument("--name", help="the business's name, e.g. \"Spoke & Sprocket\"")
+    init.add_argument("--url", metavar="URL", help="the address the site will be published at")
+    init.add_argument("--language", help="the pages' language, e.g. en, en-GB, fr (default: en)")
+    init.add_argument("--timezone", help="e.g. Europe/London (default: UTC)")
+    init.set_defaults(handler=_cmd_init)
     for module_name in FEATURE_COMMANDS:
         importlib.import_module(module_name).add_commands(commands)
     return parser
@@ -69,6 +85,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
                                 base_url=args.base_url))
     if _leaving_at_once:
         _kept_until_exit.append(result)  # see run()
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     if args.verbose:
         for source in result.withheld_no_consent:
             print(f"{source}: withheld — consent: false", file=sys.stderr)
@@ -79,8 +97,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
                   f"{len(result.site_files_made)} of {result.site_files} feeds, calendars and other site-wide files",
                   file=sys.stderr)
     if not args.quiet:
-        for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
         print(result.summary())
     if args.check:
         from storyforge.check import check_command
@@ -94,6 +110,14 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
     path = new_entry(args.site, args.kind, args.title)
     print(path)
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from storyforge.init import init_command
+
+    print(init_command(args.folder, example=args.example, name=args.name, url=args.url, language=args.language,
+                       timezone=args.timezone, interactive=sys.stdin.isatty()), end="")
     return 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from storyforge.core.config import load_config
 from storyforge.core.content import parse_document
-from storyforge.core.content_types import by_name
+from storyforge.core.content_types import PLACEHOLDER_BODY, by_name
 from storyforge.core.schema import Validator
 from storyforge.core.slugs import slugify
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, UsageError
@@ -26,7 +26,7 @@ def new_entry(site_dir: Path, kind: str, title: str) -> Path:
     if path.exists():
         raise ContentError("already exists — choose another title or edit that file", SourceLocation(rel))
     now = datetime.now(tz=config.tz).replace(second=0, microsecond=0)
-    text = f"---\n{content_type.new_front_matter(title, now)}---\nWrite the story here, in Markdown.\n"
+    text = f"---\n{content_type.new_front_matter(title, now)}---\n{PLACEHOLDER_BODY}\n"
     errors = ErrorCollector()
     entry = Validator(config, errors).validate(parse_document(text.encode(), rel, kind, config.max_body_bytes))
     errors.raise_if_any("new")

@@ -50,8 +50,8 @@ class BuildResult:
     withheld_no_consent: list[str] = field(default_factory=list)
     drafts_skipped: int = 0
     unchanged: bool = False
-    warnings: list[str] = field(default_factory=list)  # printed before the summary line
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, shown by -v
+    warnings: list[str] = field(default_factory=list)  # `file:line: warning: …`; the site was built anyway
 
     def summary(self) -> str:
         pages = sum(self.pages_by_section.values())

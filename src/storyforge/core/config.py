@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from storyforge.core import branding as branding_rules
+from storyforge.core.branding import Branding
 from storyforge.core.content_types import type_names
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
 CONFIG_FILE = "site.yaml"
+#: what a command run outside a site says: a newcomer's first command is often `storyforge build`
+NO_SITE_HERE = (f"no {CONFIG_FILE} here — run `storyforge init` to start a new site, or run storyforge in your "
+                "site folder (or pass --site DIR)")
 #: what a submissions export can hold; moderation.columns maps each to the export's header(s)
 SUBMISSION_COLUMNS = ("received_at", "name", "email", "title", "story", "rating", "product", "town", "photo",
                       "order", "booking", "consent_publish", "consent_name", "consent_town", "consent_photo",
@@ -29,6 +34,16 @@ class Business:
     email: str = ""
     opening_hours: str = ""
     logo: str = ""
+    #: what customers come for, as examples for the share-your-story form: "a repair, a service or a new bike"
+    what_customers_buy: str = ""
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    """One link of an explicit ``menu:`` list in site.yaml."""
+
+    title: str
+    url: str  # a page of this site, e.g. /events/
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,9 @@ class SiteConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
     moderation: Moderation = field(default_factory=Moderation)
     share_cards: bool = True  # a 1200×630 PNG per story, its og:image
+    branding: Branding = field(default_factory=Branding)
+    #: the navigation, when site.yaml lists it; else the theme makes it from the site's sections and pages
+    menu: tuple[MenuLink, ...] = ()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -173,6 +191,21 @@ def _column_names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _menu(value: Any) -> tuple[MenuLink, ...]:
+    hint = "expected a list of links like - {title: Events, url: /events/}"
+    if not isinstance(value, list) or not value:
+        raise ValueError(hint)
+    links = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"title", "url"}:
+            raise ValueError(f"{hint}, got {item!r}")
+        url = _text(item["url"])
+        if not url.startswith("/") or url.startswith("//") or any(ch in url for ch in " \"<>"):
+            raise ValueError(f"url: expected a page of this site starting with /, like /events/, got {url!r}")
+        links.append(MenuLink(title=_text(item["title"]), url=url))
+    return tuple(links)
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"expected 'key: value' lines, got {value!r}")
@@ -196,7 +229,10 @@ SCHEMA: dict[str, Any] = {
         "email": _text,
         "opening_hours": _text,
         "logo": _text,
+        "what_customers_buy": _text,
     },
+    "branding": branding_rules.SCHEMA,
+    "menu": _menu,
     "feeds": {"items": _positive_int},
     "pagination": {"per_page": _positive_int},
     "markdown": {"allow_raw_html_in_pages": _bool, "max_body_bytes": _positive_int},
@@ -210,6 +246,15 @@ SCHEMA: dict[str, Any] = {
         "verification": _text,
     },
 }
+
+
+def checked_setting(key: str, value: Any) -> Any:
+    """A top-level setting as ``load_config`` would keep it (e.g. ``base_url`` with its closing slash),
+    for code that writes a site.yaml; ValueError says what is wrong, as the build would."""
+    rule: Checker = SCHEMA[key]
+    return rule(value)
+
+
 REQUIRED = {("title",): "the site's name, e.g. title: Hearth & Crumb",
             ("base_url",): "the address the site is published at, e.g. base_url: https://www.example.com/"}
 
@@ -221,7 +266,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
-            f"no {CONFIG_FILE} here — run storyforge in your site folder or pass --site DIR",
+            NO_SITE_HERE,
             SourceLocation(str(path)),
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -249,6 +294,9 @@ def load_config(site_dir: Path) -> SiteConfig:
     if moderation.get("submissions_dir", "submissions").split("/")[0] == output_top:
         errors.add(ConfigError("moderation.submissions_dir: must not be inside output_dir, which is published",
                                SourceLocation(CONFIG_FILE, doc.line_of("moderation", "submissions_dir"))))
+    branding, problems = branding_rules.make_branding(values.get("branding", {}), site_dir, doc.line_of)
+    for problem in problems:
+        errors.add(problem)
     errors.raise_if_any("configuration")
     business = values.get("business", {})
     return SiteConfig(
@@ -271,6 +319,8 @@ def load_config(site_dir: Path) -> SiteConfig:
         extra=values.get("extra", {}),
         moderation=Moderation(**moderation),
         share_cards=values.get("share_cards", True),
+        branding=branding,
+        menu=values.get("menu", ()),
     )
 
 

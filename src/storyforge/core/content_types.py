@@ -57,6 +57,8 @@ class ContentType:
     #: a list page at ``url_prefix`` (HTML and an RSS feed of its entries, newest first) drawn with
     #: this template; None for the built-in types, whose list pages the route table draws itself
     list_template: str | None = None
+    #: its link in the site's navigation when it has entries (else ``title``); '' keeps it out of the navigation
+    nav_title: str | None = None
 
     def url_of(self, slug: str) -> str:
         """The address of an entry of this type, e.g. '/testimonials/a-story/'."""
@@ -126,19 +128,29 @@ def type_names() -> tuple[str, ...]:
 
 # --- what `storyforge new` writes for each built-in type --------------------------
 
+#: the body `storyforge new` writes; a published file that still holds it gets a warning at build time
+PLACEHOLDER_BODY = "Write the story here, in Markdown."
+#: front-matter values `storyforge new` writes that a person must replace (key → the placeholder)
+PLACEHOLDER_VALUES: Mapping[str, str] = {"author": "Customer name", "campaign": "Campaign name"}
+#: the line about drafts every new file starts with; `storyforge init` swaps it for its published samples
+DRAFT_LINE = "draft: true   # set to false (or delete this line) to publish\n"
+
 
 def common_front_matter(title: str, now: datetime) -> str:
     """The first keys of every new file: the title (quoted), today's date and ``draft: true``."""
     quoted = '"' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return (f"title: {quoted}\ndate: {now.date().isoformat()}\n"
-            "draft: true   # set to false (or delete this line) to publish\n")
+    return f"title: {quoted}\ndate: {now.date().isoformat()}\n" + DRAFT_LINE
 
 
 def _new_testimonial(title: str, now: datetime) -> str:
+    """Rating and consent are left empty: only the customer can say them, so a person must copy them
+    from what the customer sent (a published story with an empty consent stops the build)."""
     return common_front_matter(title, now) + (
-        "author: Customer name   # as the customer agreed to be named\n"
-        "location: \nrating: 5   # 1 to 5, or delete the line\nproduct: \n"
-        "consent: true   # the customer agreed to publication\n"
+        f"author: {PLACEHOLDER_VALUES['author']}   # FILL IN the name as the customer agreed to show it\n"
+        "location: \n"
+        "rating:    # FILL IN the customer's own rating, 1 to 5, or delete the line if they gave none\n"
+        "product: \n"
+        "consent:    # FILL IN true only if the customer agreed to publication (false keeps it off the site)\n"
         "verified: false\n"
         "incentive:    # what they received for writing it, if anything (shown as a disclosure)\n"
         "relationship:    # e.g. Employee, if they are connected to the business\n"
@@ -154,7 +166,8 @@ def _new_event(title: str, now: datetime) -> str:
 
 def _new_charity(title: str, now: datetime) -> str:
     return common_front_matter(title, now) + (
-        "campaign: Campaign name\ngoal: 1000\nraised: 0\ncurrency: GBP\nbeneficiary: \ntags: []\n")
+        f"campaign: {PLACEHOLDER_VALUES['campaign']}   # FILL IN: updates with the same campaign form one page\n"
+        "goal: 1000\nraised: 0\ncurrency: GBP\nbeneficiary: \ntags: []\n")
 
 
 def _new_alert(title: str, now: datetime) -> str:
@@ -165,7 +178,9 @@ def _new_alert(title: str, now: datetime) -> str:
 
 
 def _new_page(title: str, now: datetime) -> str:
-    return common_front_matter(title, now) + "menu: false\n"
+    return common_front_matter(title, now) + (
+        "menu: true   # listed in the site's navigation; false keeps it to links you add yourself\n"
+        "weight: 0   # the order in the navigation, smallest first\n")
 
 
 # --- the built-in types, in the order messages list them --------------------------
@@ -173,7 +188,7 @@ def _new_page(title: str, now: datetime) -> str:
 register(ContentType(
     name="testimonial", folder="testimonials", url_prefix="/testimonials/", title="Customer stories",
     entry_class=Testimonial, fields=TESTIMONIAL_FIELDS, template="testimonial.html", page_kind="story",
-    summary_name="testimonials", new_front_matter=_new_testimonial))
+    summary_name="testimonials", new_front_matter=_new_testimonial, nav_title="Stories"))
 register(ContentType(
     name="event", folder="events", url_prefix="/events/", title="Events",
     entry_class=Event, fields=EVENT_FIELDS, template="event.html", page_kind="event",
@@ -185,8 +200,8 @@ register(ContentType(
 register(ContentType(
     name="alert", folder="alerts", url_prefix="/alerts/", title="Notices",
     entry_class=Alert, fields=ALERT_FIELDS, template="alert.html", page_kind="entry",
-    summary_name="alerts", new_front_matter=_new_alert))
+    summary_name="alerts", new_front_matter=_new_alert, nav_title=""))
 register(ContentType(
     name="page", folder="pages", url_prefix="/", title="Pages",
     entry_class=Page, fields=PAGE_FIELDS, template="page.html", page_kind="entry",
-    summary_name="pages", new_front_matter=_new_page))
+    summary_name="pages", new_front_matter=_new_page, nav_title=""))

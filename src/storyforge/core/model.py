@@ -108,6 +108,14 @@ class TagInfo:
     entries: list[Entry] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the site's navigation."""
+
+    url: str
+    title: str
+
+
 @dataclass
 class SiteModel:
     """Everything the renderer needs, decided before rendering starts."""
@@ -131,6 +139,9 @@ class SiteModel:
     policy: Any = None  # moderation.policy.PolicyStats: the numbers on /reviews-policy/
     tag_index: dict[str, TagInfo] = field(default_factory=dict)  # a tag as written → its page
     campaign_urls: dict[str, str] = field(default_factory=dict)  # campaign name → its page
+    #: the list pages of the sections this site has entries in, for the navigation (a shop with no
+    #: charity work gets no Charity link); the content types' order
+    sections: list[NavItem] = field(default_factory=list)
 
     def tags_of(self, entry: Entry) -> list[TagInfo]:
         """The tag pages an entry links to, in the order of its tags."""
@@ -215,8 +226,18 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
         campaign_urls={campaign.name: campaign.url for campaign in campaigns},
     )
     model.pages = _route_table(model, per_page, frozenset() if share_cards else frozenset({"png"}))
+    model.sections = _sections(model)
     _check_collisions(model.pages, errors, reserved or {})
     return model
+
+
+def _sections(model: SiteModel) -> list[NavItem]:
+    """Each content type with a navigation title, a list page and at least one published entry."""
+    list_pages = {page.url for page in model.pages if page.kind != "home"}
+    present = {entry.content_type for entry in model.entries}
+    return [NavItem(row.url_prefix, row.title if row.nav_title is None else row.nav_title)
+            for row in all_types()
+            if row.nav_title != "" and row.name in present and row.url_prefix in list_pages]
 
 
 def _campaigns(updates: list[CharityUpdate]) -> list[Campaign]:
@@ -273,8 +294,9 @@ def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str]) ->
                            context={"upcoming": model.events_upcoming, "past": model.events_past},
                            feed_entries=_newest_first(model.events_upcoming + model.events_past)))
     charity = [u for c in model.campaigns for u in c.updates]
-    routes.append(PageSpec("section", "/charity/", "charity_list.html", by_name("charity").title,
-                           "the charity page (built in)", feed_entries=_newest_first(charity)))
+    if charity:  # a business with no charity work has no charity page, nor a link to one
+        routes.append(PageSpec("section", "/charity/", "charity_list.html", by_name("charity").title,
+                               "the charity page (built in)", feed_entries=_newest_first(charity)))
     for campaign in model.campaigns:
         routes.append(PageSpec("campaign", campaign.url, "campaign.html", campaign.name,
                                f"the campaign '{campaign.name}'", context={"campaign": campaign},

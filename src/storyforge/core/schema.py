@@ -101,6 +101,12 @@ class Validator:
             self.errors.add(SchemaError("expires: is before starts — check the date and time",
                                         values["expires"].where))
             return False
+        if (doc.content_type == "testimonial" and not typed["draft"] and "consent" in doc.front.data
+                and doc.front.data["consent"] in (None, "")):
+            # `storyforge new` leaves consent empty for a person to fill in: never publish on a guess
+            self.errors.add(SchemaError("consent: empty — write true only if the customer agreed to publication, "
+                                        "else false (or keep draft: true until you know)", values["consent"].where))
+            return False
         if typed["slug"] is None:
             stem = doc.rel_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             slug = typed["slug"] = slugify(stem)

@@ -138,8 +138,8 @@ class IncrementalBuild:
         self.cache.save(index, self._store.kept_entries(sources, entries), previous=self.index)
         if self.cache.unwritable is None:
             return []
-        return [(f"cannot write the build cache ({self.cache.unwritable}) — every build will render everything "
-                 "again until it can; check the folder's owner and permissions")]
+        return [(f"warning: cannot write the build cache ({self.cache.unwritable}) — every build will render "
+                 "everything again until it can; check the folder's owner and permissions")]
 
 
 def clock_moments(entries: list[Entry]) -> tuple[float, ...]:

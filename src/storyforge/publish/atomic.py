@@ -176,6 +176,11 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def make_folders(folder: Path, *, durable: bool) -> None:
+    """Create ``folder`` and any missing parents (an empty folder a new site starts with)."""
+    _make_folders(folder, durable)
+
+
 def _make_folders(folder: Path, durable: bool) -> None:
     """Create ``folder`` and any missing parents; when durable, flush each new folder's name."""
     if folder.is_dir():

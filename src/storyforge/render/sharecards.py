@@ -27,6 +27,7 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
+from storyforge.core.theme import CHECKOUT_THEMES, PACKAGE_THEMES
 from storyforge.publish.atomic import write_atomic
 from storyforge.render.outputs import Output, content_hash
 
@@ -35,7 +36,11 @@ if TYPE_CHECKING:
 
 WIDTH, HEIGHT = 1200, 630
 CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again
-FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF",
+#: the fonts shipped with the default theme (Bitstream Vera licence, see its LICENSE.txt): in the
+#: installed package, else in a source checkout
+SHIPPED_FONTS = next((str(themes / "default" / "fonts") for themes in (PACKAGE_THEMES, CHECKOUT_THEMES)
+                      if (themes / "default" / "fonts" / "DejaVuSans.ttf").is_file()), "")
+FONT_DIRS = (SHIPPED_FONTS, "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF",
              "/Library/Fonts", "C:/Windows/Fonts")
 #: the theme's custom properties a card uses, with the default theme's values as the fallback
 PALETTE = {"bg": "#fbf7f0", "tint": "#f4e6cf", "text": "#2b1d14", "muted": "#6b5142", "heading": "#4a2510",
@@ -58,7 +63,9 @@ class CardSpec:
     def key(self) -> str:
         from PIL import __version__ as pillow
 
-        text = json.dumps([CARD_VERSION, pillow, _font_path("DejaVuSerif.ttf"), asdict(self)], sort_keys=True)
+        font = _font_path("DejaVuSerif.ttf")
+        size = os.path.getsize(font) if font else 0  # a font updated in place draws a different card
+        text = json.dumps([CARD_VERSION, pillow, font, size, asdict(self)], sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -74,6 +81,17 @@ def palette(stylesheet: Path | None) -> tuple[tuple[str, str], ...]:
             if name in PALETTE and name not in found:
                 found[name] = value.lower()
     return tuple((name, found.get(name, default)) for name, default in PALETTE.items())
+
+
+def branded(colours: tuple[tuple[str, str], ...], config: SiteConfig) -> tuple[tuple[str, str], ...]:
+    """The theme's colours with the site's own light-scheme colours (site.yaml's branding) over them."""
+    own = config.branding.colors
+    chosen = dict(colours)
+    for names, value in ((("bg",), own.background), (("text", "heading"), own.text),
+                         (("btn-bg", "accent"), own.accent)):
+        for name in names if value else ():
+            chosen[name] = value
+    return tuple(chosen.items())
 
 
 def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...]) -> CardSpec:
@@ -93,7 +111,7 @@ def card_outputs(config: SiteConfig, model: SiteModel, stylesheet: Path | None, 
                  mapper: Callable[[Callable[[CardSpec], str], list[CardSpec]], list[str]]) -> list[Output]:
     """An Output per story page that emits a card; draws (with ``mapper``) only what is not kept in
     ``folder`` (None: nowhere; ``trusted``: whether what is there may be used)."""
-    colours = palette(stylesheet)
+    colours = branded(palette(stylesheet), config)
     pages = model.outputs("png")
     specs = [card_spec(config, page.context["entry"], colours) for page in pages]
     wanted = {spec.key(): spec for spec in specs}

@@ -148,11 +148,12 @@ class Preview:
 
     def start(self) -> None:
         """Bind the port, build once, start watching; raises StoryforgeError if it cannot serve."""
+        from storyforge.core.config import NO_SITE_HERE
         from storyforge.serve.http import LiveState, PreviewServer
         from storyforge.serve.watch import Debouncer, Watcher
 
         if not (self.site_dir / "site.yaml").is_file():
-            raise ConfigError("no site.yaml here — run storyforge in your site folder or pass --site DIR",
+            raise ConfigError(NO_SITE_HERE,
                               SourceLocation(str(self.options.site_dir / "site.yaml")))
         self._state = LiveState()
         plan, base_path = self._read_plan()

@@ -1,5 +1,5 @@
 /* storyforge wall of love. Paste where the stories should appear:
-     <div data-storyforge-wall data-tag="cakes" data-limit="6"></div>
+     <div data-storyforge-wall data-tag="events" data-limit="6"></div>
      <script src="https://YOUR-SITE/embed.js" defer></script>
    Options: data-layout="grid|carousel", data-limit (1-50), data-tag, data-heading (2-6),
    data-autoplay (seconds, carousel; never with reduced motion), data-no-style (use your own CSS).
