@@ -21,6 +21,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+from storyforge.core.build_record import RECORD_FILE, BuildRecord, read_record, sources_stamp
 from storyforge.core.config import SiteConfig, load_config
 from storyforge.core.content import discover
 from storyforge.core.entries import Entry, Testimonial
@@ -31,6 +32,7 @@ from storyforge.errors import ErrorCollector, StoryforgeError
 from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
 from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
+from storyforge.publish.record import write_record
 from storyforge.render.outputs import Output
 from storyforge.render.site import render_site
 from storyforge.stages import BuildOptions, BuildResult, Stages, build_now, count_pages
@@ -44,7 +46,11 @@ def build(options: BuildOptions) -> BuildResult:
         inputs = stages.run("discover", discover_inputs, config)
         memory = IncrementalBuild(config, inputs, output_dir, drafts=options.drafts, use_cache=options.use_cache)
         now, submissions_state = build_now(options), folder_state(config)
+        record = BuildRecord(config.base_url, config.base_path, now.isoformat(), sources_stamp(config, inputs),
+                             options.drafts)
         if memory.nothing_changed(now, submissions_state):
+            if (read_record(output_dir) or record).sources != record.sources or not (output_dir / RECORD_FILE).exists():
+                write_record(output_dir, RECORD_FILE, record.to_bytes())  # e.g. a file touched, its bytes the same
             return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
         store = memory.entries
         stages.mark("load cache")
@@ -64,6 +70,7 @@ def build(options: BuildOptions) -> BuildResult:
         outputs = [*rendered.outputs, *statics]
         refuse_clashes(outputs, config.root)
         report = stages.run("publish", publisher.publish, outputs)
+        write_record(output_dir, RECORD_FILE, record.to_bytes())
 
         pages = count_pages(model.pages)
         memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})
