@@ -33,7 +33,7 @@ from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
 from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
 from storyforge.publish.record import write_record
-from storyforge.render.outputs import Output
+from storyforge.render.outputs import Output, content_hash
 from storyforge.render.site import render_site
 from storyforge.stages import BuildOptions, BuildResult, Stages, build_now, count_pages
 
@@ -46,8 +46,8 @@ def build(options: BuildOptions) -> BuildResult:
         inputs = stages.run("discover", discover_inputs, config)
         memory = IncrementalBuild(config, inputs, output_dir, drafts=options.drafts, use_cache=options.use_cache)
         now, submissions_state = build_now(options), folder_state(config)
-        record = BuildRecord(config.base_url, config.base_path, now.isoformat(), sources_stamp(config, inputs),
-                             options.drafts)
+        record = BuildRecord(config.base_url, config.base_path, now.isoformat(),
+                             sources_stamp(config, inputs, submissions_state), options.drafts)
         if memory.nothing_changed(now, submissions_state):
             if (read_record(output_dir) or record).sources != record.sources or not (output_dir / RECORD_FILE).exists():
                 write_record(output_dir, RECORD_FILE, record.to_bytes())  # e.g. a file touched, its bytes the same
@@ -67,7 +67,7 @@ def build(options: BuildOptions) -> BuildResult:
         rendered = render_site(config, model, plan, inputs.static_files,
                                {path: stats[1] for path, stats in inputs.static_stats.items()},
                                stages.report, stages.mark)
-        outputs = [*rendered.outputs, *statics]
+        outputs = [*rendered.outputs, *statics, *hosting_files(config)]
         refuse_clashes(outputs, config.root)
         report = stages.run("publish", publisher.publish, outputs)
         write_record(output_dir, RECORD_FILE, record.to_bytes())
@@ -79,6 +79,16 @@ def build(options: BuildOptions) -> BuildResult:
                              pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
                              site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
                              withheld_no_consent=chosen.withheld_no_consent)
+
+
+def hosting_files(config: SiteConfig) -> list[Output]:
+    """The ``_headers`` file for a host that reads one (``deploy: hosting:`` in site.yaml)."""
+    if not config.deploy.hosting:
+        return []
+    from storyforge.deploy.headers import HEADERS_FILE, headers_file
+
+    data = headers_file(config)
+    return [Output(HEADERS_FILE, content_hash(data), data)]
 
 
 def load_settings(options: BuildOptions) -> tuple[SiteConfig, Path]:

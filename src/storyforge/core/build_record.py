@@ -33,11 +33,13 @@ class BuildRecord:
                             "sources": self.sources, "drafts": self.drafts}, indent=1) + "\n").encode()
 
 
-def sources_stamp(config: SiteConfig, inputs: SiteInputs) -> str:
-    """A digest of what the build read — content, static files, templates and site.yaml — by
+def sources_stamp(config: SiteConfig, inputs: SiteInputs, submissions: str) -> str:
+    """A digest of what the build read — content, static files, templates, site.yaml and the
+    submissions folder's state (a withdrawn story leaves the site) — by
     name, size and modification time (templates and site.yaml by their bytes). Any edit, added or
     removed file changes it; reading it again costs a walk of the folders, not a build."""
     digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"submissions\0{submissions}\n".encode())
     for name, table in (("content", inputs.source_stats), ("static", inputs.static_stats)):
         for path in sorted(table):
             mtime, size = table[path]

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from storyforge.core.content_types import type_names
+from storyforge.core.deploy_settings import DeploySettings, deploy_settings
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -64,6 +65,7 @@ class SiteConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
     moderation: Moderation = field(default_factory=Moderation)
     share_cards: bool = True  # a 1200×630 PNG per story, its og:image
+    deploy: DeploySettings = field(default_factory=DeploySettings)  # where `storyforge deploy` publishes
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -209,6 +211,7 @@ SCHEMA: dict[str, Any] = {
         "profanity": _words,
         "verification": _text,
     },
+    "deploy": lambda value: value,  # named targets: checked by core.deploy_settings, with their lines
 }
 REQUIRED = {("title",): "the site's name, e.g. title: Hearth & Crumb",
             ("base_url",): "the address the site is published at, e.g. base_url: https://www.example.com/"}
@@ -249,6 +252,7 @@ def load_config(site_dir: Path) -> SiteConfig:
     if moderation.get("submissions_dir", "submissions").split("/")[0] == output_top:
         errors.add(ConfigError("moderation.submissions_dir: must not be inside output_dir, which is published",
                                SourceLocation(CONFIG_FILE, doc.line_of("moderation", "submissions_dir"))))
+    deploy = deploy_settings(doc.data.get("deploy"), doc, CONFIG_FILE, errors)
     errors.raise_if_any("configuration")
     business = values.get("business", {})
     return SiteConfig(
@@ -271,6 +275,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         extra=values.get("extra", {}),
         moderation=Moderation(**moderation),
         share_cards=values.get("share_cards", True),
+        deploy=deploy,
     )
 
 
