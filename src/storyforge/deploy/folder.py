@@ -60,6 +60,7 @@ class FolderStore:
 class RsyncStore:
     def __init__(self, target: DeployTarget, output_dir: Path, force: bool) -> None:
         self.force = force  # send every file, whatever rsync's comparison says
+        self.folders_deleted = 0
         self.rsync = shutil.which("rsync")
         if self.rsync is None:
             raise StoryforgeError("the rsync target needs the rsync program — install it (e.g. apt install rsync)")
@@ -86,8 +87,11 @@ class RsyncStore:
     def plan(self, local: Mapping[str, LocalFile], force: bool) -> DeployPlan:
         sent: set[str] = set()
         plan = DeployPlan()
+        self.folders_deleted = 0  # rsync's --max-delete counts the folders it removes too
         for line in self._run("--dry-run", *(["--ignore-times"] if self.force else [])):
-            if line.startswith("*deleting ") and not line.endswith("/"):
+            if line.startswith("*deleting ") and line.endswith("/"):
+                self.folders_deleted += 1
+            elif line.startswith("*deleting "):
                 plan.delete.append(line.split(maxsplit=1)[1].strip())
             elif line[:2] in (">f", "<f") and " " in line:
                 sent.add(line.split(" ", 1)[1])
@@ -97,7 +101,8 @@ class RsyncStore:
         return plan
 
     def apply(self, plan: DeployPlan, uploaded: Callable[[LocalFile], None], deleted: Callable[[str], None]) -> None:
-        self._run(f"--max-delete={len(plan.delete)}" if plan.delete else "--max-delete=0",
+        deletes = len(plan.delete) + self.folders_deleted
+        self._run(f"--max-delete={deletes}" if deletes else "--max-delete=0",
                   *(["--ignore-times"] if self.force else []))
         for file in plan.upload:
             uploaded(file)

@@ -35,7 +35,7 @@ class GitBranchStore:
     def __init__(self, target: DeployTarget, site_root: Path, cache_dir: Path, base_url: str) -> None:
         repository = target.text("repository")
         local = site_root / Path(repository).expanduser()  # a path is relative to the site, like every path
-        self.repository = str(local) if "://" not in repository and local.exists() else repository
+        self.repository = str(local.resolve()) if "://" not in repository and local.exists() else repository
         self.branch = target.text("branch", "gh-pages")
         self.message = target.text("message", "Deploy the site with storyforge")
         self.git_dir = cache_dir / "deploy" / f"{target.name}.git"
