@@ -38,9 +38,11 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def fake_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """Credentials for the local server only, from the environment as a real deploy reads them."""
+def fake_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, s3_endpoint: str) -> dict[str, str]:
+    """Credentials for the local server only, from the environment as a real deploy reads them; every
+    AWS service's address is the local server too, so nothing can reach a real one."""
     values = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+              "AWS_ENDPOINT_URL": s3_endpoint,
               "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
               "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials")}
     for key, value in values.items():
@@ -58,9 +60,9 @@ def bucket(s3_endpoint: str, fake_credentials: dict[str, str]):
     return client, name
 
 
-def deploy_yaml(endpoint: str, bucket_name: str) -> str:
+def deploy_yaml(endpoint: str, bucket_name: str, extra: str = "") -> str:
     return SITE_YAML + (f"deploy:\n  targets:\n    live:\n      type: s3\n      bucket: {bucket_name}\n"
-                        f"      endpoint_url: {endpoint}\n      region: us-east-1\n")
+                        f"      endpoint_url: {endpoint}\n      region: us-east-1\n{extra}")
 
 
 STORIES = {f"content/testimonials/story-{n}.md": story(f"Story number {n}", f"Person {n}.",
@@ -126,6 +128,10 @@ def test_a_first_deploy_uploads_every_file_with_its_type_and_cache_headers(s3_si
     assert head(card) == ("image/png", day)
     body = client.get_object(Bucket=name, Key="testimonials/story-1/index.html")["Body"].read()
     assert body == files["testimonials/story-1/index.html"]
+    # what pages use, then the pages, then what leads to them: no page links to a file not yet there
+    order = [line.split(" ", 1)[1] for line in result.out.splitlines() if line.startswith("uploaded ")]
+    assert max(order.index(card), order.index(css)) < order.index("testimonials/story-1/index.html")
+    assert order.index("testimonials/story-1/index.html") < min(order.index("index.html"), order.index("feed.xml"))
 
 
 def test_after_one_story_is_edited_only_the_changed_files_are_sent(s3_site, run):
@@ -225,6 +231,38 @@ def test_an_interrupted_deploy_is_completed_by_the_next_one(make_site, bucket, s
     assert result.code == 0, result.err
     assert listed(result.out, "deleted") == {"old-page/index.html"}
     assert_bucket_equals_site(client, name, site)
+
+
+def test_cloudfront_is_told_to_forget_just_the_changed_addresses(make_site, bucket, s3_endpoint, run):
+    _, name = bucket
+    cloudfront = boto3.client("cloudfront", endpoint_url=s3_endpoint, region_name="us-east-1")
+    distribution = cloudfront.create_distribution(DistributionConfig={
+        "CallerReference": name, "Comment": "", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "bucket", "DomainName": f"{name}.s3.amazonaws.com",
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "bucket", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "MinTTL": 0, "ForwardedValues": {"QueryString": False,
+                                                                  "Cookies": {"Forward": "none"}}},
+    })["Distribution"]["Id"]
+    with_cdn = deploy_yaml(s3_endpoint, name, f"      cloudfront_distribution: {distribution}\n")
+    site = make_site(STORIES, site_yaml=with_cdn)
+    assert run("build", "--site", site).code == 0
+    assert run("deploy", "--site", site).code == 0
+    before = site_files(site)
+    write_files(site, {"content/testimonials/story-4.md": story("Story number 4", "Person 4.", body="Changed.")})
+    assert run("build", "--site", site).code == 0
+    changed = {path for path, data in site_files(site).items() if before.get(path) != data}
+    result = run("deploy", "--site", site)
+    assert result.code == 0 and "CloudFront invalidation " in result.out.splitlines()[-1]
+
+    def paths_of(invalidation: dict) -> list[str]:
+        found = cloudfront.get_invalidation(DistributionId=distribution, Id=invalidation["Id"])
+        return found["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
+
+    newest = max(cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]["Items"],
+                 key=lambda item: item["CreateTime"])
+    expected = {"/" + path for path in changed} | {"/" + path.removesuffix("index.html") for path in changed}
+    assert set(paths_of(newest)) == expected and "/testimonials/story-4/" in expected
 
 
 def test_credentials_in_site_yaml_are_refused(make_site, run):
