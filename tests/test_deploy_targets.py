@@ -238,3 +238,27 @@ def test_hosting_netlify_writes_headers_the_default_theme_satisfies(tmp_path, ru
             allowed = csp[directive]
             assert f"{target.scheme}://{target.netloc}" in allowed or (target.scheme + ":") in allowed, (page, value)
     assert run("check", "--site", site).code == 0  # _headers is no page, and the sitemap does not list it
+
+
+def test_a_wrong_deploy_section_is_reported_with_lines_and_hints(make_site, run):
+    site = make_site(site_yaml=SITE_YAML + "deploy:\n  hosting: vercel\n  tragets: {}\n  targets:\n"
+                                           "    pages:\n      type: gti\n    box:\n      type: folder\n")
+    result = run("build", "--site", site)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "site.yaml:8: deploy.hosting: expected one of netlify, cloudflare, got 'vercel'",
+        "site.yaml:9: deploy.tragets: unknown setting (did you mean 'targets'?); known here: hosting, targets",
+        ("site.yaml:12: deploy.targets.pages.type: expected one of s3, git, folder, rsync (did you mean 'git'?), "
+         "got 'gti'"),
+        "site.yaml:13: deploy.targets.box: a target of type folder needs path:",
+        "configuration failed: 4 errors in 1 file",
+    ]
+
+
+def test_deploy_without_targets_says_where_to_start(make_site, run):
+    site = make_site(STORIES)
+    assert run("build", "--site", site).code == 0
+    result = run("deploy", "--site", site)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("error: site.yaml has no deploy targets — add deploy: targets: (see the README, "
+                          "'Publish it')\n")
