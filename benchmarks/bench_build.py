@@ -153,7 +153,10 @@ def _matches_cold_build(site: Path, copy: Path, python: str) -> bool:
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """The built site's files; the build record says when and from which file times it was built, so it
+    differs between two builds of the same sources and is left out."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.name != ".storyforge-build.json"}
 
 
 def main() -> int:

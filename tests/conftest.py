@@ -84,9 +84,16 @@ def copy_example(dest: Path) -> Path:
     return dest
 
 
+#: says when and from which file times a site was built: it differs between two builds of equal sources,
+#: and is checked by the tests of check and deploy, which read it
+BUILD_RECORD = ".storyforge-build.json"
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` with its bytes, for 'left exactly as it was' checks."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under ``folder`` with its bytes, for 'left exactly as it was' checks (the build record
+    aside)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != BUILD_RECORD}
 
 
 class _LinkParser(HTMLParser):

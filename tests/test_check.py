@@ -193,6 +193,19 @@ def test_a_site_under_a_path_resolves_links_below_it(make_site, run, monkeypatch
     assert problems(run("check")) == ['public/index.html: <a href="/visit/">: link target not found']
 
 
+def test_a_sub_path_build_with_base_url_checks_clean(tmp_path, run, monkeypatch):
+    """A GitHub Pages project site: built with --base-url for a sub-path that site.yaml does not name."""
+    site = copy_example(tmp_path / "example")
+    monkeypatch.chdir(site)
+    assert run("build", "--base-url", "https://someone.github.io/spoke/").code == 0
+    assert 'href="/spoke/' in (site / "public/index.html").read_text(encoding="utf-8")
+    result = run("check")
+    assert result.code == 0, result.out
+    assert result.out.startswith("check: no problems in ")
+    built_check = run("build", "--base-url", "https://someone.github.io/spoke/", "--check")
+    assert built_check.code == 0, built_check.out
+
+
 def test_checking_a_site_that_was_not_built(make_site, run, monkeypatch):
     monkeypatch.chdir(make_site())
     result = run("check")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from browser import WAIT_SECONDS, chromium_session
-from conftest import story
+from conftest import copy_example, story
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; report-uri /csp-report")
@@ -39,7 +40,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 class StrictServer(http.server.ThreadingHTTPServer):
     """Serves a folder on 127.0.0.1 with a strict CSP, and keeps the violation reports it receives."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, csp: str = CSP) -> None:
         self.reports: list[dict[str, Any]] = []
         server = self
 
@@ -48,7 +49,7 @@ class StrictServer(http.server.ThreadingHTTPServer):
                 super().__init__(*args, directory=str(folder), **kwargs)
 
             def end_headers(self) -> None:
-                self.send_header("Content-Security-Policy", CSP)
+                self.send_header("Content-Security-Policy", csp)
                 super().end_headers()
 
             def do_POST(self) -> None:
@@ -118,5 +119,44 @@ def test_the_wall_renders_under_a_strict_csp_and_shows_a_hostile_story_as_text(m
         assert browser.execute_script(scrolling) == "auto"
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_example_site_satisfies_the_csp_its_headers_file_sends(tmp_path, run, browser):
+    """deploy: hosting: netlify writes a CSP into _headers; every kind of page of the default theme keeps it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site = copy_example(tmp_path / "example")
+    settings = (site / "site.yaml").read_text(encoding="utf-8")
+    (site / "site.yaml").write_text(settings + "\ndeploy:\n  hosting: netlify\n", encoding="utf-8")
+    assert run("build", "--site", site).code == 0
+    headers = (site / "public/_headers").read_text(encoding="utf-8")
+    csp = re.search(r"Content-Security-Policy: (.*)", headers)
+    assert csp is not None
+    server = StrictServer(site / "public", csp.group(1) + "; report-uri /csp-report")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    address = f"http://127.0.0.1:{server.server_port}"
+    pages = ["/", "/testimonials/", "/testimonials/page/2/", "/testimonials/a-year-of-friday-loaves/", "/events/",
+             "/charity/", "/share-your-story/", "/reviews-policy/", "/tags/", "/404.html"]
+    try:
+        for page in pages:
+            assert (site / "public" / page.lstrip("/")).exists(), page
+            browser.get(address + page)
+        browser.get(address + "/embed/")
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-storyforge-wall] .sf-story")) >= 3,
+            message="the wall did not render under the site's own CSP")
+        time.sleep(0.5)  # violation reports are sent in the background
+        assert server.reports == [], server.reports
+        # the policy is in force: an image from another origin (another port) is refused and reported
+        browser.execute_script("document.body.insertAdjacentHTML('beforeend', "
+                               "'<img alt=\"\" src=\"http://127.0.0.1:9/x.png\">')")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not server.reports and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.reports and "img-src" in json.dumps(server.reports)
+    finally:
         server.shutdown()
         server.server_close()

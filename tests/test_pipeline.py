@@ -41,5 +41,5 @@ def test_the_render_stage_without_a_cache_makes_what_a_cold_build_publishes(tmp_
     assert made, "the render stage made nothing"
     for path, data in made.items():
         assert data == published[path], f"{path} differs from the published site"
-    assert set(published) - {".storyforge-output"} == set(made) | {o.path for o in statics}
+    assert set(published) - {".storyforge-output", ".storyforge-build.json"} == set(made) | {o.path for o in statics}
     assert len(plan.made) == rendered.site_files  # every feed, calendar and site-wide file was made

@@ -21,6 +21,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+from storyforge.core.build_record import RECORD_FILE, BuildRecord, read_record, sources_stamp
 from storyforge.core.config import SiteConfig, load_config
 from storyforge.core.content import discover
 from storyforge.core.entries import Entry, Testimonial
@@ -33,7 +34,8 @@ from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
 from storyforge.publish.lock import output_lock
 from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
-from storyforge.render.outputs import Output
+from storyforge.publish.record import write_record
+from storyforge.render.outputs import Output, content_hash
 from storyforge.render.site import render_site
 from storyforge.stages import BuildOptions, BuildResult, Stages, build_now, count_pages
 
@@ -49,7 +51,12 @@ def build(options: BuildOptions) -> BuildResult:
             memory = IncrementalBuild(config, inputs, output_dir, drafts=options.drafts, use_cache=options.use_cache)
             refuse_vanished_folders(memory)
             now, submissions_state = build_now(options), folder_state(config)
+            record = BuildRecord(config.base_url, config.base_path, now.isoformat(),
+                                 sources_stamp(config, inputs, submissions_state), options.drafts)
             if memory.nothing_changed(now, submissions_state):
+                if (read_record(output_dir) or record).sources != record.sources or \
+                        not (output_dir / RECORD_FILE).exists():
+                    write_record(output_dir, RECORD_FILE, record.to_bytes())  # e.g. a file touched, bytes the same
                 return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
             store = memory.entries
             stages.mark("load cache")
@@ -66,9 +73,10 @@ def build(options: BuildOptions) -> BuildResult:
             rendered = render_site(config, model, plan, inputs.static_files,
                                    {path: stats[1] for path, stats in inputs.static_stats.items()},
                                    stages.report, stages.mark)
-            outputs = [*rendered.outputs, *statics]
+            outputs = [*rendered.outputs, *statics, *hosting_files(config)]
             refuse_clashes(outputs, config.root)
             report = stages.run("publish", publisher.publish, outputs)
+            write_record(output_dir, RECORD_FILE, record.to_bytes())
 
             pages = count_pages(model.pages)
             warnings = [*scaffold_leftovers(chosen.published, config.root),
@@ -88,6 +96,16 @@ def refuse_vanished_folders(memory: IncrementalBuild) -> None:
             f"the folder is gone, and the last build published {count} file{'s' if count != 1 else ''} from it — "
             "restore it; if you removed it on purpose, build once with --no-cache", SourceLocation(folder)))
     errors.raise_if_any()
+
+
+def hosting_files(config: SiteConfig) -> list[Output]:
+    """The ``_headers`` file for a host that reads one (``deploy: hosting:`` in site.yaml)."""
+    if not config.deploy.hosting:
+        return []
+    from storyforge.deploy.headers import HEADERS_FILE, headers_file
+
+    data = headers_file(config)
+    return [Output(HEADERS_FILE, content_hash(data), data)]
 
 
 def load_settings(options: BuildOptions) -> tuple[SiteConfig, Path]:

@@ -46,18 +46,21 @@ def check_command(site_dir: Path, output_dir: Path | None = None, *, base_url: s
                   external: bool = False, timeout: float = 10.0, quiet: bool = False) -> int:
     """Check a built site and print the report; the exit status (also used by `build --check`).
 
-    ``quiet`` prints nothing when there is nothing wrong.
+    ``quiet`` prints nothing when there is nothing wrong. The site is checked against the address
+    it was built for (its build record), so a ``--base-url`` sub-path build checks clean.
     """
     from storyforge.check.external import CACHE_FILE
     from storyforge.check.report import shown_folder
     from storyforge.check.site import CheckOptions, check_site
+    from storyforge.core.build_record import read_record
     from storyforge.core.config import load_config
 
     config = load_config(site_dir.resolve())
-    if base_url:
-        config = config.with_base_url(base_url)
     folder = output_dir or config.root / config.output_dir
     folder = folder if folder.is_absolute() else Path.cwd() / folder
+    record = read_record(folder)  # the address the site was built for, e.g. by build --base-url
+    if base_url or record:
+        config = config.with_base_url(base_url or (record.base_url if record else config.base_url))
     report = check_site(CheckOptions(
         output_dir=folder, base_url=config.base_url, shown=shown_folder(folder, config.root),
         external=external, cache_file=config.root / CACHE_FILE, timeout=timeout))

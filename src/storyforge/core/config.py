@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from storyforge.core import branding as branding_rules
 from storyforge.core.branding import Branding
 from storyforge.core.content_types import type_names
+from storyforge.core.deploy_settings import DeploySettings, deploy_settings
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -82,6 +83,7 @@ class SiteConfig:
     branding: Branding = field(default_factory=Branding)
     #: the navigation, when site.yaml lists it; else the theme makes it from the site's sections and pages
     menu: tuple[MenuLink, ...] = ()
+    deploy: DeploySettings = field(default_factory=DeploySettings)  # where `storyforge deploy` publishes
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -245,6 +247,7 @@ SCHEMA: dict[str, Any] = {
         "profanity": _words,
         "verification": _text,
     },
+    "deploy": lambda value: value,  # named targets: checked by core.deploy_settings, with their lines
 }
 
 
@@ -297,6 +300,7 @@ def load_config(site_dir: Path) -> SiteConfig:
     branding, problems = branding_rules.make_branding(values.get("branding", {}), site_dir, doc.line_of)
     for problem in problems:
         errors.add(problem)
+    deploy = deploy_settings(doc.data.get("deploy"), doc, CONFIG_FILE, errors)
     errors.raise_if_any("configuration")
     business = values.get("business", {})
     return SiteConfig(
@@ -321,6 +325,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         share_cards=values.get("share_cards", True),
         branding=branding,
         menu=values.get("menu", ()),
+        deploy=deploy,
     )
 
 
