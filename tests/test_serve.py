@@ -279,3 +279,35 @@ def test_every_save_shows_even_when_size_and_second_are_unchanged(make_site):
             (site / "content/testimonials/maya.md").write_text(story("Warm bread", body=f"Version {n}."))
             while b"Version %d." % n not in request(port, "/testimonials/maya/")[2]:
                 epoch = wait_for_epoch(port, epoch)["epoch"]  # fails if no rebuild brings it
+
+
+def test_idle_connections_neither_fill_the_queue_nor_stay_forever(built, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storyforge.serve.http import PreviewHandler
+
+    monkeypatch.setattr(PreviewHandler, "timeout", 1.0)  # the idle limit, shortened for the test
+    state = LiveState()
+    state.publish([])
+    running = PreviewServer("127.0.0.1", 0, built, state)
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    port = running.server_address[1]
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(300)]  # never a request
+    try:
+        def timed_get(_: int) -> tuple[int, float]:
+            started = time.perf_counter()
+            status, _, _ = request(port, "/")
+            return status, time.perf_counter() - started
+
+        with ThreadPoolExecutor(50) as pool:
+            results = list(pool.map(timed_get, range(200)))
+        assert all(status == 200 for status, _ in results)
+        assert max(seconds for _, seconds in results) < 2.0
+        time.sleep(1.5)
+        idle[0].settimeout(2)
+        assert idle[0].recv(1) == b"", "an idle connection was kept open past the limit"
+    finally:
+        for connection in idle:
+            connection.close()
+        running.shutdown()
+        running.server_close()

@@ -182,6 +182,7 @@ class PreviewServer(ThreadingHTTPServer):
     """A threaded HTTP server for one built site; bind errors surface as OSError from the constructor."""
 
     daemon_threads = True
+    request_queue_size = 1024  # connections waiting to be accepted (the default, 5, made a busy preview stall)
     allow_reuse_address = True  # a previous run's connections in TIME_WAIT, not a live server
     allow_reuse_port = False  # a second server on the same port must fail, not share it
 
@@ -212,6 +213,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     server: PreviewServer
     server_version = "storyforge-preview"
+    #: seconds a connection may stay silent before it is closed, so idle connections cannot pile up
+    #: until the preview has no threads or descriptors left (long-polls answer well within it)
+    timeout = LONG_POLL_SECONDS + 10
 
     def do_GET(self) -> None:
         self._respond(send_body=True)
