@@ -214,3 +214,53 @@ def test_spam_is_another_name_for_unrelated(make_site, run):
     assert result.code == 0, result.err
     assert f"rejected {sid} (unrelated: is wholly unrelated" in result.out
     assert [d["code"] for d in decisions(site)] == ["unrelated"]
+
+
+# --- fewer false alarms -------------------------------------------------------------------
+
+BIKE = ("Serviced my bike (frame number WTU318C0456781, serial 4471-0093-2215, order 20261120151415) in a day. "
+        "Ring me on 07700 900123 if you need a reference.")
+
+
+@pytest.mark.parametrize(("setting", "found"), [
+    ("", ["07700 900123"]),  # language en-GB: numbers are read as British ones
+    ("moderation:\n  country: FR\n", ["06 12 34 56 78"]),
+])
+def test_phone_numbers_are_found_by_the_sites_country_and_serial_numbers_are_not(make_site, run, setting, found):
+    story = BIKE + (" Ou au 06 12 34 56 78." if "FR" in setting else "")
+    site = make_site({"export.csv": f'Your story,Consent\n"{story}",Yes\n'}, site_yaml=MODERATED_SITE + setting)
+    assert run("submissions", "import", site / "export.csv", "--site", site).code == 0
+    [data] = inbox(site).values()
+    flagged = [f["message"] for f in data["flags"] if f["code"] == "personal-data"]
+    assert flagged == ["personal data in the text: " + ", ".join(f"phone number '{n}'" for n in found)
+                       + " — approve --redact replaces it with a note"]
+    shown = run("moderate", "show", data["id"], "--site", site).out
+    assert "WTU318C0456781, serial 4471-0093-2215, order 20261120151415" in shown.split("With --redact")[1]
+    assert "[phone number removed]" in shown.split("With --redact")[1]
+
+
+@pytest.mark.parametrize("point", ["import:after-update-logged", "write:before-replace"])
+def test_a_kill_during_an_update_in_place_loses_nothing_and_rerunning_finishes_once(make_site, run, point):
+    import os
+    import subprocess
+    import sys
+
+    export = ("Submitted at,Your name,Tell us about your visit,Consent to publish?\n"
+              "2026-11-20 10:00,Ana Ruiz,Great.,Yes\n")
+    # first the owner's spreadsheet had the question renamed to something unrecognisable
+    site = make_site({"export.csv": export.replace("Consent to publish?", "Q4")}, site_yaml=MODERATED_SITE)
+    assert run("submissions", "import", site / "export.csv", "--no-consent-column", "--site", site).code == 0
+    (site / "export.csv").write_text(export)
+    [before] = inbox(site).values()
+    assert before["consent"]["publish"] is False
+    killed = subprocess.run([sys.executable, "-m", "storyforge", "submissions", "import", str(site / "export.csv"),
+                             "--site", str(site)], env={**os.environ, "STORYFORGE_FAULT": point},
+                            capture_output=True, text=True, check=False)
+    assert killed.returncode == 137, killed.stderr
+    assert [d["id"] for d in inbox(site).values()] == [before["id"]]
+    again = run("submissions", "import", site / "export.csv", "--site", site)
+    assert again.code == 0, again.err
+    [after] = inbox(site).values()
+    assert (after["id"], after["consent"]["publish"]) == (before["id"], True)
+    assert [(d["id"], d["decision"]) for d in decisions(site)] == [(before["id"], "updated")]
+    assert not list(site.rglob(".storyforge-*"))

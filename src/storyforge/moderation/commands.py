@@ -287,7 +287,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from storyforge.moderation.decide import load_any
     from storyforge.moderation.submission import NAME_CHOICE_WORDS
 
-    state, sub, saved = load_any(_config(args), args.id)
+    config = _config(args)
+    region = config.moderation.region(config.language)
+    state, sub, saved = load_any(config, args.id)
     if sub is None:
         print(f"{args.id}: {state}{' — ' + saved['story_file'] if saved and saved.get('story_file') else ''}")
         if saved and saved.get("decision"):
@@ -309,8 +311,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
             "Screening:"]
     rows += [f"  {FLAG_MARK[f.blocks] or '-'} {f.code}: {f.message}" for f in sub.flags] or ["  nothing found"]
     rows += ["Story:", textwrap.indent(sub.body, "  ")]
-    if checks.find_personal_data(f"{sub.title}\n{sub.body}"):
-        rows += ["With --redact it would read:", textwrap.indent(checks.redact(sub.body), "  ")]
+    if checks.find_personal_data(f"{sub.title}\n{sub.body}", region):
+        rows += ["With --redact it would read:", textwrap.indent(checks.redact(sub.body, region), "  ")]
     if sub.decision:
         rows.append(f"Decision:     {_decision(sub.decision)}")
     elif state == "inbox":

@@ -161,9 +161,10 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
                                   "if they agree, set \"publish\": true under \"consent\" in this file and approve "
                                   "again, else reject it with --reason no-consent", SourceLocation(store.rel(source)))
         title, body = sub.title, sub.body
-        personal = checks.find_personal_data(f"{title}\n{body}")
+        region = config.moderation.region(config.language)
+        personal = checks.find_personal_data(f"{title}\n{body}", region)
         if personal and redact:
-            title, body = checks.redact(title), checks.redact(body)
+            title, body = checks.redact(title, region), checks.redact(body, region)
         elif personal and not keep_personal_data:
             shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
             raise ModerationError(f"{sid} contains personal data ({shown}) — approve with --redact to publish "

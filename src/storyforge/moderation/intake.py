@@ -141,7 +141,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                 continue
             _check(submission, orders)
             submission.flags = checks.screen(submission, corpus, config.moderation.profanity,
-                                             values.get("honeypot") or "")
+                                             values.get("honeypot") or "", config.moderation.region(config.language))
             if no_consent_asked:
                 _note_no_consent_asked(submission)
             earlier = pending.get(submission.id) or _same_story(pending.values(), submission)
@@ -152,11 +152,14 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                     report.already.append(label)
                     continue
                 if not dry_run:
+                    # the line first: a kill before the write leaves the old file, and running the import
+                    # again writes it and finds its line already there; the other way round, a lost line
+                    # could never be told from an unchanged file
                     data = submission.to_json()
-                    store.write(INBOX, submission.id, data)
-                    fault("import:after-update")
                     store.log(store.record(submission.id, UPDATED, sha256(data), note=f"re-imported ({label}); "
                                            f"changed: {', '.join(changed)}", when=now))
+                    fault("import:after-update-logged")
+                    store.write(INBOX, submission.id, data)
                 pending[submission.id] = submission
                 report.updated.append((submission, changed))
                 continue
