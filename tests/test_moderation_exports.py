@@ -77,8 +77,19 @@ def test_dry_run_shows_the_mapping_the_first_rows_and_the_flags_and_writes_nothi
     assert "row 1 (line 2):" in lines and any(line.split()[:3] == ["name", "Léa", "Dubois"] for line in lines)
     assert "would import 3 new submissions from export.csv" in lines and "flags: no-consent 1, rating 0" not in lines
     assert any(line.startswith("flags: ") and "no-consent 1" in line for line in lines)
+    assert "  row 3: !no-consent" in lines  # Léa did not tick the box
+    assert "  → publish: NO; shown as “Anonymous customer”; rating: 4; received 2026-11-22T18:30:00+00:00" in lines
     assert lines[-1] == "nothing was written (--dry-run)"
     assert snapshot(site) == before
+
+
+def test_dry_run_never_sends_the_customers_control_characters_to_the_terminal(make_site, run):
+    export = 'Your story,Consent,Your name\n"Nice.\x1b]0;owned\x07 bread",Yes,"Ann\x1b[2J"\n'
+    site = make_site({"export.csv": export}, site_yaml=MODERATED_SITE)
+    result = run("submissions", "import", site / "export.csv", "--dry-run", "--site", site)
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.out and "\x07" not in result.out
+    assert "Nice.\\x1b]0;owned\\x07 bread" in result.out
 
 
 def test_without_a_consent_column_the_import_stops_unless_told_the_form_never_asked(make_site, run):
@@ -264,3 +275,40 @@ def test_a_kill_during_an_update_in_place_loses_nothing_and_rerunning_finishes_o
     assert (after["id"], after["consent"]["publish"]) == (before["id"], True)
     assert [(d["id"], d["decision"]) for d in decisions(site)] == [(before["id"], "updated")]
     assert not list(site.rglob(".storyforge-*"))
+
+
+@pytest.mark.parametrize(("language", "written", "expected"), [
+    ("en-GB", "2026/07/20 3:14:15 PM GMT+1", "2026-07-20T15:14:15+01:00"),  # Google Forms, summer time
+    ("en-GB", "2026/11/20 3:14:15 PM GMT", "2026-11-20T15:14:15+00:00"),
+    ("en-GB", "05/03/2026 09:30", "2026-03-05T09:30:00+00:00"),  # day first, the site's zone
+    ("en-US", "05/03/2026 09:30", "2026-05-03T09:30:00+01:00"),  # month first (May: summer time)
+    ("fr-FR", "20/11/2026 15:14", "2026-11-20T15:14:00+00:00"),
+    ("en-GB", "Nov 20, 2026 3:14 PM", "2026-11-20T15:14:00+00:00"),
+])
+def test_dates_in_the_styles_form_services_write(make_site, run, language, written, expected):
+    site_yaml = MODERATED_SITE.replace("language: en-GB", f"language: {language}")
+    site = make_site({"export.csv": f'Timestamp,Your story,Consent\n"{written}",Nice.,Yes\n'}, site_yaml=site_yaml)
+    result = run("submissions", "import", site / "export.csv", "--site", site)
+    assert result.code == 0, result.err
+    [data] = inbox(site).values()
+    assert data["received_at"] == expected
+
+
+@pytest.mark.parametrize("header", [
+    # German: timestamp, name, story, stars, may we publish, how to show the name
+    ("Zeitstempel,Ihr Name,Erzählen Sie uns von Ihrer Erfahrung,Wie viele Sterne geben Sie uns?,"
+     "Dürfen wir Ihre Geschichte veröffentlichen?,Wie sollen wir Ihren Namen anzeigen?"),
+    # Spanish
+    ("Marca temporal,Su nombre,Cuéntenos su experiencia,¿Cuántas estrellas nos da?,"
+     "¿Podemos publicar su historia en nuestra web?,¿Cómo mostramos su nombre?"),
+])
+def test_questions_in_german_and_spanish_are_recognised(make_site, run, header):
+    yes, full = ("Ja", "Vollständiger Name") if header.startswith("Zeit") else ("Sí", "Nombre completo")
+    export = f'{header}\n20/11/2026 15:14:15,Amara Okafor,"Wunderbar, maravilloso.",5,{yes},{full}\n'
+    site = make_site({"export.csv": export}, site_yaml=MODERATED_SITE)
+    result = run("submissions", "import", site / "export.csv", "--site", site)
+    assert result.code == 0, result.err
+    [data] = inbox(site).values()
+    assert (data["name"], data["body"], data["rating"], data["consent"]["publish"], data["consent"]["name"],
+            data["received_at"]) == ("Amara Okafor", "Wunderbar, maravilloso.", 5, True, "full",
+                                     "2026-11-20T15:14:15+00:00")

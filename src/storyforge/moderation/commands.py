@@ -169,6 +169,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for sub, fields in report.updated:
         print(f"  updated {sub.id}: {', '.join(fields)}")
     if args.dry_run:
+        for sub in (*report.imported, *changed):
+            if sub.flags:
+                print(f"  {report.labels[sub.id]}: " + ", ".join(FLAG_MARK[f.blocks] + f.code for f in sub.flags))
         print("nothing was written (--dry-run)")
     elif report.imported or report.updated:
         print("next: storyforge moderate list")
@@ -184,11 +187,17 @@ def _show_mapping(report: Any) -> None:
     for name, header in sorted(export.mapping.columns.items(), key=lambda item: order[item[1]]):
         print(f"  {_safe(header, 50)!s:<52} → {name} (by {export.mapping.how[name]})")
     print("not used: " + (", ".join(_safe(h, 40) for h in export.mapping.unused) or "none"))
+    taken = {report.labels[s.id]: s for s in (*report.imported, *(s for s, _ in report.updated))}
     for where, label, values in export.rows[:3]:
         print(f"{label} (line {where.line}):" if where.line else f"{label}:")
         for name, value in values.items():
             if not name.startswith("_"):
                 print(f"  {name:<16} {_safe(value, 70)}")
+        if label in taken:
+            sub = taken[label]
+            rating = sub.rating if sub.rating is not None else sub.rating_given or "none"
+            print(f"  → publish: {'yes' if sub.consent.publish else 'NO'}; shown as “{_safe(sub.author, 40)}”; "
+                  f"rating: {_safe(str(rating), 10)}; received {sub.received_at}")
 
 
 def _safe(text: str, limit: int) -> str:

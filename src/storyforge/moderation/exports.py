@@ -70,7 +70,8 @@ def read_export(path: Path, config: SiteConfig) -> Export:
         mapping = resolve_columns(table.headers, config, empty)
     except ModerationError as exc:
         raise ModerationError(exc.message, SourceLocation(shown, 1)) from None
-    index = {name: table.headers.index(header) for name, header in mapping.columns.items()}
+    index = dict(sorted(((name, table.headers.index(header)) for name, header in mapping.columns.items()),
+                        key=lambda item: item[1]))  # in the file's order, as --dry-run shows them
     # Typeform's "Submit Date (UTC)": times written without a zone, the header says which
     when = normalise(mapping.columns.get("received_at", "")).split()
     zone = "UTC" if "utc" in when or "gmt" in when else ""

@@ -44,6 +44,7 @@ class ImportReport:
     skipped: list[ModerationError] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     export: Export | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # id → 'row N', for the rows taken
 
 
 # --- one row → one Submission ---------------------------------------------------------
@@ -161,12 +162,14 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                     fault("import:after-update-logged")
                     store.write(INBOX, submission.id, data)
                 pending[submission.id] = submission
+                report.labels[submission.id] = label
                 report.updated.append((submission, changed))
                 continue
             if not dry_run:
                 store.write(INBOX, submission.id, submission.to_json())
                 fault("import:after-write")
             pending[submission.id] = submission
+            report.labels[submission.id] = label
             corpus.add(submission.id, f"submission {submission.id} (pending)", submission.body)
             report.imported.append(submission)
     return report
