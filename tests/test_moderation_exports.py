@@ -103,6 +103,8 @@ def test_without_a_consent_column_the_import_stops_unless_told_the_form_never_as
     import yaml
 
     assert yaml.safe_load(hint) == {"moderation": {"columns": {"consent_publish": "Can we share your story?"}}}
+    dry = run("submissions", "import", site / "export.csv", "--dry-run", "--site", site)
+    assert dry.code == 0 and "no column holds the permission to publish: a real import stops here" in dry.out
     taken = run("submissions", "import", site / "export.csv", "--no-consent-column", "--site", site)
     assert taken.code == 0, taken.err
     [data] = inbox(site).values()

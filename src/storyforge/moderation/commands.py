@@ -187,6 +187,9 @@ def _show_mapping(report: Any) -> None:
     for name, header in sorted(export.mapping.columns.items(), key=lambda item: order[item[1]]):
         print(f"  {_safe(header, 50)!s:<52} → {name} (by {export.mapping.how[name]})")
     print("not used: " + (", ".join(_safe(h, 40) for h in export.mapping.unused) or "none"))
+    if "consent_publish" not in export.mapping.columns:
+        print("no column holds the permission to publish: a real import stops here — map it with "
+              "moderation.columns.consent_publish, or pass --no-consent-column if the form never asked")
     taken = {report.labels[s.id]: s for s in (*report.imported, *(s for s, _ in report.updated))}
     for where, label, values in export.rows[:3]:
         print(f"{label} (line {where.line}):" if where.line else f"{label}:")
