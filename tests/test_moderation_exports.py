@@ -314,3 +314,26 @@ def test_questions_in_german_and_spanish_are_recognised(make_site, run, header):
     assert (data["name"], data["body"], data["rating"], data["consent"]["publish"], data["consent"]["name"],
             data["received_at"]) == ("Amara Okafor", "Wunderbar, maravilloso.", 5, True, "full",
                                      "2026-11-20T15:14:15+00:00")
+
+
+def test_stories_imported_before_ids_stopped_depending_on_the_mapping_are_not_imported_again(tmp_path, run):
+    """The example site's inbox was written by the earlier release (ids hashed every answer): a
+    story from it that is published since must not come back when the same answers arrive again."""
+    from conftest import REPO, copy_example
+
+    site = copy_example(tmp_path / "example")
+    shutil.copytree(REPO / "submissions", site / "submissions")
+    old = json.loads((site / "submissions/inbox/005878de0606.json").read_text())
+    assert run("moderate", "approve", old["id"], "--redact", "--site", site).code == 0
+    c, v = old["consent"], old["verification"]
+    again = run("submissions", "add", "--site", site, "--source", old["source"], "--story", old["body"],
+                "--name", old["name"], "--email", old["contact_email"], "--title", old["title"],
+                "--rating", str(old["rating"] or ""), "--product", old["product"], "--town", old["location"],
+                "--received", old["received_at"], "--show-name", c["name"],
+                *([f"--{v['method']}", v["reference"]] if v["method"] != "none" else []),
+                *(["--consent"] if c["publish"] else []), *(["--show-town"] if c["town"] else []),
+                *(["--show-photo"] if c["photo"] else []))
+    assert again.code == 0, again.err
+    assert again.out.startswith("this story is already in the submissions"), again.out
+    assert not (site / "submissions/inbox/005878de0606.json").exists()
+    assert len(list((site / "submissions/inbox").glob("*.json"))) == 2

@@ -317,7 +317,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             f"Photo:        {sub.photo or '–'}{' → shown' if c.photo and sub.photo else ' → not shown'}",
             f"Contact:      {sub.contact_email or '–'} (never published)",
             f"Publication:  {'agreed' if c.publish else 'NOT agreed — cannot be approved'}",
-            f"Verified:     {_verified(v.method, v.reference, v.checked)}",
+            f"Verified:     {_verified(v.method, v.reference, v.checked, bool(config.moderation.orders))}",
             f"Incentive:    {sub.incentive or '–'}",
             f"Relationship: {sub.relationship or '–'}",
             "Screening:"]
@@ -334,14 +334,16 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verified(method: str, reference: str, checked: str) -> str:
+def _verified(method: str, reference: str, checked: str, orders: bool) -> str:
     """What the owner knows about the customer's reference; readers only ever see the label."""
     if method == "none":
         return "no reference given — approve --verified if you have checked by hand"
     if checked:
         return f"yes — {method} {reference!r} matches {checked}"
-    return (f"not yet — {method} {reference!r} was typed by the customer; no row of your orders file matches it; "
-            "check it and approve --verified, or approve without the label")
+    found = ("no row of your orders file matches it" if orders
+             else "set moderation.orders to look references up in your records at import")
+    return (f"not yet — {method} {reference!r} was typed by the customer; {found}; check it and approve "
+            "--verified, or approve without the label")
 
 
 def _decision(record: dict[str, Any]) -> str:

@@ -137,7 +137,8 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             except RowError as exc:
                 report.skipped.append(ModerationError(f"{label} skipped: {exc}", where))
                 continue
-            if submission.id in decided or (submission.body, submission.name) in seen:
+            earlier_id = _earlier_id(values, submission)
+            if {submission.id, earlier_id} & decided or (submission.body, submission.name) in seen:
                 report.already.append(label)
                 continue
             _check(submission, orders)
@@ -145,7 +146,8 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                                              values.get("honeypot") or "", config.moderation.region(config.language))
             if no_consent_asked:
                 _note_no_consent_asked(submission)
-            earlier = pending.get(submission.id) or _same_story(pending.values(), submission)
+            earlier = (pending.get(submission.id) or pending.get(earlier_id)
+                       or _same_story(pending.values(), submission))
             if earlier is not None:
                 submission.id = earlier.id
                 changed = _changes(earlier, submission)
@@ -173,6 +175,18 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             corpus.add(submission.id, f"submission {submission.id} (pending)", submission.body)
             report.imported.append(submission)
     return report
+
+
+def _earlier_id(values: dict[str, str], sub: Submission) -> str:
+    """The id the same row was given before ids stopped depending on the mapping (a hash of every
+    answer), so stories imported then — pending, published or rejected — are not imported again."""
+    get = {name: (values.get(name) or "").strip() for name in SUBMISSION_COLUMNS}
+    return content_id({"name": sub.name, "email": get["email"], "title": " ".join(get["title"].split()),
+                       "story": sub.body,
+                       "rating": get["rating"], "product": get["product"], "town": get["town"],
+                       "photo": get["photo"], "consent": vars(sub.consent), "incentive": get["incentive"],
+                       "relationship": get["relationship"],
+                       "verification": {"method": sub.verification.method, "reference": sub.verification.reference}})
 
 
 def _pending(store: Store, place: Placement, decided: set[str]) -> dict[str, Submission]:
