@@ -62,7 +62,7 @@ def test_a_submission_file_holds_what_the_issue_lists(make_site, run):
     assert (data["source"], data["rating"], data["location"], data["contact_email"]) == \
         ("csv", 5, "Eastbridge", "priya.sharma@example.com")
     assert data["consent"] == {"publish": True, "name": "first-initial", "town": True, "photo": False}
-    assert data["verification"] == {"method": "order", "reference": "HC-1"}
+    assert data["verification"] == {"method": "order", "reference": "HC-1", "checked": ""}
     assert {"incentive", "relationship", "product", "flags", "body"} <= set(data)
 
 
@@ -130,7 +130,7 @@ def test_show_lists_flags_and_the_redaction_proposal(make_site, run):
 def test_approval_writes_only_what_was_consented_and_logs_it(make_site, run):
     site = imported(make_site, run, PRIYA + TOM)
     ids = {title: data["id"] for title, data in inbox(site).items()}
-    for title, extra in (("The sourdough that converted me", ["--feature"]), ("Late cake", [])):
+    for title, extra in (("The sourdough that converted me", ["--feature", "--verified"]), ("Late cake", [])):
         result = run("moderate", "approve", ids[title], *extra, "--site", site)
         assert result.code == 0, result.err
     priya = site / "content/testimonials/2026-03-01-the-sourdough-that-converted-me.md"
@@ -144,8 +144,9 @@ def test_approval_writes_only_what_was_consented_and_logs_it(make_site, run):
     assert "@example.com" not in priya.read_text()
     assert inbox(site) == {}
     log = decisions(site)
-    assert [(d["id"], d["decision"], d["code"]) for d in log] == [
-        (ids["The sourdough that converted me"], "approved", None), (ids["Late cake"], "approved", None)]
+    assert [(d["id"], d["decision"], d["code"], d.get("verified")) for d in log] == [
+        (ids["The sourdough that converted me"], "approved", None, "by hand"),
+        (ids["Late cake"], "approved", None, None)]
     assert all(d["who"] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", d["when"])
                and len(d["sha256"]) == 64 for d in log)
     again = run("moderate", "approve", ids["Late cake"], "--site", site)
@@ -168,7 +169,7 @@ def test_approving_without_consent_fails_and_changes_nothing(make_site, run):
     assert snapshot(site) == before
 
 
-@pytest.mark.parametrize("reason", ["negative", "low-rating", "rude", "spam"])
+@pytest.mark.parametrize("reason", ["negative", "low-rating", "rude", "spammy"])
 def test_rejecting_for_a_reason_that_is_not_lawful_fails(make_site, run, reason):
     site = imported(make_site, run, TOM)
     sid = inbox(site)["Late cake"]["id"]
@@ -399,4 +400,4 @@ def test_submissions_add_asks_for_each_value_in_a_terminal(make_site, run, monke
     assert data["body"] == "Rang to say the wedding cake was perfect.\nThe tiers stood up all night."
     assert (data["name"], data["rating"], data["location"], data["source"]) == ("Maya Green", 5, "Eastbridge", "phone")
     assert data["consent"] == {"publish": True, "name": "first-initial", "town": False, "photo": False}
-    assert data["verification"] == {"method": "booking", "reference": "BK-77"}
+    assert data["verification"] == {"method": "booking", "reference": "BK-77", "checked": ""}

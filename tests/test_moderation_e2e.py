@@ -16,6 +16,15 @@ moderation:
   columns:
     rating: "How many stars would you give us?"
   profanity: [numpty]
+  orders: private/orders.csv
+"""
+#: the till's and the booking book's export; HC-10355 is missing from it (a phone order, checked by hand)
+ORDERS = """Date;Order no.;Customer;Total
+01/03/2026;HC-10231;P. Sharma;12,40
+02/03/2026;BK-2231;G. Evans;45,00
+03/03/2026;HC-10299;B. Morgan;38,00
+04/03/2026;HC-10401;D. Patel;29,50
+05/03/2026;BK-2290;R. Hughes;120,00
 """
 LEGACY = """---
 title: Best bread in town
@@ -28,7 +37,7 @@ I walk past two other bakeries to get here every Friday.
 """
 APPROVE = {  # title → extra options
     "The sourdough that converted me": ["--feature"], "A birthday cake to remember": [], "Cake arrived late": [],
-    "Not for me": [], "Saved our christening": ["--redact"], "Gluten-free at last": ["--redact"],
+    "Not for me": [], "Saved our christening": ["--redact", "--verified"], "Gluten-free at last": ["--redact"],
     "Coffee and kindness": [], "Saturday mornings": [], "Bread class for beginners": [],
     "Picnic hamper perfection": [], "Wedding cake worries": [],
 }
@@ -56,7 +65,8 @@ EXPECTED = {
 
 
 def test_twenty_mixed_submissions_from_import_to_published_site(make_site, run):
-    site = make_site({"content/testimonials/best-bread.md": LEGACY}, site_yaml=SITE_YAML)
+    site = make_site({"content/testimonials/best-bread.md": LEGACY, "private/orders.csv": ORDERS},
+                     site_yaml=SITE_YAML)
 
     imported = run("submissions", "import", DATA, "--site", site)
     assert imported.code == 0, imported.err

@@ -56,6 +56,15 @@ class Moderation:
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     profanity: tuple[str, ...] = ()
     verification: str = ""
+    orders: str = ""  # the owner's export of orders/bookings, matched at import; never published
+    country: str = ""  # ISO 3166 code for reading phone numbers; else taken from language (en-GB → GB)
+
+    def region(self, language: str) -> str | None:
+        """The two-letter country phone numbers are read in: moderation.country, else the language's."""
+        if self.country:
+            return self.country.upper()
+        tail = language.replace("_", "-").split("-")[-1] if "-" in language.replace("_", "-") else ""
+        return tail.upper() if len(tail) == 2 and tail.isalpha() else None
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,23 @@ def _submissions_dir(value: Any) -> str:
     return text
 
 
+def _orders_file(value: Any) -> str:
+    text = _text(value).replace("\\", "/")
+    parts = text.split("/")
+    if not text or text.startswith("/") or ".." in parts or ":" in parts[0]:
+        raise ValueError(f"expected a file inside the site folder, like 'private/orders.csv', got {text!r}")
+    if parts[0] in ("content", "static", "themes", "templates"):
+        raise ValueError(f"the orders file must stay outside {parts[0]}/, where files are published; got {text!r}")
+    return text
+
+
+def _country(value: Any) -> str:
+    text = _text(value).upper()
+    if len(text) != 2 or not text.isalpha():
+        raise ValueError(f"expected a two-letter country code like GB, FR or US, got {text!r}")
+    return text
+
+
 def _words(value: Any) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     words = tuple(_text(item).lower() for item in items)
@@ -246,6 +272,8 @@ SCHEMA: dict[str, Any] = {
         "columns": dict.fromkeys(SUBMISSION_COLUMNS, _column_names),
         "profanity": _words,
         "verification": _text,
+        "orders": _orders_file,
+        "country": _country,
     },
     "deploy": lambda value: value,  # named targets: checked by core.deploy_settings, with their lines
 }
@@ -294,9 +322,10 @@ def load_config(site_dir: Path) -> SiteConfig:
                                    SourceLocation(CONFIG_FILE, doc.line_of("defaults", type_name))))
     moderation = values.get("moderation", {})
     output_top = values.get("output_dir", "public").replace("\\", "/").strip("/").split("/")[0]
-    if moderation.get("submissions_dir", "submissions").split("/")[0] == output_top:
-        errors.add(ConfigError("moderation.submissions_dir: must not be inside output_dir, which is published",
-                               SourceLocation(CONFIG_FILE, doc.line_of("moderation", "submissions_dir"))))
+    for key in ("submissions_dir", "orders"):
+        if moderation.get(key, "submissions").split("/")[0] == output_top:
+            errors.add(ConfigError(f"moderation.{key}: must not be inside output_dir, which is published",
+                                   SourceLocation(CONFIG_FILE, doc.line_of("moderation", key))))
     branding, problems = branding_rules.make_branding(values.get("branding", {}), site_dir, doc.line_of)
     for problem in problems:
         errors.add(problem)

@@ -30,21 +30,51 @@ REDACTED_EMAIL = "[email address removed]"
 REDACTED_PHONE = "[phone number removed]"
 
 
-def find_personal_data(text: str) -> list[tuple[str, str]]:
+def find_personal_data(text: str, region: str | None = None) -> list[tuple[str, str]]:
     """('email address' | 'phone number', the text found), in order of appearance."""
     found = [(m.start(), "email address", m.group()) for m in EMAIL.finditer(text)]
-    for match in PHONE.finditer(text):
-        digits = sum(c.isdigit() for c in match.group())
-        if digits >= MIN_PHONE_DIGITS and not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", match.group()):
-            found.append((match.start(), "phone number", match.group().strip()))
+    found += [(start, "phone number", text[start:end].strip()) for start, end in phone_spans(text, region)]
     return [(kind, value) for _, kind, value in sorted(found)]
 
 
-def redact(text: str) -> str:
+def phone_spans(text: str, region: str | None) -> list[tuple[int, int]]:
+    """Where phone numbers are, read as in ``region`` (e.g. 'GB') by the phonenumbers library.
+
+    A number counts when it is a valid number there, or when it is written as people write
+    phone numbers (with '+', or the country's trunk prefix such as the 0 of 07700 …) and has the
+    length of one: fictional drama numbers are still someone's idea of a phone number, a bike's
+    frame number or a serial number is not. Without a country (language 'en', no
+    moderation.country) only a count of digits is left, which flags more than it should."""
+    if region is None:
+        return [(m.start(), m.end()) for m in PHONE.finditer(text)
+                if sum(c.isdigit() for c in m.group()) >= MIN_PHONE_DIGITS
+                and not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", m.group())]
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    trunk = (metadata.national_prefix if metadata is not None else None) or "+"
+    # valid there and grouped as that country groups its numbers: '4471-0093-2215' is a serial
+    spans = {(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
+        text, region, leniency=phonenumbers.Leniency.STRICT_GROUPING)}
+    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        raw = match.raw_string
+        if text[max(match.start - 1, 0):match.start].isalnum() or text[match.end:match.end + 1].isalnum():
+            continue  # part of a longer code: 'WTU318C0456781'
+        if raw.startswith(("+", trunk)) and sum(c.isdigit() for c in raw) >= MIN_PHONE_DIGITS:
+            spans.add((match.start, match.end))
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if not kept or start >= kept[-1][1]:  # two readings of one number: keep the longer
+            kept.append((start, end))
+    return kept
+
+
+def redact(text: str, region: str | None = None) -> str:
     """The text with email addresses and phone numbers replaced by a note saying so."""
     text = EMAIL.sub(REDACTED_EMAIL, text)
-    return PHONE.sub(lambda m: REDACTED_PHONE if sum(c.isdigit() for c in m.group()) >= MIN_PHONE_DIGITS
-                     and not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", m.group()) else m.group(), text)
+    for start, end in reversed(phone_spans(text, region)):
+        text = text[:start] + REDACTED_PHONE + text[end:]
+    return text
 
 
 def words(text: str) -> list[str]:
@@ -81,7 +111,7 @@ class Corpus:
 
 
 def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] = (),
-           honeypot: str = "") -> list[Flag]:
+           honeypot: str = "", region: str | None = None) -> list[Flag]:
     """Every flag for ``submission``, most serious first."""
     flags: list[Flag] = []
     text = f"{submission.title}\n{submission.body}"
@@ -95,7 +125,7 @@ def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] 
     if rude:
         flags.append(Flag("profanity", f"strong language: {', '.join(rude)} — withhold only if it is "
                                        "obscene, vulgar or abusive, as for every story"))
-    personal = find_personal_data(text)
+    personal = find_personal_data(text, region)
     if personal:
         shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
         flags.append(Flag("personal-data", f"personal data in the text: {shown} — approve --redact replaces "

@@ -35,12 +35,21 @@ def add_commands(commands: Any) -> None:
                                description="Bring customers' stories into submissions/inbox/, screened, to "
                                            "wait for a person's decision. Nothing is published by these.")
     actions = subs.add_subparsers(dest="action", metavar="ACTION", required=True)
-    imp = actions.add_parser("import", help="import a CSV or JSON export of a story form",
-                             description="Import a CSV (with a header row) or JSON (a list of objects) export. "
-                                         "A bad row is reported with its row number and skipped; a row imported "
-                                         "before is left alone. Exit status 1 if any row was skipped.")
+    imp = actions.add_parser("import", help="import a CSV, Excel or JSON export of a story form",
+                             description="Import a CSV (with a header row, comma- or semicolon-separated), an "
+                                         "Excel workbook (.xlsx) or JSON (a list of objects) export. Columns are "
+                                         "recognised by what their question asks. A bad row is reported with its "
+                                         "row number and skipped; a story imported before is left alone, or "
+                                         "updated in place while it is pending. Exit status 1 if any row was "
+                                         "skipped.")
     _site(imp)
-    imp.add_argument("file", type=Path, help="the export, e.g. stories.csv or stories.json")
+    imp.add_argument("file", type=Path, help="the export, e.g. stories.csv, responses.xlsx or stories.json")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="show which column holds what, the first rows as read and what would be flagged; "
+                          "write nothing")
+    imp.add_argument("--no-consent-column", action="store_true",
+                     help="the form never asked for permission to publish: import anyway, each story blocked "
+                          "until you have asked its author")
     imp.set_defaults(handler=_cmd_import)
 
     add = actions.add_parser("add", help="record a story taken by phone or email",
@@ -55,8 +64,8 @@ def add_commands(commands: Any) -> None:
                               ("--photo", "address of a photo they sent"),
                               ("--incentive", "what they received for it, if anything"),
                               ("--relationship", "their connection to the business, if any"),
-                              ("--order", "order number, which verifies the story"),
-                              ("--booking", "booking reference, which verifies the story"),
+                              ("--order", "order number (checked against moderation.orders)"),
+                              ("--booking", "booking reference (checked against moderation.orders)"),
                               ("--received", "when it came in (default: now), e.g. 2026-03-01 14:30")):
         add.add_argument(option, help=help_text, default="")
     add.add_argument("--consent", action="store_true", help="they agreed to publication")
@@ -87,6 +96,9 @@ def add_commands(commands: Any) -> None:
     ok.add_argument("--keep-personal-data", action="store_true",
                     help="publish email addresses or phone numbers in the text as they are")
     ok.add_argument("--feature", action="store_true", help="feature it (labelled 'Hand-picked by us')")
+    ok.add_argument("--verified", action="store_true",
+                    help="you checked by hand, in your own records, that it comes from a customer: label it "
+                         "'Verified customer' (a reference the customer typed is not enough)")
     ok.add_argument("--edit", action="store_true", help="open $EDITOR on the story before it is written")
     ok.add_argument("--rating", type=_rating, default=argparse.SUPPRESS, metavar="N",
                     help="the rating to publish, 1-5 or 'none' (when the customer's answer was not 1-5)")
@@ -94,7 +106,8 @@ def add_commands(commands: Any) -> None:
     no = steps.add_parser("reject", help="withhold a submission for a lawful reason",
                           description="Move a submission to rejected/. Withholding a story because of its "
                                       "rating or a negative opinion is not allowed (FTC, 16 CFR 465.7).",
-                          epilog="reason codes:\n" + "\n".join(f"  {c:<22}{m}" for c, m in REASONS.items()),
+                          epilog="reason codes:\n" + "\n".join(f"  {c:<22}{m}" for c, m in REASONS.items())
+                          + "\n  (spam is accepted as another name for unrelated)",
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     _site(no)
     no.add_argument("id", help="the submission id (or its first few characters)")
@@ -129,13 +142,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     from storyforge.moderation.intake import import_file
 
-    report = import_file(_config(args), args.file)
+    report = import_file(_config(args), args.file, dry_run=args.dry_run, no_consent_column=args.no_consent_column)
     _notes(report.recovered)
+    if args.dry_run:
+        _show_mapping(report)
     for problem in report.skipped:
         print(problem, file=sys.stderr)
-    flagged: Counter[str] = Counter(f.code for s in report.imported for f in s.flags)
-    parts = [(f"imported {len(report.imported)} new submission{'s' if len(report.imported) != 1 else ''} "
+    changed = [s for s, _ in report.updated]
+    flagged: Counter[str] = Counter(f.code for s in (*report.imported, *changed) for f in s.flags)
+    would = "would import" if args.dry_run else "imported"
+    parts = [(f"{would} {len(report.imported)} new submission{'s' if len(report.imported) != 1 else ''} "
               f"from {args.file.name}")]
+    if report.updated:
+        parts.append(f"{'would update' if args.dry_run else 'updated'} {len(report.updated)} pending in place")
     if report.already:
         parts.append(f"{len(report.already)} imported before")
     if report.skipped:
@@ -143,9 +162,51 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print("; ".join(parts))
     if flagged:
         print("flags: " + ", ".join(f"{code} {n}" for code, n in sorted(flagged.items())))
-    if report.imported:
+    taken = len(report.imported) + len(report.updated)
+    if taken and flagged["no-consent"] == taken:
+        print("note: none of these stories carries permission to publish — if the form asked for it, check "
+              "which column holds it with --dry-run")
+    for sub, fields in report.updated:
+        print(f"  updated {sub.id}: {', '.join(fields)}")
+    if args.dry_run:
+        for sub in (*report.imported, *changed):
+            if sub.flags:
+                print(f"  {report.labels[sub.id]}: " + ", ".join(FLAG_MARK[f.blocks] + f.code for f in sub.flags))
+        print("nothing was written (--dry-run)")
+    elif report.imported or report.updated:
         print("next: storyforge moderate list")
     return 1 if report.skipped else 0
+
+
+def _show_mapping(report: Any) -> None:
+    """The column mapping, unused headers and the first rows as read: what the import would take."""
+    export = report.export
+    print(f"read as {export.read_as}")
+    print("columns:")
+    order = {header: i for i, header in enumerate(export.table.headers)}
+    for name, header in sorted(export.mapping.columns.items(), key=lambda item: order[item[1]]):
+        print(f"  {_safe(header, 50)!s:<52} → {name} (by {export.mapping.how[name]})")
+    print("not used: " + (", ".join(_safe(h, 40) for h in export.mapping.unused) or "none"))
+    if "consent_publish" not in export.mapping.columns:
+        print("no column holds the permission to publish: a real import stops here — map it with "
+              "moderation.columns.consent_publish, or pass --no-consent-column if the form never asked")
+    taken = {report.labels[s.id]: s for s in (*report.imported, *(s for s, _ in report.updated))}
+    for where, label, values in export.rows[:3]:
+        print(f"{label} (line {where.line}):" if where.line else f"{label}:")
+        for name, value in values.items():
+            if not name.startswith("_"):
+                print(f"  {name:<16} {_safe(value, 70)}")
+        if label in taken:
+            sub = taken[label]
+            rating = sub.rating if sub.rating is not None else sub.rating_given or "none"
+            print(f"  → publish: {'yes' if sub.consent.publish else 'NO'}; shown as “{_safe(sub.author, 40)}”; "
+                  f"rating: {_safe(str(rating), 10)}; received {sub.received_at}")
+
+
+def _safe(text: str, limit: int) -> str:
+    """Customer text made safe for a terminal: control characters shown escaped, long text cut."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.replace("\n", " "))
+    return _cut(shown, limit)
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -238,7 +299,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from storyforge.moderation.decide import load_any
     from storyforge.moderation.submission import NAME_CHOICE_WORDS
 
-    state, sub, saved = load_any(_config(args), args.id)
+    config = _config(args)
+    region = config.moderation.region(config.language)
+    state, sub, saved = load_any(config, args.id)
     if sub is None:
         print(f"{args.id}: {state}{' — ' + saved['story_file'] if saved and saved.get('story_file') else ''}")
         if saved and saved.get("decision"):
@@ -254,14 +317,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
             f"Photo:        {sub.photo or '–'}{' → shown' if c.photo and sub.photo else ' → not shown'}",
             f"Contact:      {sub.contact_email or '–'} (never published)",
             f"Publication:  {'agreed' if c.publish else 'NOT agreed — cannot be approved'}",
-            f"Verified:     {f'{v.method} {v.reference}' if v.method != 'none' else 'no'}",
+            f"Verified:     {_verified(v.method, v.reference, v.checked, bool(config.moderation.orders))}",
             f"Incentive:    {sub.incentive or '–'}",
             f"Relationship: {sub.relationship or '–'}",
             "Screening:"]
     rows += [f"  {FLAG_MARK[f.blocks] or '-'} {f.code}: {f.message}" for f in sub.flags] or ["  nothing found"]
     rows += ["Story:", textwrap.indent(sub.body, "  ")]
-    if checks.find_personal_data(f"{sub.title}\n{sub.body}"):
-        rows += ["With --redact it would read:", textwrap.indent(checks.redact(sub.body), "  ")]
+    if checks.find_personal_data(f"{sub.title}\n{sub.body}", region):
+        rows += ["With --redact it would read:", textwrap.indent(checks.redact(sub.body, region), "  ")]
     if sub.decision:
         rows.append(f"Decision:     {_decision(sub.decision)}")
     elif state == "inbox":
@@ -269,6 +332,18 @@ def _cmd_show(args: argparse.Namespace) -> int:
                     "--reason CODE")
     print("\n".join(rows))
     return 0
+
+
+def _verified(method: str, reference: str, checked: str, orders: bool) -> str:
+    """What the owner knows about the customer's reference; readers only ever see the label."""
+    if method == "none":
+        return "no reference given — approve --verified if you have checked by hand"
+    if checked:
+        return f"yes — {method} {reference!r} matches {checked}"
+    found = ("no row of your orders file matches it" if orders
+             else "set moderation.orders to look references up in your records at import")
+    return (f"not yet — {method} {reference!r} was typed by the customer; {found}; check it and approve "
+            "--verified, or approve without the label")
 
 
 def _decision(record: dict[str, Any]) -> str:
@@ -286,7 +361,8 @@ def _cmd_approve(args: argparse.Namespace) -> int:
             print("note: --edit skipped (not a terminal, or no $EDITOR set); the story is written as generated",
                   file=sys.stderr)
     outcome = approve(_config(args), args.id, redact=args.redact, keep_personal_data=args.keep_personal_data,
-                      feature=args.feature, rating=getattr(args, "rating", KEEP), editor=editor,
+                      feature=args.feature, rating=getattr(args, "rating", KEEP), verified=args.verified,
+                      editor=editor,
                       retry=_ask_again)
     _notes(outcome.recovered)
     print(outcome.message)

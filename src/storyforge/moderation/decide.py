@@ -39,7 +39,7 @@ from storyforge.moderation.store import (
     fault,
     remove_file,
 )
-from storyforge.moderation.submission import REASONS, Submission, reason_problem, sha256
+from storyforge.moderation.submission import REASONS, Submission, reason_code, reason_problem, sha256
 from storyforge.publish.atomic import write_atomic
 
 KEEP = object()  # approve(rating=KEEP): publish the rating the customer gave
@@ -72,7 +72,7 @@ def find(place: Placement, ident: str) -> str:
 
 
 def story_front_matter(sub: Submission, config: SiteConfig, title: str, approved: datetime, featured: bool,
-                       rating: Any = KEEP) -> dict[str, Any]:
+                       rating: Any = KEEP, verified: bool = False) -> dict[str, Any]:
     """Normalized front matter: only what the customer consented to, plus the moderation record."""
     received = datetime.fromisoformat(sub.received_at).astimezone(config.tz)
     front: dict[str, Any] = {"title": title, "date": received.date().isoformat(), "author": sub.author}
@@ -87,7 +87,8 @@ def story_front_matter(sub: Submission, config: SiteConfig, title: str, approved
         front["avatar"] = sub.photo
     front["featured"] = featured
     front["consent"] = True
-    front["verified"] = sub.verification.method in ("order", "booking")
+    # a customer-typed reference is not a check: only the owner's records or the owner's word are
+    front["verified"] = bool(sub.verification.checked) or verified
     if sub.incentive:
         front["incentive"] = sub.incentive
     if sub.relationship:
@@ -137,9 +138,11 @@ Retry = Callable[[StoryforgeError], bool]
 
 
 def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_personal_data: bool = False,
-            feature: bool = False, rating: Any = KEEP, editor: Editor | None = None,
+            feature: bool = False, rating: Any = KEEP, verified: bool = False, editor: Editor | None = None,
             retry: Retry | None = None, now: datetime | None = None) -> Outcome:
-    """Write the story into content/ (validated first), log the decision, then empty the inbox slot."""
+    """Write the story into content/ (validated first), log the decision, then empty the inbox slot.
+
+    ``verified`` is the owner saying they checked the story against their records by hand."""
     store = Store(config)
     with store.lock():
         recovered, place = store.settle()
@@ -158,9 +161,10 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
                                   "if they agree, set \"publish\": true under \"consent\" in this file and approve "
                                   "again, else reject it with --reason no-consent", SourceLocation(store.rel(source)))
         title, body = sub.title, sub.body
-        personal = checks.find_personal_data(f"{title}\n{body}")
+        region = config.moderation.region(config.language)
+        personal = checks.find_personal_data(f"{title}\n{body}", region)
         if personal and redact:
-            title, body = checks.redact(title), checks.redact(body)
+            title, body = checks.redact(title, region), checks.redact(body, region)
         elif personal and not keep_personal_data:
             shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
             raise ModerationError(f"{sid} contains personal data ({shown}) — approve with --redact to publish "
@@ -171,7 +175,7 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
             raise ModerationError(f"{sid}: the rating '{given}' is not a whole number from 1 to 5 — "
                                   "approve with --rating N as the customer meant it, or --rating none")
         moment = now or datetime.now(config.tz)
-        front = story_front_matter(sub, config, title, moment, feature, rating)
+        front = story_front_matter(sub, config, title, moment, feature, rating, verified)
         rel = story_path(place, store, front["date"], title, sid)
         text = story_text(front, body)
         validate_story(text, rel, config, sid)
@@ -179,7 +183,8 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
             text = _edit(store, sid, text, rel, config, editor, retry)
         store.save(store.site / rel, text.encode("utf-8"))
         fault("approve:after-story-written")
-        store.log(store.record(sid, "approved", sha256(raw), when=moment, story=rel))
+        checked = {"verified": sub.verification.checked or "by hand"} if front["verified"] else {}
+        store.log(store.record(sid, "approved", sha256(raw), when=moment, story=rel, **checked))
         fault("approve:after-decision-logged")
         remove_file(source)
     return Outcome(sid, f"approved {sid} → {rel}", rel, recovered)
@@ -227,6 +232,7 @@ def reject(config: SiteConfig, ident: str, code: str, note: str = "", now: datet
     problem = reason_problem(code)
     if problem:
         raise ModerationError(problem)
+    code = reason_code(code)
     store = Store(config)
     with store.lock():
         recovered, place = store.settle()

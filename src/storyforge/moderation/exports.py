@@ -1,103 +1,158 @@
-"""Reading a form service's export: CSV or JSON → one record per story, field → text.
+"""Reading a form service's export — CSV, Excel (.xlsx) or JSON — into one record per story.
 
-Columns are found by their header, compared without case, spaces or punctuation, so
-``Your story``, ``your_story`` and ``YOUR STORY:`` are the same column. ``moderation.columns``
-in site.yaml names the headers of an export whose questions are worded differently.
+Exports come as the service and the owner's spreadsheet left them: comma- or semicolon-
+separated (Excel in most of Europe uses ``;``), UTF-8 with or without a byte-order mark,
+UTF-16 (Excel's "Unicode text") or Windows-1252 (older Excel). The separator is sniffed from
+the header row and the encoding is detected (charset-normalizer) when the file is not UTF-8;
+what was used is reported, so a wrong guess is visible. Which column holds what is decided
+in ``columns.py``.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
-import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from storyforge.core.config import SUBMISSION_COLUMNS, SiteConfig
+from storyforge.core.config import SiteConfig
 from storyforge.errors import ModerationError, SourceLocation
+from storyforge.moderation.columns import DEFAULT_COLUMNS, ColumnMap, normalise, resolve_columns
 
-#: headers of common form-service exports (and of the share-your-story form), per field
-DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "received_at": ("received_at", "timestamp", "submitted at", "submission date", "date submitted", "submitted",
-                    "created at", "created", "date", "received"),
-    "name": ("name", "your name", "full name", "customer name", "first and last name", "author"),
-    "email": ("email", "email address", "e-mail", "your email", "your email address", "contact email",
-              "contact_email"),
-    "title": ("title", "story title", "headline", "subject", "give your story a title"),
-    "story": ("story", "your story", "body", "review", "your review", "testimonial", "message", "comments",
-              "feedback", "tell us your story"),
-    "rating": ("rating", "stars", "star rating", "score", "your rating", "rating out of 5", "rating 1-5"),
-    "product": ("product", "product or service", "what did you buy", "what did you buy?", "service", "item"),
-    "town": ("town", "your town", "city", "location", "where do you live"),
-    "photo": ("photo", "photo url", "photo link", "picture"),
-    "order": ("order", "order number", "order id", "order reference", "receipt number"),
-    "booking": ("booking", "booking reference", "booking number", "reservation"),
-    "consent_publish": ("consent_publish", "consent", "may we publish your story", "permission to publish",
-                        "publish", "i agree"),
-    "consent_name": ("consent_name", "show my name as", "name display", "how should we show your name",
-                     "how may we show your name"),
-    "consent_town": ("consent_town", "show my town", "may we show your town"),
-    "consent_photo": ("consent_photo", "show my photo", "may we show your photo"),
-    "incentive": ("incentive", "did you receive anything", "did you receive anything for writing this"),
-    "relationship": ("relationship", "connection", "are you connected to us", "connection to the business"),
-    "honeypot": ("honeypot", "website", "_gotcha"),
-}
+__all__ = ["DEFAULT_COLUMNS", "Export", "Table", "read_export", "read_rows", "read_table"]
 
-def _key(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
+Row = tuple[SourceLocation, str, dict[str, str]]
+DELIMITERS = (",", ";", "\t", "|")
+ENCODING_NAMES = {"utf_8": "UTF-8", "utf_16": "UTF-16", "utf_16_le": "UTF-16", "utf_16_be": "UTF-16",
+                  "cp1252": "Windows-1252", "latin_1": "ISO-8859-1", "iso8859_15": "ISO-8859-15",
+                  "mac_roman": "Mac Roman", "cp1250": "Windows-1250"}
 
 
-def resolve_columns(headers: list[str], config: SiteConfig) -> dict[str, str]:
-    """field → the header that holds it; site.yaml's names win over the defaults."""
-    by_key: dict[str, str] = {}
-    for header in headers:
-        by_key.setdefault(_key(header), header)
-    chosen: dict[str, str] = {}
-    for name in SUBMISSION_COLUMNS:
-        configured = config.moderation.columns.get(name)
-        for candidate in configured or DEFAULT_COLUMNS[name]:
-            found = by_key.get(_key(candidate))
-            if found is not None and found not in chosen.values():
-                chosen[name] = found
-                break
-        else:
-            if configured:
-                raise ModerationError(
-                    f"moderation.columns.{name} in site.yaml names {', '.join(repr(c) for c in configured)}, "
-                    f"but the export has no such column; its columns are: {', '.join(headers)}")
-    if "story" not in chosen:
-        raise ModerationError(
-            "no column holds the story — name its header in site.yaml, e.g. moderation: {columns: {story: "
-            f"\"Tell us about your visit\"}}; the columns are: {', '.join(headers) or 'none'}")
-    return chosen
+@dataclass
+class Table:
+    """A file read as a grid: headers, then (line or row number, cells) for each non-empty record."""
+
+    headers: list[str]
+    records: list[tuple[int, list[str]]]
+    encoding: str = "UTF-8"  # or UTF-16, Windows-1252, …; "Excel workbook" for .xlsx
+    delimiter: str = ","
+    errors: dict[int, str] = field(default_factory=dict)  # JSON items that are not objects
 
 
-def read_rows(path: Path, config: SiteConfig) -> list[tuple[SourceLocation, str, dict[str, str]]]:
-    """(where, 'row N' | 'item N', field → text) for each record of a CSV or JSON export."""
+@dataclass
+class Export:
+    """An export read and mapped: what ``--dry-run`` shows and what intake admits."""
+
+    table: Table
+    mapping: ColumnMap
+    rows: list[Row]
+
+    @property
+    def read_as(self) -> str:
+        """'UTF-8, comma-separated' — how the file was read, for the owner to check."""
+        if self.table.encoding == "Excel workbook" or self.table.delimiter == "json":
+            return self.table.encoding
+        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+        return f"{self.table.encoding}, {names[self.table.delimiter]}-separated"
+
+
+def read_export(path: Path, config: SiteConfig) -> Export:
+    """Read ``path`` and find its columns; a ModerationError names the file when it cannot be."""
+    shown = path.as_posix()
+    table = read_table(path)
+    empty = frozenset(h for i, h in enumerate(table.headers)
+                      if not any(i < len(cells) and cells[i].strip() for _, cells in table.records))
+    try:
+        mapping = resolve_columns(table.headers, config, empty)
+    except ModerationError as exc:
+        raise ModerationError(exc.message, SourceLocation(shown, 1)) from None
+    index = dict(sorted(((name, table.headers.index(header)) for name, header in mapping.columns.items()),
+                        key=lambda item: item[1]))  # in the file's order, as --dry-run shows them
+    # Typeform's "Submit Date (UTC)": times written without a zone, the header says which
+    when = normalise(mapping.columns.get("received_at", "")).split()
+    zone = "UTC" if "utc" in when or "gmt" in when else ""
+    rows: list[Row] = []
+    unit = "item" if table.delimiter == "json" else "row"
+    for number, (line, cells) in enumerate(table.records, start=1):
+        where = SourceLocation(shown, line) if unit == "row" else SourceLocation(shown)
+        if line in table.errors:
+            rows.append((where, f"{unit} {number}", {"_error": table.errors[line]}))
+            continue
+        values = {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
+        if zone:
+            values["_zone"] = zone
+        rows.append((where, f"{unit} {number}", values))
+    return Export(table, mapping, rows)
+
+
+def read_rows(path: Path, config: SiteConfig) -> list[Row]:
+    """(where, 'row N' | 'item N', field → text) for each record of an export."""
+    return read_export(path, config).rows
+
+
+def read_table(path: Path) -> Table:
+    """Any export as a grid of text; the format comes from the name, then the first bytes."""
     shown = path.as_posix()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise ModerationError(f"cannot read: {exc.strerror or exc}", SourceLocation(shown)) from None
-    except UnicodeDecodeError:
-        raise ModerationError("not UTF-8 text — export the file as UTF-8 CSV or JSON", SourceLocation(shown)) from None
+    if path.suffix.lower() in (".xlsx", ".xlsm") or data.startswith(b"PK\x03\x04"):
+        return _xlsx_table(data, shown)
+    text, encoding = decode(data, shown)
     if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
-        return _json_rows(text, shown, config)
-    return _csv_rows(text, shown, config)
+        return _json_table(text, shown, encoding)
+    return _csv_table(text, shown, encoding)
 
 
-def _csv_rows(text: str, shown: str, config: SiteConfig) -> list[tuple[SourceLocation, str, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n"), newline=""))
+def decode(data: bytes, shown: str) -> tuple[str, str]:
+    """(text, name of the encoding): UTF-8 first, byte-order marks next, then detection."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", "replace"), "UTF-8 with BOM"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace"), "UTF-16"
     try:
-        headers = next(reader)
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    found = from_bytes(data)
+    best = found.best()
+    if best is None:
+        raise ModerationError("cannot tell how this file's text is encoded — save it from your spreadsheet as "
+                              "\"CSV UTF-8\"", SourceLocation(shown))
+    # short files fit several Western code pages alike; say Windows-1252 (what Excel writes) when it reads the same
+    try:
+        if data.decode("cp1252") == str(best) or any(m.encoding == "cp1252" for m in found):
+            return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        pass
+    name = codecs.lookup(best.encoding).name.replace("-", "_")
+    return str(best), ENCODING_NAMES.get(name, best.encoding)
+
+
+def sniff_delimiter(text: str) -> str:
+    """The separator that splits the header row into the most columns (a comma on a tie)."""
+    first = text.split("\n", 1)[0]
+    counts = {d: len(next(csv.reader([first], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+
+
+def _csv_table(text: str, shown: str, encoding: str) -> Table:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        headers = [h.strip() for h in next(reader)]
     except (StopIteration, csv.Error):
         raise ModerationError("the file is empty — expected a header row, then one row per story",
                               SourceLocation(shown, 1)) from None
-    columns = resolve_columns(headers, config)
-    index = {name: headers.index(header) for name, header in columns.items()}
-    rows = []
-    number = 0
+    table = Table(headers, [], encoding, delimiter)
     while True:
         start = reader.line_num + 1
         try:
@@ -106,15 +161,50 @@ def _csv_rows(text: str, shown: str, config: SiteConfig) -> list[tuple[SourceLoc
             break
         except csv.Error as exc:
             raise ModerationError(f"cannot read the CSV: {exc}", SourceLocation(shown, start)) from None
-        if not any(cell.strip() for cell in record):
-            continue
-        number += 1
-        values = {name: record[i] if i < len(record) else "" for name, i in index.items()}
-        rows.append((SourceLocation(shown, start), f"row {number}", values))
-    return rows
+        if any(cell.strip() for cell in record):
+            table.records.append((start, record))
+    return table
 
 
-def _json_rows(text: str, shown: str, config: SiteConfig) -> list[tuple[SourceLocation, str, dict[str, str]]]:
+def _xlsx_table(data: bytes, shown: str) -> Table:
+    """The first sheet of a workbook (Microsoft Forms' "Open in Excel" download)."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ModerationError(f"not a readable Excel workbook ({exc}) — save it again as .xlsx or as CSV UTF-8",
+                              SourceLocation(shown)) from None
+    try:
+        sheet = book.worksheets[0]
+        grid = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    if not grid:
+        raise ModerationError("the workbook's first sheet is empty — expected a header row, then one row per story",
+                              SourceLocation(shown, 1))
+    records = [(n, cells) for n, cells in enumerate(grid[1:], start=2) if any(c.strip() for c in cells)]
+    return Table([h.strip() for h in grid[0]], records, "Excel workbook", "xlsx")
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the owner sees it: dates as ISO 8601, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _json_table(text: str, shown: str, encoding: str) -> Table:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -122,20 +212,16 @@ def _json_rows(text: str, shown: str, config: SiteConfig) -> list[tuple[SourceLo
                               SourceLocation(shown, exc.lineno)) from None
     if not isinstance(data, list):
         raise ModerationError("expected a JSON list of objects, one per story", SourceLocation(shown))
-    rows = []
-    for number, item in enumerate(data, start=1):
-        where = SourceLocation(shown)
-        if not isinstance(item, dict):
-            rows.append((where, f"item {number}", {"_error": "expected an object with the story's fields"}))
-            continue
-        flat = {k: _as_text(v) for k, v in _flatten(item).items()}
-        try:
-            columns = resolve_columns(list(flat), config)
-        except ModerationError as exc:
-            rows.append((where, f"item {number}", {"_error": exc.message}))
-            continue
-        rows.append((where, f"item {number}", {name: flat[header] for name, header in columns.items()}))
-    return rows
+    items = [_flatten(item) if isinstance(item, dict) else None for item in data]
+    headers = list(dict.fromkeys(key for item in items if item for key in item))
+    table = Table(headers, [], f"JSON ({encoding})", "json")
+    for number, item in enumerate(items, start=1):
+        if item is None:
+            table.errors[number] = "expected an object with the story's fields"
+            table.records.append((number, []))
+        else:
+            table.records.append((number, [_as_text(item.get(h)) for h in headers]))
+    return table
 
 
 def _flatten(item: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +233,7 @@ def _flatten(item: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[str(key)] = value
     method, reference = str(flat.pop("verification_method", "") or ""), flat.pop("verification_reference", "")
+    flat.pop("verification_checked", None)  # a match is made here, against the owner's records, never taken
     if method in ("order", "booking") and reference:
         flat.setdefault(method, reference)
     return flat

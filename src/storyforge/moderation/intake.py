@@ -2,12 +2,18 @@
 phone or email, made into submissions and admitted to the inbox after screening.
 
 A bad row is reported with its row number and skipped; the good rows are imported.
+Importing an export again never makes a second copy: a submission's id is a hash of when it
+arrived, the story and the name as written (not of how columns were mapped), and a pending
+submission whose story comes back with other answers (a fixed mapping) is updated in place,
+recorded in decisions.jsonl as an "updated" line. Decided submissions are left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,34 +21,30 @@ from pathlib import Path
 from storyforge.core.config import SUBMISSION_COLUMNS, SiteConfig
 from storyforge.errors import ModerationError, SourceLocation
 from storyforge.moderation import checks
-from storyforge.moderation.exports import read_rows
-from storyforge.moderation.store import INBOX, Placement, Store, fault
-from storyforge.moderation.submission import (
-    NAME_CHOICES,
-    Consent,
-    Submission,
-    Verification,
-    content_id,
-)
+from storyforge.moderation.answers import RowError, parse_name_choice, parse_rating, parse_when, parse_yes
+from storyforge.moderation.exports import Export, read_export
+from storyforge.moderation.orders import Orders, load_orders
+from storyforge.moderation.store import DECIDED, INBOX, UPDATED, Placement, Store, fault
+from storyforge.moderation.submission import Consent, Submission, Verification, content_id, sha256
+
+__all__ = ["ImportReport", "RowError", "admit", "build_submission", "import_file", "parse_name_choice",
+           "parse_rating", "parse_when", "parse_yes"]
 
 MAX_STORY_CHARS = 20_000
-YES = {"yes", "y", "true", "1", "on", "checked", "agree", "agreed", "i agree", "x", "✓", "✔"}
-NO = {"", "no", "n", "false", "0", "off", "unchecked", "none", "-"}
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-
-
-class RowError(ValueError):
-    """One row cannot become a submission; the message says why."""
+NO_CONSENT_ASKED = "the form did not ask for permission to publish"
 
 
 @dataclass
 class ImportReport:
-    """What an import did."""
+    """What an import did (or, with ``dry_run``, would do)."""
 
     imported: list[Submission] = field(default_factory=list)
+    updated: list[tuple[Submission, list[str]]] = field(default_factory=list)  # with the fields that changed
     already: list[str] = field(default_factory=list)  # labels of rows imported before
     skipped: list[ModerationError] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    export: Export | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # id → 'row N', for the rows taken
 
 
 # --- one row → one Submission ---------------------------------------------------------
@@ -68,12 +70,11 @@ def build_submission(values: dict[str, str], source: str, config: SiteConfig, no
     verification = (Verification("order", get["order"]) if get["order"] else
                     Verification("booking", get["booking"]) if get["booking"] else Verification())
     title, name = " ".join(get["title"].split()), " ".join(get["name"].split())
-    given = {"name": name, "email": get["email"], "title": title, "story": story,
-             "rating": get["rating"], "product": get["product"], "town": get["town"], "photo": get["photo"],
-             "consent": vars(consent), "incentive": get["incentive"], "relationship": get["relationship"],
-             "verification": vars(verification)}
+    received = parse_when(get["received_at"], config, now, values.get("_zone", ""))
+    # what the customer sent and when, never how the columns were mapped: a fixed mapping keeps the id
+    sid = content_id({"received": received if get["received_at"] else "", "story": story, "name": name})
     return Submission(
-        id=content_id(given), received_at=parse_when(get["received_at"], config, now), source=source,
+        id=sid, received_at=received, source=source,
         title=title or title_from(story), body=story, name=name, rating=rating, rating_given=rating_given,
         product=get["product"], location=get["town"], photo=get["photo"], contact_email=get["email"],
         incentive=get["incentive"], relationship=get["relationship"], consent=consent, verification=verification)
@@ -83,80 +84,6 @@ def title_from(story: str, limit: int = 70) -> str:
     """The first sentence of the story, cut at a word, as a title when the customer gave none."""
     first = re.split(r"(?<=[.!?])\s", " ".join(story.split()), maxsplit=1)[0].rstrip(".")
     return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0].rstrip(",;:—-") + "…"
-
-
-def parse_rating(text: str) -> tuple[int | None, str]:
-    """(whole number, '') or (None, the answer as given when it is not a whole number)."""
-    answer = text.strip()
-    if not answer:
-        return None, ""
-    if "★" in answer:
-        return answer.count("★"), ""
-    if answer.lower() in NUMBER_WORDS:
-        return NUMBER_WORDS[answer.lower()], ""
-    match = re.fullmatch(r"(\d{1,3})(\.0+)?\s*(/\s*5|out of 5|stars?)?", answer, re.IGNORECASE)
-    return (int(match.group(1)), "") if match else (None, answer)
-
-
-def parse_yes(text: str, what: str) -> bool:
-    answer = " ".join(text.lower().split())
-    if answer in NO:
-        return False
-    if answer in YES or answer.startswith(("yes", "i agree", "i consent", "agreed")):
-        return True
-    if answer.startswith(("no", "don't", "do not", "i do not", "not")):
-        return False
-    raise RowError(f"{what}: cannot tell whether {text!r} means yes or no")
-
-
-def parse_name_choice(text: str) -> str:
-    """How the name may be shown: 'full', 'first-initial' or 'anonymous' (the default)."""
-    answer = " ".join(text.lower().replace("_", "-").split())
-    if answer in NAME_CHOICES:
-        return answer
-    if not answer or any(w in answer for w in ("anonym", "don't", "do not", "no name", "not show", "hide")) \
-            or answer in ("no", "none"):
-        return "anonymous"
-    if "initial" in answer:
-        return "first-initial"
-    if "full" in answer or answer == "yes":
-        return "full"
-    raise RowError(f"name display: {text!r} is not one of full name, first name and initial, anonymous")
-
-
-_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
-
-
-def parse_when(text: str, config: SiteConfig, now: datetime) -> str:
-    """When it arrived, ISO 8601 with the offset; slashed dates are month-first only on en-US sites."""
-    answer = text.strip()
-    if not answer:
-        moment = now
-    else:
-        try:
-            moment = datetime.fromisoformat(answer)
-        except ValueError:
-            moment = _slashed(answer, config)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=config.tz)
-    return moment.replace(microsecond=0).isoformat()
-
-
-def _slashed(answer: str, config: SiteConfig) -> datetime:
-    match = _SLASHED.fullmatch(answer)
-    if not match:
-        raise RowError(f"received date {answer!r} not understood — use a date like 2026-03-01 14:30")
-    a, b, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
-    # when only one reading is a real date, that one
-    month_first = b > 12 if a > 12 or b > 12 else config.language.lower() == "en-us"
-    month, day = (a, b) if month_first else (b, a)
-    hour, minute, second = (int(match.group(i) or 0) for i in (4, 5, 6))
-    if match.group(7):
-        hour = hour % 12 + (12 if match.group(7).lower() == "pm" else 0)
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=config.tz)
-    except ValueError as exc:
-        raise RowError(f"received date {answer!r}: {exc}") from None
 
 
 # --- writing new submissions into the inbox ---------------------------------------------
@@ -183,14 +110,26 @@ def corpus_for(store: Store, place: Placement) -> checks.Corpus:
     return corpus
 
 
-def admit(config: SiteConfig, rows: list[tuple[SourceLocation, str, dict[str, str]]], source: str,
-          now: datetime) -> ImportReport:
-    """Screen and write each new row into the inbox; rows seen before (anywhere) are left alone."""
+Rows = list[tuple[SourceLocation, str, dict[str, str]]]
+
+
+def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run: bool = False,
+          no_consent_asked: bool = False) -> ImportReport:
+    """Screen each row; write new ones into the inbox and update pending ones in place.
+
+    With ``dry_run`` nothing is written (no lock, no recovery): the report says what would happen."""
     store = Store(config)
     report = ImportReport()
-    with store.lock():
-        report.recovered, place = store.settle()
-        known = place.ids() | {str(r.get("id")) for r in store.decisions()}
+    orders = load_orders(config)
+    with contextlib.nullcontext() if dry_run else store.lock():
+        if dry_run:
+            place = store.placement()
+        else:
+            report.recovered, place = store.settle()
+        decided = {str(r.get("id")) for r in store.decisions() if r.get("decision") in DECIDED}
+        decided |= set(place.rejected) | set(place.withdrawn) | set(place.stories)
+        pending = _pending(store, place, decided)
+        seen = _decided_stories(store, place)
         corpus = corpus_for(store, place)
         for where, label, values in rows:
             try:
@@ -198,24 +137,122 @@ def admit(config: SiteConfig, rows: list[tuple[SourceLocation, str, dict[str, st
             except RowError as exc:
                 report.skipped.append(ModerationError(f"{label} skipped: {exc}", where))
                 continue
-            if submission.id in known:
+            earlier_id = _earlier_id(values, submission)
+            if {submission.id, earlier_id} & decided or (submission.body, submission.name) in seen:
                 report.already.append(label)
                 continue
+            _check(submission, orders)
             submission.flags = checks.screen(submission, corpus, config.moderation.profanity,
-                                             values.get("honeypot") or "")
-            store.write(INBOX, submission.id, submission.to_json())
-            fault("import:after-write")
-            known.add(submission.id)
+                                             values.get("honeypot") or "", config.moderation.region(config.language))
+            if no_consent_asked:
+                _note_no_consent_asked(submission)
+            earlier = (pending.get(submission.id) or pending.get(earlier_id)
+                       or _same_story(pending.values(), submission))
+            if earlier is not None:
+                submission.id = earlier.id
+                changed = _changes(earlier, submission)
+                if not changed:
+                    report.already.append(label)
+                    continue
+                if not dry_run:
+                    # the line first: a kill before the write leaves the old file, and running the import
+                    # again writes it and finds its line already there; the other way round, a lost line
+                    # could never be told from an unchanged file
+                    data = submission.to_json()
+                    store.log(store.record(submission.id, UPDATED, sha256(data), note=f"re-imported ({label}); "
+                                           f"changed: {', '.join(changed)}", when=now))
+                    fault("import:after-update-logged")
+                    store.write(INBOX, submission.id, data)
+                pending[submission.id] = submission
+                report.labels[submission.id] = label
+                report.updated.append((submission, changed))
+                continue
+            if not dry_run:
+                store.write(INBOX, submission.id, submission.to_json())
+                fault("import:after-write")
+            pending[submission.id] = submission
+            report.labels[submission.id] = label
             corpus.add(submission.id, f"submission {submission.id} (pending)", submission.body)
             report.imported.append(submission)
     return report
 
 
-def import_file(config: SiteConfig, path: Path, now: datetime | None = None) -> ImportReport:
-    """``storyforge submissions import FILE``."""
-    rows = read_rows(path, config)
-    source = "json" if path.suffix.lower() == ".json" else "csv"
-    return admit(config, rows, source, now or datetime.now(config.tz))
+def _earlier_id(values: dict[str, str], sub: Submission) -> str:
+    """The id the same row was given before ids stopped depending on the mapping (a hash of every
+    answer), so stories imported then — pending, published or rejected — are not imported again."""
+    get = {name: (values.get(name) or "").strip() for name in SUBMISSION_COLUMNS}
+    return content_id({"name": sub.name, "email": get["email"], "title": " ".join(get["title"].split()),
+                       "story": sub.body,
+                       "rating": get["rating"], "product": get["product"], "town": get["town"],
+                       "photo": get["photo"], "consent": vars(sub.consent), "incentive": get["incentive"],
+                       "relationship": get["relationship"],
+                       "verification": {"method": sub.verification.method, "reference": sub.verification.reference}})
+
+
+def _pending(store: Store, place: Placement, decided: set[str]) -> dict[str, Submission]:
+    found = {}
+    for sid, path in place.inbox.items():
+        if sid not in decided:
+            with contextlib.suppress(ModerationError):  # a broken file is listed by `moderate list`
+                found[sid] = store.read(path)[0]
+    return found
+
+
+def _decided_stories(store: Store, place: Placement) -> set[tuple[str, str]]:
+    """(story, name) of rejected and withdrawn submissions: a re-import under a new id is still them."""
+    seen = set()
+    for path in (*place.rejected.values(), *place.withdrawn.values()):
+        with contextlib.suppress(ModerationError):
+            data = store.read_json(path)
+            inner = data["submission"] if isinstance(data.get("submission"), dict) else data
+            seen.add((str(inner.get("body", "")), str(inner.get("name", ""))))
+    return seen
+
+
+def _same_story(pending: Iterable[Submission], new: Submission) -> Submission | None:
+    """The pending submission that is this story read with another mapping: the same words, and the
+    same name or the same arrival time (whichever the first mapping had found)."""
+    for old in pending:
+        if old.body == new.body and (old.name == new.name or old.received_at == new.received_at or not old.name):
+            return old
+    return None
+
+
+def _changes(old: Submission, new: Submission) -> list[str]:
+    """The fields a re-import changed; screening flags follow from them and are not counted."""
+    before, after = json.loads(old.to_json()), json.loads(new.to_json())
+    return [key for key in after if key not in ("id", "flags") and before.get(key) != after[key]]
+
+
+def _check(submission: Submission, orders: Orders) -> None:
+    """Look the typed reference up in the owner's orders file: only a match is a check."""
+    if submission.verification.reference:
+        submission.verification.checked = orders.match(submission.verification.reference)
+
+
+def _note_no_consent_asked(submission: Submission) -> None:
+    for flag in submission.flags:
+        if flag.code == "no-consent":
+            flag.message = (f"{NO_CONSENT_ASKED} — approval is blocked until you ask the customer; if they "
+                            "agree, set \"publish\": true under \"consent\" in this file")
+
+
+def import_file(config: SiteConfig, path: Path, now: datetime | None = None, *, dry_run: bool = False,
+                no_consent_column: bool = False) -> ImportReport:
+    """``storyforge submissions import FILE [--dry-run] [--no-consent-column]``."""
+    export = read_export(path, config)
+    if "consent_publish" not in export.mapping.columns and not no_consent_column and not dry_run:
+        raise ModerationError(
+            "no column holds the customers' permission to publish, so every story would be blocked. Map it in "
+            "site.yaml, for example:\nmoderation:\n  columns:\n    consent_publish: \"Can we share your story?\"\n"
+            "or, if the form never asked, import with --no-consent-column (each story then waits until you "
+            f"have asked its author); the columns are: {', '.join(export.table.headers)}", SourceLocation(
+                path.as_posix(), 1))
+    source = "json" if export.table.delimiter == "json" else "csv"
+    report = admit(config, export.rows, source, now or datetime.now(config.tz), dry_run=dry_run,
+                   no_consent_asked=no_consent_column or "consent_publish" not in export.mapping.columns)
+    report.export = export
+    return report
 
 
 PROMPTS: list[tuple[str, str]] = [

@@ -19,10 +19,21 @@ from storyforge.core.entries import Testimonial
 from storyforge.errors import ErrorCollector, ModerationError, SourceLocation
 from storyforge.moderation.submission import REASONS
 
-DEFAULT_VERIFICATION = (
-    "We mark a story “Verified customer” when we have matched it to an order or a booking of ours. "
-    "Stories without that label come from people we could not match to a purchase; a person still "
-    "reads every one before it is published.")
+#: what "Verified customer" means, by what the site really does (moderation.orders set or not)
+VERIFIED_BY_RECORDS = (
+    "We mark a story “Verified customer” only when the order or booking reference sent with it matches "
+    "our own sales or booking records, or when one of us has checked those records by hand. A reference "
+    "typed into the form is not enough on its own.")
+VERIFIED_BY_HAND = (
+    "We mark a story “Verified customer” only when one of us has checked by hand, in our own records, "
+    "that it comes from a customer. A reference typed into the form is not enough on its own.")
+UNVERIFIED = ("Stories without that label come from people we could not match to a purchase; a person "
+              "still reads every one before it is published.")
+
+
+def verification_text(config: SiteConfig) -> str:
+    """The policy's account of the label, generated from the configuration rather than promised."""
+    return f"{VERIFIED_BY_RECORDS if config.moderation.orders else VERIFIED_BY_HAND} {UNVERIFIED}"
 
 
 @dataclass
@@ -48,7 +59,8 @@ class PolicyStats:
     verified: int = 0
     featured: int = 0
     disclosed: int = 0
-    verification: str = DEFAULT_VERIFICATION
+    verification: str = VERIFIED_BY_HAND
+    verification_note: str = ""  # the owner's own words from moderation.verification, after ours
     form_endpoint: str = ""
 
 
@@ -135,7 +147,8 @@ def gather(config: SiteConfig, stories: list[Testimonial], published: list[Testi
     withheld: Counter[str] = Counter()
     published_ratings: list[int] = []
     all_ratings: list[int] = []
-    stats = PolicyStats(verification=config.moderation.verification or DEFAULT_VERIFICATION,
+    stats = PolicyStats(verification=verification_text(config),
+                        verification_note=config.moderation.verification,
                         form_endpoint=config.moderation.form_endpoint)
 
     def received(rating: int | None) -> None:

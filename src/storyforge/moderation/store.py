@@ -41,6 +41,8 @@ from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_di
 
 INBOX, REJECTED, WITHDRAWN = "inbox", "rejected", "withdrawn"
 DECISIONS = "decisions.jsonl"
+UPDATED = "updated"  # not a decision: a re-import corrected a pending submission in place
+DECIDED = ("approved", "rejected", "withdrawn")
 STORY_DIR = "content/testimonials"
 _SUBMISSION_LINE = re.compile(r"^submission:\s*['\"]?([0-9A-Za-z_-]+)", re.MULTILINE)
 
@@ -220,9 +222,11 @@ class Store:
             raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(path))) from None
 
     def log(self, record: dict[str, Any], existing: list[dict[str, Any]] | None = None) -> bool:
-        """Append one decision line (fsynced) unless this id already has this decision; True if added."""
+        """Append one decision line (fsynced) unless this id already has this decision; True if added.
+        An "updated" line (a re-import changed a pending submission) repeats once per new content."""
         records = self.decisions() if existing is None else existing
-        if any(r.get("id") == record["id"] and r.get("decision") == record["decision"] for r in records):
+        if any(r.get("id") == record["id"] and r.get("decision") == record["decision"]
+               and (record["decision"] != UPDATED or r.get("sha256") == record.get("sha256")) for r in records):
             return False
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")  # escapes any newline
         try:

@@ -38,14 +38,21 @@ REASONS: dict[str, str] = {
     "duplicate": "repeats a story the same person already sent",
     "withdrawn-by-author": "was taken down at its author's request",
 }
+#: other names for a reason: the screening flag is called ``spam``, the lawful ground ``unrelated``
+REASON_ALIASES: dict[str, str] = {"spam": "unrelated"}
 #: words people reach for that are exactly what the rule forbids
 SENTIMENT_WORDS = ("negative", "low-rating", "low rating", "lowrating", "bad", "bad-review", "critical", "unhappy",
                    "complaint", "rating", "one-star", "1-star", "two-star", "2-star", "unfair", "mean", "poor")
 
 
+def reason_code(code: str) -> str:
+    """The reason code ``code`` stands for (``spam`` → ``unrelated``); unknown codes come back as they are."""
+    return REASON_ALIASES.get(code.strip().lower(), code)
+
+
 def reason_problem(code: str) -> str | None:
     """Why ``code`` cannot be used to withhold a story, or None when it is a lawful ground."""
-    if code in REASONS:
+    if reason_code(code) in REASONS:
         return None
     allowed = "\n".join(f"  {name:<22}{meaning}" for name, meaning in REASONS.items())
     if code.strip().lower() in SENTIMENT_WORDS or "rating" in code.lower() or "negative" in code.lower():
@@ -74,10 +81,16 @@ class Consent:
 
 @dataclass
 class Verification:
-    """How the business matched the story to a real purchase."""
+    """The reference the customer gave, and what the business's own records said about it.
+
+    A reference alone proves nothing (anyone can type one); ``checked`` says which row of the
+    owner's orders file matched it. Only a match, or the owner's ``approve --verified``, makes a
+    story "Verified customer".
+    """
 
     method: str = "none"  # one of VERIFY_METHODS
     reference: str = ""
+    checked: str = ""  # e.g. "orders.csv row 12"; empty while nothing of ours confirms it
 
 
 @dataclass
