@@ -248,3 +248,32 @@ def test_ctrl_c_during_a_build_is_one_line(tmp_path):
     assert process.returncode == 130, err
     assert "Traceback" not in err, err
     assert err.strip() == "interrupted"
+
+
+@pytest.mark.parametrize("step", ["import", "approve", "reject"])
+def test_a_full_disk_during_moderation_is_one_line_and_loses_nothing(make_site, run, monkeypatch, step, tmp_path):
+    from moderation_helpers import HEADER, MODERATED_SITE, csv_row, places
+
+    site = make_site(site_yaml=MODERATED_SITE)
+    export = tmp_path / "export.csv"
+    export.write_text(HEADER + csv_row("2026-03-01 09:12", "Priya Shah", "Sourdough", "The best loaf in town."))
+    if step != "import":
+        assert run("submissions", "import", export, "--site", site).code == 0
+    before = places(site)
+    real_write = os.write
+
+    def disk_full(fd: int, data: bytes) -> int:  # a write of any size finds the disk full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_full)
+    if step == "import":
+        result = run("submissions", "import", export, "--site", site)
+    else:
+        (sid,) = before
+        result = run("moderate", step, sid, *(["--reason", "unrelated"] if step == "reject" else []), "--site", site)
+    monkeypatch.setattr(os, "write", real_write)
+    assert result.code != 0, result.out
+    assert "Traceback" not in result.err
+    assert "No space left on device" in result.err
+    assert places(site) == before  # every submission still in exactly one place
+    assert [p.name for p in site.rglob(".storyforge-tmp*")] == []

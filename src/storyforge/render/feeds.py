@@ -98,8 +98,8 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
     item.updated(when)
     if isinstance(entry, Testimonial):
         item.author({"name": entry.author})
-    for tag in entry.tags:
-        item.category(term=tag, label=tag)
+    if entry.tags:  # in one call: feedgen rebuilds its RSS list of categories on each call
+        item.category([{"term": tag, "label": tag} for tag in entry.tags])
     body = absolutize(feed_html(entry, config.business.name), link)
     # readers treat an RSS description as HTML: the plain-text summary goes in escaped
     item.summary(html.escape(entry.summary, quote=False), type="html")
