@@ -54,9 +54,7 @@ def build(options: BuildOptions) -> BuildResult:
             record = BuildRecord(config.base_url, config.base_path, now.isoformat(),
                                  sources_stamp(config, inputs, submissions_state), options.drafts)
             if memory.nothing_changed(now, submissions_state):
-                if (read_record(output_dir) or record).sources != record.sources or \
-                        not (output_dir / RECORD_FILE).exists():
-                    write_record(output_dir, RECORD_FILE, record.to_bytes())  # e.g. a file touched, bytes the same
+                refresh_record(output_dir, record)
                 return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
             store = memory.entries
             stages.mark("load cache")
@@ -76,7 +74,7 @@ def build(options: BuildOptions) -> BuildResult:
             outputs = [*rendered.outputs, *statics, *hosting_files(config)]
             refuse_clashes(outputs, config.root)
             report = stages.run("publish", publisher.publish, outputs)
-            write_record(output_dir, RECORD_FILE, record.to_bytes())
+            write_record(output_dir, RECORD_FILE, record.to_bytes())  # what check and deploy read
 
             pages = count_pages(model.pages)
             warnings = [*scaffold_leftovers(chosen.published, config.root),
@@ -86,6 +84,13 @@ def build(options: BuildOptions) -> BuildResult:
                                  pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
                                  site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
                                  withheld_no_consent=chosen.withheld_no_consent, warnings=warnings)
+
+
+def refresh_record(output_dir: Path, record: BuildRecord) -> None:
+    """After a build with nothing to do: the record still vouches for the sources (a file may have
+    been touched, its bytes the same), so check and deploy trust the site that is there."""
+    if not (output_dir / RECORD_FILE).exists() or (read_record(output_dir) or record).sources != record.sources:
+        write_record(output_dir, RECORD_FILE, record.to_bytes())
 
 
 def refuse_vanished_folders(memory: IncrementalBuild) -> None:
