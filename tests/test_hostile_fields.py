@@ -107,3 +107,149 @@ def test_the_render_stage_survives_text_that_slipped_past_every_entrance(make_si
         data = (site / "public" / feed).read_bytes()
         assert b"\x0b" not in data and b"\x0c" not in data
     assert b"Badtitle" in (site / "public/feed.xml").read_bytes()
+
+
+# --- 2 and 3. share cards: linear wrapping, the name and the disclosure always legible ------------
+
+
+def _spec(**fields):
+    from storyforge.render.sharecards import PALETTE, CardSpec
+
+    base = {"quote": "Lovely bread.", "author": "Sam P.", "rating": 5, "labels": (), "business": "Test Bakery",
+            "host": "bakery.test", "colours": tuple(PALETTE.items())}
+    return CardSpec(**{**base, **fields})
+
+
+@pytest.mark.parametrize("length", [10_000, 100_000, 1_000_000])
+def test_a_giant_word_in_every_card_field_is_drawn_quickly(length):
+    import time
+
+    from storyforge.render.sharecards import draw, layout
+
+    word = ("x" * 7 + "é") * (length // 8)
+    started = time.monotonic()
+    for field in ("quote", "author", "business", "host"):
+        draw(_spec(**{field: word}))
+    draw(_spec(labels=(f"Disclosure: {word}", f"Connection: {word}")))
+    assert time.monotonic() - started < 10
+    lines = layout(_spec(author=word, labels=(f"Disclosure: {word}",)))
+    assert lines.author.startswith("— xxxxxxx") and lines.author.endswith(" …")
+    assert lines.labels[0].startswith("Disclosure: xxxxxxx")
+
+
+def test_the_disclosure_and_the_name_stay_on_the_card_however_long_the_quote():
+    from storyforge.render.sharecards import layout
+
+    incentive = "a free loaf of bread every week for a year, in return for writing about the bakery on its site"
+    lines = layout(_spec(quote="Lovely crust and a soft crumb. " * 40, author="Maria-Fernanda de la Cruz Villanueva",
+                         labels=("Verified customer", f"Disclosure: {incentive}", "Connection: the owner's cousin")))
+    shown = " ".join(lines.labels)
+    assert incentive in shown and "Connection: the owner's cousin" in shown  # all of it, over more lines
+    assert lines.author == "— Maria-Fernanda de la Cruz Villanueva"
+    assert lines.quote[-1].endswith(" …") and len(lines.quote) < 5  # the quote gave way
+
+
+def test_characters_the_card_font_lacks_are_marked_not_drawn_as_empty_boxes():
+    from storyforge.render.sharecards import _font_path, layout, missing_glyphs
+
+    font = _font_path("DejaVuSerif.ttf")
+    if not font:
+        pytest.skip("the card font is not installed")
+    assert missing_glyphs("美味しいパン bread", font) == set("美味しいパン")
+    lines = layout(_spec(quote="美味しいパン — great bread", author="佐藤"))
+    assert lines.quote == ["\ufffd" * 6 + " — great bread"]
+    assert lines.author == "— \ufffd\ufffd"
+
+
+def test_a_giant_word_in_a_story_builds_quickly_or_is_refused_at_its_line(make_site, run):
+    import time
+
+    word = "x" * 100_000
+    site = make_site({"content/testimonials/a.md": story(body=word),
+                      "content/testimonials/b.md": story(extra=f"incentive: {word}\n")})
+    started = time.monotonic()
+    lines = failing(run, site)
+    assert lines[0] == ("content/testimonials/b.md:5: incentive: 100,000 characters, over the limit of 1,000 — "
+                        "shorten it")
+    (site / "content/testimonials/b.md").unlink()
+    assert run("build", "--site", site).code == 0
+    assert time.monotonic() - started < 20
+    assert (site / "public/testimonials/a/card.png").stat().st_size > 0
+
+
+def test_a_submitted_name_of_thousands_of_characters_is_refused_with_its_row(make_site, run):
+    site = make_site({"stories.csv": HEADER + csv_row("2026-03-01 09:00", "N" * 5000, "Title", "Story.",
+                                                       email="n@example.com")}, site_yaml=MODERATED_SITE)
+    result = run("submissions", "import", site / "stories.csv", "--site", site)
+    assert result.code == 1
+    assert result.err.strip().endswith(":2: row 1 skipped: name is 5,000 characters, over the limit of 100")
+
+
+# --- 6. huge numbers and deep nesting -----------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "-" + "1" * 4500, "0x" + "f" * 5000])
+def test_a_number_too_long_to_read_is_refused_at_its_line(make_site, run, value):
+    site = make_site({"content/testimonials/x.md": story(extra=f"rating: {value}\n")})
+    lines = failing(run, site)
+    assert lines[0].startswith("content/testimonials/x.md:5: rating: a number of"), lines
+
+
+def test_json_imports_with_huge_numbers_or_deep_nesting_are_clear(make_site, run):
+    site = make_site({"big.json": json.dumps([{"story": "Nice.", "rating": 1}]).replace("1}", "9" * 5000 + "}"),
+                      "deep.json": '[{"story": "Nice.", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}]"},
+                     site_yaml=MODERATED_SITE)
+    big = run("submissions", "import", site / "big.json", "--site", site)
+    assert "Traceback" not in big.err and big.code == 1, big.err
+    assert big.err.strip().endswith("item 1 skipped: rating is 5,000 characters, over the limit of 200")
+    deep = run("submissions", "import", site / "deep.json", "--site", site)
+    assert deep.code == 1 and "Traceback" not in deep.err
+    assert deep.err.strip() == f"{(site / 'deep.json').as_posix()}:1: the JSON is nested too deeply to be a form export"
+
+
+# --- 7. tags ---------------------------------------------------------------------------------
+
+
+def test_thousands_of_tags_are_refused_quickly_and_duplicates_kept_once(make_site, run):
+    import time
+
+    many = ", ".join(f"t{n % 30_000}" for n in range(50_000))
+    site = make_site({"content/testimonials/x.md": story(extra=f"tags: [{many}]\n"),
+                      "content/testimonials/y.md": story(extra="tags: [cake, Cake, cake, bread, cake]\n")})
+    started = time.monotonic()
+    lines = failing(run, site)
+    assert time.monotonic() - started < 10
+    assert lines[0] == ("content/testimonials/x.md:5: tags: 50,000 tags, over the limit of 50 per entry — keep "
+                        "the ones readers would browse by")
+    (site / "content/testimonials/x.md").unlink()
+    assert run("build", "--site", site).code == 0
+    assert "bread" in (site / "public/testimonials/y/index.html").read_text()
+
+
+# --- 8 and 9. addresses ------------------------------------------------------------------------
+
+OFF_SITE = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)", "data:text/html,x",
+            "vbscript:x", "//evil.test/x.png", "/\\evil.test/x.png", "\\\\evil.test/x.png", "\\/evil.test",
+            " //evil.test"]
+
+
+@pytest.mark.parametrize("address", OFF_SITE)
+def test_the_logo_gets_the_same_check_as_front_matter_addresses(make_site, run, address):
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n"},
+                     site_yaml=SITE_YAML + f"  logo: {json.dumps(address)}\n")
+    lines = failing(run, site)
+    assert lines[0].startswith("site.yaml:7: business.logo: "), lines
+
+
+@pytest.mark.parametrize("address", OFF_SITE)
+def test_addresses_that_lead_off_site_are_not_site_paths(make_site, run, address):
+    site = make_site({"content/testimonials/x.md": story(extra=f"avatar: {json.dumps(address)}\n")})
+    lines = failing(run, site)
+    assert lines[0].startswith("content/testimonials/x.md:5: avatar: "), lines
+
+
+@pytest.mark.parametrize("address", ["/images/logo.png", "images/logo.png", "https://cdn.test/logo.png"])
+def test_logos_that_are_site_paths_or_web_addresses_still_build(make_site, run, address):
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n"},
+                     site_yaml=SITE_YAML + f"  logo: {address}\n")
+    assert run("build", "--site", site).code == 0

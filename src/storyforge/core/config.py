@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from storyforge.core.content_types import type_names
+from storyforge.core.fields import MAX_TEXT_CHARS, check_url
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -92,7 +93,15 @@ Checker = Callable[[Any], Any]
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"expected text, got {value!r}")
-    return str(value).strip()
+    found = str(value).strip()
+    if len(found) > MAX_TEXT_CHARS:
+        raise ValueError(f"{len(found):,} characters, over the limit of {MAX_TEXT_CHARS:,} — shorten it")
+    return found
+
+
+def _address(value: Any) -> str:
+    """An address shown or linked on pages (the logo): the same check as front matter's addresses."""
+    return check_url(_text(value))
 
 
 def _positive_int(value: Any) -> int:
@@ -108,7 +117,7 @@ def _bool(value: Any) -> bool:
 
 
 def _base_url(value: Any) -> str:
-    text = _text(value)
+    text = check_url(_text(value))
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an absolute http(s) address like https://www.example.com/, got {text!r}")
@@ -139,7 +148,7 @@ def _relative_dir(value: Any) -> str:
 
 
 def _http_url(value: Any) -> str:
-    text = _text(value)
+    text = check_url(_text(value))
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an absolute http(s) address like https://forms.example.com/f/abc, got {text!r}")
@@ -195,7 +204,7 @@ SCHEMA: dict[str, Any] = {
         "phone": _text,
         "email": _text,
         "opening_hours": _text,
-        "logo": _text,
+        "logo": _address,
     },
     "feeds": {"items": _positive_int},
     "pagination": {"per_page": _positive_int},
