@@ -9,9 +9,18 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from storyforge.core.textpolicy import terminal_safe
 
 FLAG_MARK = {True: "!", False: ""}
+
+
+def say(*parts: object, file: TextIO | None = None) -> None:
+    """``print`` for everything these commands show: customer text is in most of it, and its control
+    characters are shown as escapes (``terminal_safe``) so a story cannot clear the screen, move the
+    cursor or fake a line of output."""
+    print(*(terminal_safe(str(part)) for part in parts), file=file or sys.stdout)
 
 
 def _site(parser: argparse.ArgumentParser) -> None:
@@ -121,7 +130,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _notes(lines: list[str] | None) -> None:
     for line in lines or []:
-        print(line, file=sys.stderr)
+        say(line, file=sys.stderr)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -132,7 +141,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     report = import_file(_config(args), args.file)
     _notes(report.recovered)
     for problem in report.skipped:
-        print(problem, file=sys.stderr)
+        say(problem, file=sys.stderr)
     flagged: Counter[str] = Counter(f.code for s in report.imported for f in s.flags)
     parts = [(f"imported {len(report.imported)} new submission{'s' if len(report.imported) != 1 else ''} "
               f"from {args.file.name}")]
@@ -140,11 +149,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         parts.append(f"{len(report.already)} imported before")
     if report.skipped:
         parts.append(f"{len(report.skipped)} skipped")
-    print("; ".join(parts))
+    say("; ".join(parts))
     if flagged:
-        print("flags: " + ", ".join(f"{code} {n}" for code, n in sorted(flagged.items())))
+        say("flags: " + ", ".join(f"{code} {n}" for code, n in sorted(flagged.items())))
     if report.imported:
-        print("next: storyforge moderate list")
+        say("next: storyforge moderate list")
     return 1 if report.skipped else 0
 
 
@@ -172,12 +181,12 @@ def _cmd_add(args: argparse.Namespace) -> int:
     if report.skipped:
         raise UsageError(report.skipped[0].message.replace("the story: skipped — ", ""))
     if report.already:
-        print("this story is already in the submissions (same words, same customer) — nothing added")
+        say("this story is already in the submissions (same words, same customer) — nothing added")
         return 0
     sub = report.imported[0]
-    print(f"added {sub.id} to the inbox")
+    say(f"added {sub.id} to the inbox")
     for flag in sub.flags:
-        print(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")
+        say(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")
     return 0
 
 
@@ -194,20 +203,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
     subs, broken, recovered = load_pending(config)
     _notes(recovered)
     for problem in broken:
-        print(problem, file=sys.stderr)
+        say(problem, file=sys.stderr)
     if not subs:
-        print("the inbox is empty — bring stories in with storyforge submissions import FILE or submissions add")
+        say("the inbox is empty — bring stories in with storyforge submissions import FILE or submissions add")
     else:
-        print(f"{'ID':<13} {'RECEIVED':<10} {'★':>2}  {'SOURCE':<6} {'FLAGS':<32} TITLE")
+        say(f"{'ID':<13} {'RECEIVED':<10} {'★':>2}  {'SOURCE':<6} {'FLAGS':<32} TITLE")
         for s in subs:
             flags = ", ".join(FLAG_MARK[f.blocks] + f.code for f in s.flags)
             stars = str(s.rating) if s.rating is not None else (s.rating_given[:2] if s.rating_given else "–")
-            print(f"{s.id:<13} {s.received_date:<10} {stars:>2}  {s.source:<6} {flags or '–':<32} {_cut(s.title, 60)}")
+            say(f"{s.id:<13} {s.received_date:<10} {stars:>2}  {s.source:<6} {flags or '–':<32} {_cut(s.title, 60)}")
         blocked = sum(1 for s in subs if s.blocking)
         line = f"{len(subs)} waiting"
         if blocked:
             line += f"; {blocked} cannot be approved as they are (! = blocks approval)"
-        print(line + " — details: storyforge moderate show ID")
+        say(line + " — details: storyforge moderate show ID")
     if args.all:
         _list_decided(config)
     return 1 if broken else 0
@@ -223,10 +232,10 @@ def _list_decided(config: Any) -> None:
             saved = store.read_json(path)
             decision = saved.get("decision") or {}
             title = saved.get("title") or (saved.get("submission") or {}).get("title") or saved.get("story_file", "")
-            print(f"{sid:<13} {name:<10} {decision.get('code')!s:<22} {str(decision.get('when', ''))[:10]}  "
+            say(f"{sid:<13} {name:<10} {decision.get('code')!s:<22} {str(decision.get('when', ''))[:10]}  "
                   f"{_cut(str(title), 50)}")
     for sid, story in sorted(place.stories.items()):
-        print(f"{sid:<13} {'published':<10} {story.rel_path}")
+        say(f"{sid:<13} {'published':<10} {story.rel_path}")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -240,9 +249,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     state, sub, saved = load_any(_config(args), args.id)
     if sub is None:
-        print(f"{args.id}: {state}{' — ' + saved['story_file'] if saved and saved.get('story_file') else ''}")
+        say(f"{args.id}: {state}{' — ' + saved['story_file'] if saved and saved.get('story_file') else ''}")
         if saved and saved.get("decision"):
-            print(f"decision: {_decision(saved['decision'])}")
+            say(f"decision: {_decision(saved['decision'])}")
         return 0
     c, v = sub.consent, sub.verification
     rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source})",
@@ -267,7 +276,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     elif state == "inbox":
         rows.append(f"Next: storyforge moderate approve {sub.id}   or   storyforge moderate reject {sub.id} "
                     "--reason CODE")
-    print("\n".join(rows))
+    say("\n".join(rows))
     return 0
 
 
@@ -283,18 +292,18 @@ def _cmd_approve(args: argparse.Namespace) -> int:
     if args.edit:
         editor = terminal_editor()
         if editor is None:
-            print("note: --edit skipped (not a terminal, or no $EDITOR set); the story is written as generated",
+            say("note: --edit skipped (not a terminal, or no $EDITOR set); the story is written as generated",
                   file=sys.stderr)
     outcome = approve(_config(args), args.id, redact=args.redact, keep_personal_data=args.keep_personal_data,
                       feature=args.feature, rating=getattr(args, "rating", KEEP), editor=editor,
                       retry=_ask_again)
     _notes(outcome.recovered)
-    print(outcome.message)
+    say(outcome.message)
     return 0
 
 
 def _ask_again(problem: Exception) -> bool:
-    print(problem, file=sys.stderr)
+    say(problem, file=sys.stderr)
     return input("Edit again? [Y/n] ").strip().lower() not in ("n", "no")
 
 
@@ -303,7 +312,7 @@ def _cmd_reject(args: argparse.Namespace) -> int:
 
     outcome = reject(_config(args), args.id, args.reason, args.note)
     _notes(outcome.recovered)
-    print(outcome.message)
+    say(outcome.message)
     return 0
 
 
@@ -312,7 +321,7 @@ def _cmd_withdraw(args: argparse.Namespace) -> int:
 
     outcome = withdraw(_config(args), args.id, args.note)
     _notes(outcome.recovered)
-    print(outcome.message + " — build the site to take it off every page and feed")
+    say(outcome.message + " — build the site to take it off every page and feed")
     return 0
 
 
@@ -320,5 +329,5 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from storyforge.moderation.policy import format_report, report
 
     config = _config(args)
-    print(format_report(report(config), config.title))
+    say(format_report(report(config), config.title))
     return 0
