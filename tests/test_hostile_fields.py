@@ -300,3 +300,39 @@ def test_personal_data_in_the_name_or_town_is_flagged_and_needs_a_decision(make_
     published = "".join(p.read_text() for p in (site / "public").rglob("*") if p.suffix in (".html", ".xml", ".json"))
     assert "07700" not in published and "bloggs@example.com" not in published and "me@mail" not in published
     assert "removed]" in (site / "public/testimonials/index.html").read_text()
+
+
+# --- 11. the disclosure travels with the story everywhere ------------------------------------------
+
+
+def test_every_place_a_story_appears_carries_its_disclosure(make_site, run):
+    import html
+    import xml.etree.ElementTree as ET
+
+    from conftest import page_text
+
+    site = make_site({"content/testimonials/x.md": story(
+        "Free loaf", extra="incentive: A free loaf\nrelationship: The baker's nephew\ntags: [bread]\nfeatured: true\n",
+        body="Lovely crust.")})
+    assert run("build", "--site", site).code == 0
+    public = site / "public"
+    wanted = ("A free loaf", "The baker's nephew")
+    rss = ET.parse(public / "testimonials/feed.xml").getroot()
+    [item] = rss.iter("item")
+    atom_ns = "{http://www.w3.org/2005/Atom}"
+    [entry] = ET.parse(public / "atom.xml").getroot().iter(f"{atom_ns}entry")
+    places = {
+        "rss description": item.findtext("description"),
+        "rss content": item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded"),
+        "atom summary": entry.findtext(f"{atom_ns}summary"),
+        "atom content": entry.findtext(f"{atom_ns}content"),
+        "wall": json.dumps(json.loads((public / "testimonials.json").read_text())["stories"][0]["labels"]),
+        "home": page_text((public / "index.html").read_bytes()),
+        "list": page_text((public / "testimonials/index.html").read_bytes()),
+        "tag page": page_text((public / "tags/bread/index.html").read_bytes()),
+        "story page": page_text((public / "testimonials/x/index.html").read_bytes()),
+    }
+    for place, shown in places.items():
+        for value in wanted:
+            assert value in html.unescape(shown or "").replace("’", "'"), (place, shown)
+    assert places["rss description"].startswith("Disclosure: A free loaf. Connection to the business:")

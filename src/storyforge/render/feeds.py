@@ -102,8 +102,9 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
     for tag in entry.tags:
         item.category(term=safe(tag), label=safe(tag))
     body = safe(absolutize(feed_html(entry, config.business.name), link))
-    # readers treat an RSS description as HTML: the plain-text summary goes in escaped
-    item.summary(html.escape(safe(entry.summary), quote=False), type="html")
+    # readers treat an RSS description as HTML: the plain-text summary goes in escaped, after the
+    # disclosures, which travel with a story wherever it is shown
+    item.summary(html.escape(safe(disclosed(entry, entry.summary)), quote=False), type="html")
     # RSS: escaped HTML in content:encoded; Atom: <content type="html">
     item.content(body, type="html" if fmt == "atom" else None)
     return link
@@ -126,6 +127,16 @@ def _photo(config: SiteConfig, entry: Entry, link: str) -> tuple[str, str, str] 
         return None
     local = address[len(config.base_url):] if address.startswith(config.base_url) else ""
     return address, local.split("?", 1)[0].split("#", 1)[0], kind
+
+
+def disclosed(entry: Entry, summary: str) -> str:
+    """A story's plain-text summary preceded by its disclosures ('Disclosure: … Connection to the
+    business: …'), for the places that show a summary alone: a feed's description and summary."""
+    if not isinstance(entry, Testimonial):
+        return summary
+    notes = [f"{label}: {value.rstrip('.')}." for label, value in (
+        ("Disclosure", entry.incentive), ("Connection to the business", entry.relationship)) if value]
+    return " ".join((*notes, summary))
 
 
 def feed_html(entry: Entry, business_name: str) -> str:
