@@ -336,3 +336,47 @@ def test_every_place_a_story_appears_carries_its_disclosure(make_site, run):
         for value in wanted:
             assert value in html.unescape(shown or "").replace("’", "'"), (place, shown)
     assert places["rss description"].startswith("Disclosure: A free loaf. Connection to the business:")
+
+
+# --- 10. sanitized customer HTML is valid and accessible ----------------------------------------
+
+BROKEN_HTML = """Intro.
+
+<img src="/a.png"> <img src="/b.png" title="Our cake"> <img src="/c.png" alt="A loaf">
+
+<li>stray item</li>
+
+<ul>loose text<p>a paragraph</p><li>real item</li>tail text</ul>
+
+<ol><ol><li>nested</li></ol></ol>
+
+<dl><dd>orphan definition</dd><dt>last term</dt></dl>
+
+<dl><dt>Term</dt><dd>Definition</dd></dl>
+
+<summary>lonely summary</summary><figcaption>lonely caption</figcaption>
+<details><p>x</p><summary>late summary</summary></details>
+"""
+
+
+def test_customer_html_is_repaired_to_valid_accessible_markup_without_losing_words(make_site, run):
+    from lxml import html as lxml_html
+
+    site = make_site({"content/testimonials/x.md": story(body=BROKEN_HTML)})
+    assert run("build", "--site", site).code == 0
+    page = lxml_html.fromstring((site / "public/testimonials/x/index.html").read_bytes())
+    body = page.find_class("prose")[0] if page.find_class("prose") else page.body
+    assert [img.get("alt") for img in body.iter("img")] == ["", "Our cake", "A loaf"]
+    for item in body.iter("li"):
+        assert item.getparent().tag in ("ul", "ol")
+    for listing in body.iter("ul", "ol"):
+        assert not (listing.text or "").strip() and all(child.tag == "li" and not (child.tail or "").strip()
+                                                          for child in listing)
+    for tag, parent in (("summary", "details"), ("figcaption", "figure")):
+        assert all(e.getparent().tag == parent for e in body.iter(tag)), tag
+    assert [[child.tag for child in dl] for dl in body.iter("dl")] == [["dt", "dd"]]
+    text = " ".join(body.text_content().split())
+    for words in ("stray item", "loose text", "a paragraph", "real item", "tail text", "nested",
+                  "orphan definition", "last term", "Term", "Definition", "lonely summary", "lonely caption",
+                  "late summary"):
+        assert words in text, words

@@ -37,7 +37,7 @@ Coercer = Callable[[Any, "str | None", Context], Any]
 MAX_TEXT_CHARS = 1000
 MAX_LONG_TEXT_CHARS = 20_000
 MAX_TAGS = 50
-MAX_TAG_CHARS = 100
+MAX_TAG_CHARS = 200
 
 
 def text(value: Any, raw: str | None, ctx: Context, limit: int = MAX_TEXT_CHARS) -> str:

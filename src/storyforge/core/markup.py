@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 import nh3
 
+from storyforge.core.markup_repair import repair
 from storyforge.core.smartypants import educate
 
 ALLOWED_TAGS = {
@@ -55,8 +56,12 @@ _UNTRUSTED = nh3.Cleaner(
 
 
 def sanitize(fragment: str) -> str:
-    """Keep only the allow-listed tags, attributes and URL schemes."""
-    return _UNTRUSTED.clean(fragment)
+    """Keep only the allow-listed tags, attributes and URL schemes, then repair what is valid to
+    keep but wrong in its place or inaccessible (``markup_repair``); a repaired fragment is
+    cleaned again, so what is published has always come out of the sanitizer last."""
+    cleaned = _UNTRUSTED.clean(fragment)
+    repaired, changed = repair(cleaned)
+    return _UNTRUSTED.clean(repaired) if changed else cleaned
 
 
 #: a body that takes longer than this to convert is refused (Python-Markdown is quadratic in
