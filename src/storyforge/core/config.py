@@ -239,7 +239,8 @@ def load_config(site_dir: Path) -> SiteConfig:
     errors = ErrorCollector()
     values = _check_section(doc, SCHEMA, (), errors)
     for key_path, hint in REQUIRED.items():
-        if key_path[0] not in doc.data or doc.data[key_path[0]] in (None, ""):
+        if key_path[0] not in doc.data or doc.data[key_path[0]] in (None, "") or (
+                key_path[0] in values and not values[key_path[0]]):  # e.g. only spaces
             errors.add(ConfigError(f"{key_path[0]}: required — {hint}", SourceLocation(CONFIG_FILE, 1)))
     defaults = values.get("defaults", {})
     content_types = type_names()  # the registered ones, as they are when the file is read

@@ -239,7 +239,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: 
         while last and font.getlength(last + " …") > width:
             last = last[:-1]
         lines[-1] = last.rstrip(" ,;:.") + " …"
-    return lines
+    return lines or [""]
 
 
 @dataclass(frozen=True)
