@@ -380,3 +380,17 @@ def test_customer_html_is_repaired_to_valid_accessible_markup_without_losing_wor
                   "orphan definition", "last term", "Term", "Definition", "lonely summary", "lonely caption",
                   "late summary"):
         assert words in text, words
+
+
+def test_the_build_says_which_share_cards_lack_glyphs(make_site, run):
+    from storyforge.render.sharecards import _font_path
+
+    if not _font_path("DejaVuSerif.ttf"):
+        pytest.skip("the card font is not installed")
+    site = make_site({"content/testimonials/jp.md": story("美味しいパン", author="佐藤"),
+                      "content/testimonials/en.md": story("Good bread")})
+    result = run("build", "-v", "--site", site)
+    assert result.code == 0
+    assert "(1 share card shows � for characters the card font lacks (-v lists them))" in result.out
+    assert "content/testimonials/jp.md: its share card shows � for characters the card font cannot draw" in result.err
+    assert "en.md" not in result.err

@@ -32,6 +32,7 @@ from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
 from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
 from storyforge.render.outputs import Output
+from storyforge.render.sharecards import cards_lacking_glyphs
 from storyforge.render.site import render_site
 from storyforge.stages import BuildOptions, BuildResult, Stages, build_now, count_pages
 
@@ -71,7 +72,8 @@ def build(options: BuildOptions) -> BuildResult:
         return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
                              pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
                              site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
-                             withheld_no_consent=chosen.withheld_no_consent)
+                             withheld_no_consent=chosen.withheld_no_consent,
+                             cards_lacking_glyphs=cards_lacking_glyphs(config, model))
 
 
 def load_settings(options: BuildOptions) -> tuple[SiteConfig, Path]:

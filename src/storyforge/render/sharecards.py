@@ -276,6 +276,20 @@ def layout(spec: CardSpec) -> Layout:
     return Layout(quote, author, labels, business, host, quote_size)
 
 
+def cards_lacking_glyphs(config: SiteConfig, model: SiteModel) -> list[str]:
+    """The source files of stories whose share card shows '�' for characters its fonts cannot
+    draw (CJK or emoji in a name, say): the build says so, as the card alone would not."""
+    fonts = {"quote": _font_path("DejaVuSerif.ttf"), "author": _font_path("DejaVuSans-Bold.ttf"),
+             "labels": _font_path("DejaVuSans.ttf")}
+    lacking = []
+    for page in model.outputs("png"):
+        spec = card_spec(config, page.context["entry"], ())
+        texts = {"quote": spec.quote, "author": spec.author, "labels": " ".join(spec.labels)}
+        if any(missing_glyphs(texts[name], path) for name, path in fonts.items()):
+            lacking.append(page.context["entry"].source)
+    return lacking
+
+
 def _drawable(text: str, font_path: str) -> str:
     """``text`` with each character the font has no glyph for made U+FFFD '�', so a missing glyph
     shows as a mark a reader knows instead of an empty box (``missing_glyphs`` lists them)."""
