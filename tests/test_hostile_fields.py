@@ -394,3 +394,13 @@ def test_the_build_says_which_share_cards_lack_glyphs(make_site, run):
     assert "(1 share card shows � for characters the card font lacks (-v lists them))" in result.out
     assert "content/testimonials/jp.md: its share card shows � for characters the card font cannot draw" in result.err
     assert "en.md" not in result.err
+
+
+def test_a_business_name_over_two_lines_builds_its_calendars(make_site, run):
+    site = make_site({"content/events/fair.md": "---\ntitle: Fair\nstart: 2026-05-01\n---\nCome.\n"},
+                     site_yaml=SITE_YAML.replace("name: Test Bakery Ltd", 'name: "Test\\nBakery"').replace(
+                         "title: Test Bakery", 'title: "Test\\nBakery"') + "  email: hi@bakery.test\n")
+    result = run("build", "--site", site)
+    assert result.code == 0, result.err
+    calendar = (site / "public/events/calendar.ics").read_text().replace("\n ", "")
+    assert 'CN="Test Bakery"' in calendar and "X-WR-CALNAME:Test Bakery" in calendar

@@ -117,11 +117,11 @@ def _bool(value: Any) -> bool:
 
 
 def _base_url(value: Any) -> str:
-    text = check_url(_text(value))
+    text = _text(value)
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an absolute http(s) address like https://www.example.com/, got {text!r}")
-    return _normalise_base_url(text)
+    return _normalise_base_url(check_url(text))
 
 
 def _timezone(value: Any) -> str:
@@ -148,11 +148,11 @@ def _relative_dir(value: Any) -> str:
 
 
 def _http_url(value: Any) -> str:
-    text = check_url(_text(value))
+    text = _text(value)
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an absolute http(s) address like https://forms.example.com/f/abc, got {text!r}")
-    return text
+    return check_url(text)
 
 
 def _submissions_dir(value: Any) -> str:

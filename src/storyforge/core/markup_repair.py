@@ -4,8 +4,9 @@ figure) or inaccessible (an image without alt text), which browsers show but ass
 technology stumbles over, and which accessibility checkers report as critical.
 
 Repairs keep every word: misplaced elements become plain ``div``s, stray content of a list is
-put in list items, and an image without alt text gets its title as alt text, or an empty one
-(decorative: a screen reader skips it instead of reading out the file name).
+put in list items, and an image without alt text in a customer's story gets its title as alt
+text, or an empty one (decorative: a screen reader skips it instead of reading out the file
+name). The owner's own pages keep theirs missing, for ``storyforge check`` to report.
 
 Most texts have nothing to repair (Markdown itself writes valid lists and images with alt
 text); a cheap look decides, and only then is the fragment parsed (lxml) and written again.
@@ -21,14 +22,18 @@ _LIST_PARENTS = {"li": ("ul", "ol"), "dt": ("dl",), "dd": ("dl",), "summary": ("
                  "figcaption": ("figure",)}
 
 
-def repair(fragment: str) -> tuple[str, bool]:
-    """(the fragment repaired, whether anything changed); unchanged fragments come back as given."""
+def repair(fragment: str, fill_alt: bool = True) -> tuple[str, bool]:
+    """(the fragment repaired, whether anything changed); unchanged fragments come back as given.
+
+    ``fill_alt``: give images without alt text one. Yes for what customers wrote; no for the
+    owner's pages, where ``storyforge check`` asks for a real description instead."""
     if not _SUSPECT.search(fragment):
         return fragment, False
     from lxml import html as lxml_html
 
     root = lxml_html.fragment_fromstring(fragment, create_parent="div")
-    changed = _fix_images(root) | _fix_misplaced(root) | _fix_lists(root, lxml_html) | _fix_definitions(root)
+    changed = ((fill_alt and _fix_images(root)) | _fix_misplaced(root) | _fix_lists(root, lxml_html)
+               | _fix_definitions(root))
     if not changed:
         return fragment, False
     parts = [root.text or ""] + [lxml_html.tostring(child, encoding="unicode") for child in root]
