@@ -32,7 +32,7 @@ def test_site_rss_and_atom_parse_with_absolute_links_newest_first(make_site, run
         assert 'href="https://bakery.test/about/"' in content
         assert 'src="https://bakery.test/testimonials/new/cake.jpg"' in content
         assert "Disclosure:" in content and "A free coffee" in content
-        assert newest.summary.startswith("See our menu")
+        assert newest.summary.startswith("Disclosure: A free coffee. See our menu")  # it travels with the story
 
 
 def test_guids_are_stable_across_builds(make_site, run):

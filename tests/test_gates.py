@@ -364,3 +364,20 @@ def test_gate_every_feed_of_the_example_parses_without_bozo(example):
 def test_feed_gate_fails_on_a_feed_that_is_not_well_formed(broken):
     assert [p.split(":")[0] for p in feed_problems(broken)] == ["public/feed.xml"]
     assert "mismatched tag" in feed_problems(broken)[0]
+
+
+def test_a_story_of_hostile_markup_passes_the_axe_gate(tmp_path, browser, served):
+    """Customer HTML the sanitizer keeps is repaired: no image without alt text, no list item out of place."""
+    from conftest import SITE_YAML, story, write_files
+    from test_hostile_fields import BROKEN_HTML
+
+    from storyforge.build import BuildOptions, build
+
+    site = tmp_path / "hostile"
+    site.mkdir()
+    (site / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    write_files(site, {"content/testimonials/broken.md": story(body=BROKEN_HTML)})
+    build(BuildOptions(site_dir=site))
+    public = site / "public"
+    failing, _ = axe_findings(browser, served(public), public, ["/testimonials/broken/"])
+    assert failing == []

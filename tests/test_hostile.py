@@ -3,6 +3,7 @@ a hang, a file outside the output folder or a half-written site."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storyforge.build import BuildOptions, build
-from storyforge.errors import BuildFailed, StoryforgeError
+from storyforge.errors import BuildFailed, SourceLocation, StoryforgeError
 
 
 def failing(run, site: Path) -> list[str]:
@@ -258,3 +259,129 @@ def test_a_copied_file_cannot_replace_one_the_build_writes(make_site, run):
         "content/sitemap.xml: two sources for one address /sitemap.xml: content/sitemap.xml and the file the "
         "build writes there itself — rename or remove content/sitemap.xml")
     assert not (site / "public").exists()
+
+
+# --- fuzzing every entrance: any text in any field ---------------------------------------------
+
+#: texts that broke, or could break, something once: controls, non-characters, line separators,
+#: glyphs no card font has, off-site addresses, huge numbers, markup in the wrong place
+HOSTILE_TEXTS = ["\x0b", "\x0c", "\x1b[2J", "\x07", "\x00", "\x7f", "\x85", "\x9b", "\ufffe", "\uffff", "\u2028",
+                 "\r", "\r\n", "\t", "美味しいパン", "😀" * 40, "\u202eevil", "//evil.test/x.png", "/\\evil.test",
+                 "javascript:alert(1)", "9" * 5000, "{{ 7*7 }}", "<img src=x>", "<li>x</li><ul>y</ul>", "&a x",
+                 "*a", "---", "- a\n- b", "a: b", "07700 900123", "jo@example.com", ""]
+any_text = (st.text(max_size=120) | st.sampled_from(HOSTILE_TEXTS)
+            | st.lists(st.sampled_from(HOSTILE_TEXTS), max_size=4).map("word".join)
+            | st.integers(10_000, 300_000).map(lambda n: "w" * n))  # a giant word
+STORY_FIELDS = ["title", "author", "role", "company", "location", "product", "incentive", "relationship",
+                "summary", "response", "avatar", "tags", "slug"]
+SETTINGS = ["title", "description", "name", "tagline", "logo"]
+
+
+def _quoted(text: str, ascii_only: bool) -> str:
+    """A YAML double-quoted scalar (JSON's escapes are YAML's), with its characters raw or escaped."""
+    import json
+    return json.dumps(text, ensure_ascii=ascii_only)
+
+
+def _build_outcome(site: Path) -> None:
+    """Build; a failure must name where, and nothing else may escape."""
+    started = time.monotonic()
+    try:
+        build(BuildOptions(site_dir=site))
+    except BuildFailed as failure:
+        for error in failure.errors:
+            assert error.location is not None and error.location.path, error
+    except StoryforgeError as error:
+        assert error.location is not None, error  # noqa: PT017 - the build may succeed too
+    assert time.monotonic() - started < 10
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.dictionaries(st.sampled_from(STORY_FIELDS), any_text, max_size=4), body=any_text,
+       settings_text=st.dictionaries(st.sampled_from(SETTINGS), any_text, max_size=2), ascii_only=st.booleans())
+def test_any_text_in_any_field_or_setting_builds_or_fails_at_a_line(tmp_path_factory, fields, body, settings_text,
+                                                                     ascii_only):
+    site = tmp_path_factory.mktemp("fields")
+    settings_yaml = {"title": "Test Bakery",
+                     **{k: v for k, v in settings_text.items() if k in ("title", "description")}}
+    business = {"name": "Test Bakery Ltd", **{k: v for k, v in settings_text.items() if k not in settings_yaml}}
+    (site / "site.yaml").write_text(
+        "".join(f"{k}: {_quoted(v, ascii_only)}\n" for k, v in settings_yaml.items())
+        + "base_url: https://bakery.test/\nlanguage: en-GB\ntimezone: Europe/London\nbusiness:\n"
+        + "".join(f"  {k}: {_quoted(v, ascii_only)}\n" for k, v in business.items()), encoding="utf-8")
+    front = {"title": "Fine", "author": "Sam", **fields}
+    head = "".join(f"{key}: {_quoted(value, ascii_only)}\n" for key, value in front.items())
+    path = site / "content/testimonials/fuzz.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"---\n{head}date: 2026-03-01\n---\n{body}\n", encoding="utf-8", errors="surrogatepass")
+    _build_outcome(site)
+
+
+#: an import, an approval and a build per example: a shorter default run than the others
+INTAKE_EXAMPLES = FUZZ_EXAMPLES if "STORYFORGE_FUZZ_EXAMPLES" in os.environ else 12
+IMPORT_FIELDS = ["name", "email", "title", "story", "rating", "product", "town", "photo", "order", "incentive",
+                 "relationship", "consent_name", "received_at"]
+
+
+@settings(max_examples=INTAKE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row=st.dictionaries(st.sampled_from(IMPORT_FIELDS), any_text, max_size=4),
+       entrance=st.sampled_from(["csv", "json", "add"]))
+def test_any_text_in_any_field_of_a_submission_is_screened_approved_and_built_or_refused(tmp_path_factory, row,
+                                                                                          entrance):
+    import csv
+    import io
+    import json
+    from datetime import datetime
+
+    from storyforge.core.config import load_config
+    from storyforge.moderation.decide import approve
+    from storyforge.moderation.intake import admit, import_file
+
+    site = tmp_path_factory.mktemp("intake")
+    (site / "site.yaml").write_text(SITE_YAML)
+    values = {"story": "Lovely bread.", "consent_publish": "yes", "consent_name": "full", "consent_town": "yes",
+              **row}
+    config = load_config(site)
+    started = time.monotonic()
+    try:
+        if entrance == "add":
+            report = admit(config, [(SourceLocation("(phone)"), "the story", values)], "phone",
+                           datetime(2026, 3, 1, tzinfo=config.tz))
+        else:
+            path = site / f"stories.{entrance}"
+            if entrance == "json":
+                path.write_text(json.dumps([values]), encoding="utf-8", errors="surrogatepass")
+            else:
+                buffer = io.StringIO()
+                writer = csv.writer(buffer)
+                writer.writerows([list(values), list(values.values())])
+                path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogatepass")
+            report = import_file(config, path)
+    except StoryforgeError as error:
+        assert error.location is not None or entrance == "add", error  # noqa: PT017
+        return
+    for skipped in report.skipped:
+        assert skipped.location is not None
+    for submission in report.imported:
+        # refused with a message (a problem the build's checks found) or approved
+        with contextlib.suppress(StoryforgeError):
+            approve(config, submission.id, keep_personal_data=True, rating=None)
+    assert time.monotonic() - started < 10
+    _build_outcome(site)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(quote=any_text, author=any_text, labels=st.lists(any_text, max_size=3), business=any_text, host=any_text,
+       rating=st.none() | st.integers(1, 5))
+def test_any_text_on_a_share_card_is_drawn_quickly_with_the_name_and_labels(quote, author, labels, business, host,
+                                                                            rating):
+    from storyforge.render.sharecards import PALETTE, CardSpec, draw, layout
+
+    spec = CardSpec(quote=quote, author=author, rating=rating, labels=tuple(f"Disclosure: {x}" for x in labels),
+                    business=business, host=host, colours=tuple(PALETTE.items()))
+    started = time.monotonic()
+    assert draw(spec).startswith(b"\x89PNG")
+    lines = layout(spec)
+    assert time.monotonic() - started < 10
+    assert lines.author.startswith("—")
+    assert not labels or lines.labels[0].startswith("Disclosure:")

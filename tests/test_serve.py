@@ -281,6 +281,41 @@ def test_every_save_shows_even_when_size_and_second_are_unchanged(make_site):
                 epoch = wait_for_epoch(port, epoch)["epoch"]  # fails if no rebuild brings it
 
 
+def _with_host(port: int, host: str | None, path: str = "/about/") -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+    if host is not None:
+        connection.putheader("Host", host)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+def test_only_requests_for_the_address_it_listens_on_are_answered(server):
+    """DNS rebinding: a page on evil.test whose name now points at 127.0.0.1 sends Host: evil.test."""
+    port = server.server_address[1]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST.:{port}", f"[::1]:{port}",
+                 f"preview.localhost:{port}"):
+        assert _with_host(port, host)[0] == 200, host
+    for host in (f"evil.test:{port}", "evil.test", f"127.0.0.1:{port + 1}", "127.0.0.1", f"10.0.0.5:{port}",
+                 f"127.0.0.1.evil.test:{port}", f"localhost.evil.test:{port}", "", "[::1", None):
+        status, body = _with_host(port, host)
+        assert status == 421 and b"only requests for the address it listens on" in body, host
+        assert _with_host(port, host, "/__storyforge/epoch?since=-1&wait=0")[0] == 421
+
+
+def test_a_server_on_every_interface_answers_its_addresses_but_no_other_name(built):
+    from storyforge.serve.http import host_allowed
+
+    assert host_allowed("192.168.1.20:8000", "0.0.0.0", 8000)  # noqa: S104 - what the check is about
+    assert host_allowed("[fe80::1]:8000", "::", 8000)
+    assert not host_allowed("rebind.evil.test:8000", "::", 8000)
+    assert host_allowed("mybox.lan:8000", "mybox.lan", 8000)
+    assert not host_allowed("192.168.1.20:8000", "127.0.0.1", 8000)
+
+
 def test_idle_connections_neither_fill_the_queue_nor_stay_forever(built, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 

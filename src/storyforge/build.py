@@ -36,6 +36,7 @@ from storyforge.publish.lock import output_lock
 from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
 from storyforge.publish.record import write_record
 from storyforge.render.outputs import Output, content_hash
+from storyforge.render.sharecards import cards_lacking_glyphs
 from storyforge.render.site import render_site
 from storyforge.stages import BuildOptions, BuildResult, Stages, build_now, count_pages
 
@@ -83,7 +84,8 @@ def build(options: BuildOptions) -> BuildResult:
             return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
                                  pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
                                  site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
-                                 withheld_no_consent=chosen.withheld_no_consent, warnings=warnings)
+                                 withheld_no_consent=chosen.withheld_no_consent, warnings=warnings,
+                                 cards_lacking_glyphs=cards_lacking_glyphs(config, model))
 
 
 def refresh_record(output_dir: Path, record: BuildRecord) -> None:

@@ -91,6 +91,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if args.verbose:
         for source in result.withheld_no_consent:
             print(f"{source}: withheld — consent: false", file=sys.stderr)
+        for source in result.cards_lacking_glyphs:
+            print(f"{source}: its share card shows � for characters the card font cannot draw", file=sys.stderr)
         for phase, seconds in result.timings.items():
             print(f"  {phase:<24} {seconds:6.3f} s", file=sys.stderr)
         if result.timings:

@@ -49,6 +49,7 @@ class BuildResult:
     seconds: float = 0.0
     withheld_no_consent: list[str] = field(default_factory=list)
     drafts_skipped: int = 0
+    cards_lacking_glyphs: list[str] = field(default_factory=list)  # stories whose card shows '�'
     unchanged: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, shown by -v
     warnings: list[str] = field(default_factory=list)  # `file:line: warning: …`; the site was built anyway
@@ -65,6 +66,10 @@ class BuildResult:
             notes.append(f"{self.drafts_skipped} draft{'s' if self.drafts_skipped != 1 else ''} left out")
         if self.withheld_no_consent:
             notes.append(f"{len(self.withheld_no_consent)} withheld without consent")
+        if self.cards_lacking_glyphs:
+            count = len(self.cards_lacking_glyphs)
+            notes.append(f"{count} share card{'s show' if count != 1 else ' shows'} � for characters the card "
+                         "font lacks (-v lists them)")
         return line + (f" ({'; '.join(notes)})" if notes else "")
 
 

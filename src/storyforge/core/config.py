@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,27 @@ from storyforge.core import branding as branding_rules
 from storyforge.core.branding import Branding
 from storyforge.core.content_types import type_names
 from storyforge.core.deploy_settings import DeploySettings, deploy_settings
+from storyforge.core.setting_rules import (
+    Checker,
+    MenuLink,
+    check_address,
+    check_base_url,
+    check_bool,
+    check_column_names,
+    check_country,
+    check_http_url,
+    check_mapping,
+    check_menu,
+    check_orders_file,
+    check_positive_int,
+    check_relative_dir,
+    check_submissions_dir,
+    check_text,
+    check_theme,
+    check_timezone,
+    check_words,
+    normalise_base_url,
+)
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -37,14 +58,6 @@ class Business:
     logo: str = ""
     #: what customers come for, as examples for the share-your-story form: "a repair, a service or a new bike"
     what_customers_buy: str = ""
-
-
-@dataclass(frozen=True)
-class MenuLink:
-    """One link of an explicit ``menu:`` list in site.yaml."""
-
-    title: str
-    url: str  # a page of this site, e.g. /events/
 
 
 @dataclass(frozen=True)
@@ -106,174 +119,45 @@ class SiteConfig:
     def with_base_url(self, base_url: str) -> SiteConfig:
         from dataclasses import replace
 
-        return replace(self, base_url=_normalise_base_url(base_url))
+        return replace(self, base_url=normalise_base_url(base_url))
 
 
-def _normalise_base_url(value: str) -> str:
-    return value if value.endswith("/") else value + "/"
-
-
-# --- the schema of site.yaml: key → checker; nested sections are dicts ----------
-
-Checker = Callable[[Any], Any]
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"expected text, got {value!r}")
-    return str(value).strip()
-
-
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
-def _base_url(value: Any) -> str:
-    text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an absolute http(s) address like https://www.example.com/, got {text!r}")
-    return _normalise_base_url(text)
-
-
-def _timezone(value: Any) -> str:
-    text = _text(value)
-    try:
-        zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {text!r}; use a name like Europe/London or America/New_York") from None
-    return text
-
-
-def _theme(value: Any) -> str:
-    text = _text(value)
-    if not text or "/" in text or "\\" in text or text.startswith("."):
-        raise ValueError(f"expected a theme folder name like 'default', got {text!r}")
-    return text
-
-
-def _relative_dir(value: Any) -> str:
-    text = _text(value)
-    if not text or text in (".", ".."):
-        raise ValueError(f"expected a folder name like 'public', got {text!r}")
-    return text
-
-
-def _http_url(value: Any) -> str:
-    text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an absolute http(s) address like https://forms.example.com/f/abc, got {text!r}")
-    return text
-
-
-def _submissions_dir(value: Any) -> str:
-    given = _relative_dir(value).replace("\\", "/")
-    text = given.rstrip("/")
-    parts = text.split("/")
-    if given.startswith("/") or ".." in parts or ":" in parts[0]:
-        raise ValueError(f"expected a folder inside the site folder, like 'submissions', got {text!r}")
-    if parts[0] in ("content", "static", "themes", "templates"):
-        raise ValueError(f"submissions must stay outside {parts[0]}/, where files are published; got {text!r}")
-    return text
-
-
-def _orders_file(value: Any) -> str:
-    text = _text(value).replace("\\", "/")
-    parts = text.split("/")
-    if not text or text.startswith("/") or ".." in parts or ":" in parts[0]:
-        raise ValueError(f"expected a file inside the site folder, like 'private/orders.csv', got {text!r}")
-    if parts[0] in ("content", "static", "themes", "templates"):
-        raise ValueError(f"the orders file must stay outside {parts[0]}/, where files are published; got {text!r}")
-    return text
-
-
-def _country(value: Any) -> str:
-    text = _text(value).upper()
-    if len(text) != 2 or not text.isalpha():
-        raise ValueError(f"expected a two-letter country code like GB, FR or US, got {text!r}")
-    return text
-
-
-def _words(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    words = tuple(_text(item).lower() for item in items)
-    if not all(words):
-        raise ValueError("expected a list of words like [blimey, crikey]")
-    return words
-
-
-def _column_names(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    names = tuple(_text(item) for item in items)
-    if not names or not all(names):
-        raise ValueError("expected the export's column header, e.g. story: \"Tell us about your visit\"")
-    return names
-
-
-def _menu(value: Any) -> tuple[MenuLink, ...]:
-    hint = "expected a list of links like - {title: Events, url: /events/}"
-    if not isinstance(value, list) or not value:
-        raise ValueError(hint)
-    links = []
-    for item in value:
-        if not isinstance(item, dict) or set(item) != {"title", "url"}:
-            raise ValueError(f"{hint}, got {item!r}")
-        url = _text(item["url"])
-        if not url.startswith("/") or url.startswith("//") or any(ch in url for ch in " \"<>"):
-            raise ValueError(f"url: expected a page of this site starting with /, like /events/, got {url!r}")
-        links.append(MenuLink(title=_text(item["title"]), url=url))
-    return tuple(links)
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"expected 'key: value' lines, got {value!r}")
-    return value
-
+# --- the schema of site.yaml: key → checker (``setting_rules``); nested sections are dicts ---
 
 SCHEMA: dict[str, Any] = {
-    "title": _text,
-    "description": _text,
-    "base_url": _base_url,
-    "language": _text,
-    "timezone": _timezone,
-    "theme": _theme,
-    "output_dir": _relative_dir,
-    "share_cards": _bool,
+    "title": check_text,
+    "description": check_text,
+    "base_url": check_base_url,
+    "language": check_text,
+    "timezone": check_timezone,
+    "theme": check_theme,
+    "output_dir": check_relative_dir,
+    "share_cards": check_bool,
     "business": {
-        "name": _text,
-        "tagline": _text,
-        "address": _text,
-        "phone": _text,
-        "email": _text,
-        "opening_hours": _text,
-        "logo": _text,
-        "what_customers_buy": _text,
+        "name": check_text,
+        "tagline": check_text,
+        "address": check_text,
+        "phone": check_text,
+        "email": check_text,
+        "opening_hours": check_text,
+        "logo": check_address,
+        "what_customers_buy": check_text,
     },
     "branding": branding_rules.SCHEMA,
-    "menu": _menu,
-    "feeds": {"items": _positive_int},
-    "pagination": {"per_page": _positive_int},
-    "markdown": {"allow_raw_html_in_pages": _bool, "max_body_bytes": _positive_int},
-    "defaults": _mapping,
-    "extra": _mapping,
+    "menu": check_menu,
+    "feeds": {"items": check_positive_int},
+    "pagination": {"per_page": check_positive_int},
+    "markdown": {"allow_raw_html_in_pages": check_bool, "max_body_bytes": check_positive_int},
+    "defaults": check_mapping,
+    "extra": check_mapping,
     "moderation": {
-        "submissions_dir": _submissions_dir,
-        "form_endpoint": _http_url,
-        "columns": dict.fromkeys(SUBMISSION_COLUMNS, _column_names),
-        "profanity": _words,
-        "verification": _text,
-        "orders": _orders_file,
-        "country": _country,
+        "submissions_dir": check_submissions_dir,
+        "form_endpoint": check_http_url,
+        "columns": dict.fromkeys(SUBMISSION_COLUMNS, check_column_names),
+        "profanity": check_words,
+        "verification": check_text,
+        "orders": check_orders_file,
+        "country": check_country,
     },
     "deploy": lambda value: value,  # named targets: checked by core.deploy_settings, with their lines
 }
@@ -306,7 +190,8 @@ def load_config(site_dir: Path) -> SiteConfig:
     errors = ErrorCollector()
     values = _check_section(doc, SCHEMA, (), errors)
     for key_path, hint in REQUIRED.items():
-        if key_path[0] not in doc.data or doc.data[key_path[0]] in (None, ""):
+        if key_path[0] not in doc.data or doc.data[key_path[0]] in (None, "") or (
+                key_path[0] in values and not values[key_path[0]]):  # e.g. only spaces
             errors.add(ConfigError(f"{key_path[0]}: required — {hint}", SourceLocation(CONFIG_FILE, 1)))
     defaults = values.get("defaults", {})
     content_types = type_names()  # the registered ones, as they are when the file is read

@@ -7,6 +7,7 @@ turns files into ``Document`` values that remember where every key came from.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import NamedTuple
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.content_types import all_types, by_folder
+from storyforge.core.textpolicy import first_forbidden, normalise, refusal
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import (
     ContentError,
@@ -169,7 +171,30 @@ def decode_text(data: bytes, rel_path: str) -> str:
         raise ContentError(
             f"not valid UTF-8 text (byte 0x{data[exc.start]:02x}) — save the file as UTF-8",
             SourceLocation(rel_path, line)) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise(text)
+    bad = first_forbidden(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad) + 1
+        raise ContentError(f"{_field_at(text, line)}: {refusal(text[bad])}", SourceLocation(rel_path, line))
+    return text
+
+
+_KEY_LINE = re.compile(r"\s*([^\s:#'\"-][^:]*?)\s*:(\s|$)")
+
+
+def _field_at(text: str, line: int) -> str:
+    """The front-matter key whose value holds ``line`` (the nearest key at or above it), or 'body'."""
+    lines = text.split("\n", line)[:line]
+    if not lines or lines[0].rstrip() != FENCE:
+        return "body"
+    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() == FENCE), None)
+    if closing is not None and closing < line - 1:
+        return "body"
+    for candidate in reversed(lines[1:line]):
+        found = _KEY_LINE.match(candidate)
+        if found:
+            return found.group(1)
+    return "front matter"
 
 
 def parse_document(data: bytes, rel_path: str, content_type: str, max_body_bytes: int) -> Document:

@@ -32,12 +32,29 @@ class Context:
 Coercer = Callable[[Any, "str | None", Context], Any]
 
 
-def text(value: Any, raw: str | None, ctx: Context) -> str:
+#: the longest value of a one-line field (a title, a name, a label) and of a Markdown field (a reply):
+#: every field is shown on pages, feeds and share cards, so each has a limit where it enters
+MAX_TEXT_CHARS = 1000
+MAX_LONG_TEXT_CHARS = 20_000
+MAX_TAGS = 50
+MAX_TAG_CHARS = 200
+
+
+def text(value: Any, raw: str | None, ctx: Context, limit: int = MAX_TEXT_CHARS) -> str:
     if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, (bool, int, float)) and raw is not None:
-        return raw.strip()  # `title: yes` or `phone: 0800` mean the words as written
-    raise ValueError(f"expected text, got {_show(value)}")
+        found = value.strip()
+    elif isinstance(value, (bool, int, float)) and raw is not None:
+        found = raw.strip()  # `title: yes` or `phone: 0800` mean the words as written
+    else:
+        raise ValueError(f"expected text, got {_show(value)}")
+    if len(found) > limit:
+        raise ValueError(f"{len(found):,} characters, over the limit of {limit:,} — shorten it")
+    return found
+
+
+def long_text(value: Any, raw: str | None, ctx: Context) -> str:
+    """Text that may run to paragraphs (Markdown), with its own larger limit."""
+    return text(value, raw, ctx, MAX_LONG_TEXT_CHARS)
 
 
 def boolean(value: Any, raw: str | None, ctx: Context) -> bool:
@@ -95,18 +112,22 @@ def tag_list(value: Any, raw: str | None, ctx: Context) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
         raise ValueError(f"expected a list like [cakes, birthdays], got {_show(value)}")
-    tags: list[str] = []
+    if len(items) > MAX_TAGS:
+        raise ValueError(f"{len(items):,} tags, over the limit of {MAX_TAGS} per entry — keep the ones readers "
+                         "would browse by")
+    tags: dict[str, None] = {}  # a dict keeps the order and finds duplicates in one step
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
             raise ValueError(f"each tag must be a word or short phrase, got {_show(item)}")
-        tag = str(item).strip()
+        tag = text(item, None, ctx, MAX_TAG_CHARS) if isinstance(item, str) else str(item).strip()
+        if tag in tags:
+            continue
         if not slugify(tag):
             raise ValueError(f"tag {tag!r} has no letters or digits to make a web address from")
         if slugify(tag) in RESERVED_NAMES:
             raise ValueError(f"tag {tag!r} would make the folder '{slugify(tag)}', a reserved device name on "
                              "Windows — choose another word")
-        if tag not in tags:
-            tags.append(tag)
+        tags[tag] = None
     return tuple(tags)
 
 
@@ -118,6 +139,12 @@ def url(value: Any, raw: str | None, ctx: Context) -> str:
     """A web address or a site path; script-bearing schemes are refused."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected a web address like https://www.example.com/page, got {_show(value)}")
+    return check_url(value)
+
+
+def check_url(value: str) -> str:
+    """``value`` as a safe address: http(s), mailto: or tel:, or a path of this site. The one check
+    for every address the owner gives, in front matter and in site.yaml alike."""
     address = value.strip()
     squashed = _INVISIBLE.sub("", address)
     scheme = urlsplit(squashed).scheme.lower() if ":" in squashed.split("/", 1)[0] else ""
@@ -125,6 +152,10 @@ def url(value: Any, raw: str | None, ctx: Context) -> str:
         raise ValueError(
             f"only https://, http://, mailto: and tel: addresses or site paths like /images/a.jpg are "
             f"allowed, got {_show(value)}")
+    if not scheme and squashed.replace("\\", "/").startswith("//"):
+        # browsers read //host and /\host as another site, not as a path of this one
+        raise ValueError(f"{_show(value)} leads to another site — write the whole address, like "
+                         "https://www.example.com/page, or a site path with one leading slash")
     if _INVISIBLE.search(address):
         raise ValueError(f"a web address cannot contain spaces or control characters, got {_show(value)}")
     return address
@@ -210,7 +241,7 @@ TESTIMONIAL_FIELDS: dict[str, FieldSpec] = {
     "incentive": FieldSpec(text, default="", help="what the customer received, shown as a disclosure"),
     "relationship": FieldSpec(text, default="", help="e.g. employee, shown as a label"),
     "verified": FieldSpec(boolean, default=False),
-    "response": FieldSpec(text, default="", help="the business's public reply, Markdown"),
+    "response": FieldSpec(long_text, default="", help="the business's public reply, Markdown"),
     # written by `storyforge moderate approve`; `submission` is how a withdrawal finds the story
     "submitted": FieldSpec(moment, help="when the customer sent it"),
     "approved": FieldSpec(moment, help="when a person approved it for publication"),

@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 import nh3
 
+from storyforge.core.markup_repair import repair
 from storyforge.core.smartypants import educate
 
 ALLOWED_TAGS = {
@@ -54,9 +55,14 @@ _UNTRUSTED = nh3.Cleaner(
 )
 
 
-def sanitize(fragment: str) -> str:
-    """Keep only the allow-listed tags, attributes and URL schemes."""
-    return _UNTRUSTED.clean(fragment)
+def sanitize(fragment: str, customer: bool = True) -> str:
+    """Keep only the allow-listed tags, attributes and URL schemes, then repair what is valid to
+    keep but wrong in its place or inaccessible (``markup_repair``; ``customer``: images without
+    alt text too); a repaired fragment is cleaned again, so what is published has always come out
+    of the sanitizer last."""
+    cleaned = _UNTRUSTED.clean(fragment)
+    repaired, changed = repair(cleaned, fill_alt=customer)
+    return _UNTRUSTED.clean(repaired) if changed else cleaned
 
 
 #: a body that takes longer than this to convert is refused (Python-Markdown is quadratic in
@@ -95,8 +101,8 @@ class MarkupRenderer:
         self.base_path = base_path
         self._converter: Any = None  # made when a text first needs it
 
-    def render(self, text: str, trusted: bool = False) -> str:
-        """Markdown source → HTML; sanitized unless ``trusted``."""
+    def render(self, text: str, trusted: bool = False, customer: bool = True) -> str:
+        """Markdown source → HTML; sanitized unless ``trusted``; ``customer``: a customer wrote it."""
         if not text.strip():
             return ""
         converted = plain_paragraphs(text)
@@ -106,7 +112,7 @@ class MarkupRenderer:
                     converted = self.markdown(text)
             except RecursionError:
                 raise MarkupTooComplex("it is nested too deeply") from None
-        finished = educate(converted if trusted else sanitize(converted))
+        finished = educate(converted if trusted else sanitize(converted, customer))
         return rebase(finished, self.base_path) if self.base_path != "/" else finished
 
     def markdown(self, text: str) -> str:
@@ -118,7 +124,7 @@ class MarkupRenderer:
 
     def render_entry_body(self, text: str, content_type: str) -> str:
         trusted = content_type == "page" and self.allow_raw_html_in_pages
-        return self.render(text, trusted=trusted)
+        return self.render(text, trusted=trusted, customer=content_type == "testimonial")
 
 
 def new_converter() -> Any:

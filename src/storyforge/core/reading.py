@@ -75,5 +75,5 @@ class EntryReader:
         entry.html = self._markup.render_entry_body(entry.body, entry.content_type)
         entry.summary = entry.summary or summarize(entry.html)
         if isinstance(entry, Testimonial) and entry.response:
-            entry.response_html = self._markup.render(entry.response)
+            entry.response_html = self._markup.render(entry.response, customer=False)  # the owner's reply
         entry.body = ""  # rendered; the source stays on disk, not in the cache

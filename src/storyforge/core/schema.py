@@ -87,6 +87,10 @@ class Validator:
             except ValueError as exc:
                 self.errors.add(SchemaError(f"{key}: {exc}", given.where))
                 ok = False
+                continue
+            if spec.required and typed[key] == "":  # only spaces or line breaks
+                self.errors.add(SchemaError(f"{key}: required — it holds only spaces ({spec.help})", given.where))
+                ok = False
         if ok:
             ok = self._cross_checks(doc, typed, values)
         if not ok:

@@ -8,7 +8,10 @@ same way. The loader:
 * keeps dates as text, so the schema can parse them and say what is wrong
   with ``2025-02-30`` instead of failing inside the YAML library;
 * refuses duplicate keys and anchors/aliases (the latter rule also stops
-  "billion laughs" alias bombs before anything is expanded).
+  "billion laughs" alias bombs before anything is expanded);
+* refuses, at their line, what would fail later without one: nesting deeper than
+  ``MAX_DEPTH``, numbers too long for Python to read, and characters the text policy
+  (``textpolicy``) refuses, even when written as escapes such as ``"\\x0b"``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from storyforge.core.textpolicy import first_forbidden, refusal
 from storyforge.errors import SourceLocation, StoryforgeError
 
 try:  # libyaml is about ten times faster; results are identical (tested).
@@ -33,6 +37,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 KeyPath = tuple[str, ...]
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 MAX_DEPTH = 50
+_INT_TAG = "tag:yaml.org,2002:int"
+#: Python refuses to turn longer digit strings into numbers (its int-string limit is 4,300)
+MAX_DIGITS = 4000
 
 
 def _loader_class(base: type[yaml.resolver.BaseResolver]) -> type:
@@ -108,6 +115,8 @@ def load_mapping(
         raise make_error(
             "YAML is nested too deeply", SourceLocation(path, first_line)
         ) from None
+    except ValueError as exc:  # a value the YAML library cannot build, e.g. an overlong number
+        raise make_error(f"invalid YAML: {exc}", SourceLocation(path, first_line)) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -156,12 +165,15 @@ def _inspect(
         seen.add(id(node))
         if depth > MAX_DEPTH:
             raise make_error(f"YAML is nested more than {MAX_DEPTH} levels deep", here)
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node, key_path, here, make_error)
+        elif isinstance(node, yaml.MappingNode):
             keys_here: dict[str, int] = {}
             for key_node, value_node in node.value:
                 key_line = first_line + key_node.start_mark.line
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise make_error("a key must be plain text", SourceLocation(path, key_line))
+                _check_scalar(key_node, key_path, SourceLocation(path, key_line), make_error)
                 key = key_node.value
                 if key in keys_here:
                     raise make_error(
@@ -178,3 +190,14 @@ def _inspect(
             for index, item in enumerate(node.value):
                 stack.append((item, (*key_path, str(index)), depth + 1))
     return lines, raw
+
+
+def _check_scalar(node: yaml.ScalarNode, key_path: KeyPath, here: SourceLocation, make_error: ErrorFactory) -> None:
+    """Refuse a value no output can carry, or a number Python cannot read, at its line."""
+    name = ".".join(part for part in key_path if not part.isdigit()) or "front matter"
+    bad = first_forbidden(node.value)
+    if bad is not None:
+        raise make_error(f"{name}: {refusal(node.value[bad])}", here)
+    if node.tag == _INT_TAG and len(node.value) > MAX_DIGITS:
+        raise make_error(f"{name}: a number of {len(node.value):,} digits is too long to read — "
+                         "put it in quotes if it is text", here)

@@ -69,6 +69,22 @@ def phone_spans(text: str, region: str | None) -> list[tuple[int, int]]:
     return kept
 
 
+def other_public_fields(submission: Submission, shown_only: bool = True) -> dict[str, str]:
+    """The fields besides the title and the story that can reach a page, by the name a moderator
+    knows them by; ``shown_only``: as they would be published (the name as consented, the town
+    only with consent), else as sent."""
+    return {"name": submission.author if shown_only else submission.name,
+            "town": submission.location if submission.consent.town or not shown_only else "",
+            "product": submission.product, "incentive": submission.incentive,
+            "relationship": submission.relationship}
+
+
+def personal_data_by_field(texts: dict[str, str], region: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    """field → the personal data found in it (``find_personal_data``), for the fields that have any."""
+    found = {name: find_personal_data(text, region) for name, text in texts.items() if text}
+    return {name: items for name, items in found.items() if items}
+
+
 def redact(text: str, region: str | None = None) -> str:
     """The text with email addresses and phone numbers replaced by a note saying so."""
     text = EMAIL.sub(REDACTED_EMAIL, text)
@@ -125,10 +141,11 @@ def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] 
     if rude:
         flags.append(Flag("profanity", f"strong language: {', '.join(rude)} — withhold only if it is "
                                        "obscene, vulgar or abusive, as for every story"))
-    personal = find_personal_data(text, region)
+    personal = personal_data_by_field({"text": text, **other_public_fields(submission, shown_only=False)}, region)
     if personal:
-        shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
-        flags.append(Flag("personal-data", f"personal data in the text: {shown} — approve --redact replaces "
+        shown = "; ".join(f"in the {where}: " + ", ".join(f"{kind} '{value}'" for kind, value in found)
+                          for where, found in personal.items())
+        flags.append(Flag("personal-data", f"personal data {shown} — approve --redact replaces "
                                            "it with a note"))
     near = corpus.nearest(submission.id, submission.body)
     if near:

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-FLAG_MARK = {True: "!", False: ""}
+from storyforge.moderation.terminal import FLAG_MARK, cut, say, show_mapping
 
 
 def _site(parser: argparse.ArgumentParser) -> None:
@@ -134,7 +134,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _notes(lines: list[str] | None) -> None:
     for line in lines or []:
-        print(line, file=sys.stderr)
+        say(line, file=sys.stderr)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -145,9 +145,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     report = import_file(_config(args), args.file, dry_run=args.dry_run, no_consent_column=args.no_consent_column)
     _notes(report.recovered)
     if args.dry_run:
-        _show_mapping(report)
+        show_mapping(report)
     for problem in report.skipped:
-        print(problem, file=sys.stderr)
+        say(problem, file=sys.stderr)
     changed = [s for s, _ in report.updated]
     flagged: Counter[str] = Counter(f.code for s in (*report.imported, *changed) for f in s.flags)
     would = "would import" if args.dry_run else "imported"
@@ -159,54 +159,23 @@ def _cmd_import(args: argparse.Namespace) -> int:
         parts.append(f"{len(report.already)} imported before")
     if report.skipped:
         parts.append(f"{len(report.skipped)} skipped")
-    print("; ".join(parts))
+    say("; ".join(parts))
     if flagged:
-        print("flags: " + ", ".join(f"{code} {n}" for code, n in sorted(flagged.items())))
+        say("flags: " + ", ".join(f"{code} {n}" for code, n in sorted(flagged.items())))
     taken = len(report.imported) + len(report.updated)
     if taken and flagged["no-consent"] == taken:
-        print("note: none of these stories carries permission to publish — if the form asked for it, check "
+        say("note: none of these stories carries permission to publish — if the form asked for it, check "
               "which column holds it with --dry-run")
     for sub, fields in report.updated:
-        print(f"  updated {sub.id}: {', '.join(fields)}")
+        say(f"  updated {sub.id}: {', '.join(fields)}")
     if args.dry_run:
         for sub in (*report.imported, *changed):
             if sub.flags:
-                print(f"  {report.labels[sub.id]}: " + ", ".join(FLAG_MARK[f.blocks] + f.code for f in sub.flags))
-        print("nothing was written (--dry-run)")
+                say(f"  {report.labels[sub.id]}: " + ", ".join(FLAG_MARK[f.blocks] + f.code for f in sub.flags))
+        say("nothing was written (--dry-run)")
     elif report.imported or report.updated:
-        print("next: storyforge moderate list")
+        say("next: storyforge moderate list")
     return 1 if report.skipped else 0
-
-
-def _show_mapping(report: Any) -> None:
-    """The column mapping, unused headers and the first rows as read: what the import would take."""
-    export = report.export
-    print(f"read as {export.read_as}")
-    print("columns:")
-    order = {header: i for i, header in enumerate(export.table.headers)}
-    for name, header in sorted(export.mapping.columns.items(), key=lambda item: order[item[1]]):
-        print(f"  {_safe(header, 50)!s:<52} → {name} (by {export.mapping.how[name]})")
-    print("not used: " + (", ".join(_safe(h, 40) for h in export.mapping.unused) or "none"))
-    if "consent_publish" not in export.mapping.columns:
-        print("no column holds the permission to publish: a real import stops here — map it with "
-              "moderation.columns.consent_publish, or pass --no-consent-column if the form never asked")
-    taken = {report.labels[s.id]: s for s in (*report.imported, *(s for s, _ in report.updated))}
-    for where, label, values in export.rows[:3]:
-        print(f"{label} (line {where.line}):" if where.line else f"{label}:")
-        for name, value in values.items():
-            if not name.startswith("_"):
-                print(f"  {name:<16} {_safe(value, 70)}")
-        if label in taken:
-            sub = taken[label]
-            rating = sub.rating if sub.rating is not None else sub.rating_given or "none"
-            print(f"  → publish: {'yes' if sub.consent.publish else 'NO'}; shown as “{_safe(sub.author, 40)}”; "
-                  f"rating: {_safe(str(rating), 10)}; received {sub.received_at}")
-
-
-def _safe(text: str, limit: int) -> str:
-    """Customer text made safe for a terminal: control characters shown escaped, long text cut."""
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.replace("\n", " "))
-    return _cut(shown, limit)
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -233,12 +202,12 @@ def _cmd_add(args: argparse.Namespace) -> int:
     if report.skipped:
         raise UsageError(report.skipped[0].message.replace("the story: skipped — ", ""))
     if report.already:
-        print("this story is already in the submissions (same words, same customer) — nothing added")
+        say("this story is already in the submissions (same words, same customer) — nothing added")
         return 0
     sub = report.imported[0]
-    print(f"added {sub.id} to the inbox")
+    say(f"added {sub.id} to the inbox")
     for flag in sub.flags:
-        print(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")
+        say(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")
     return 0
 
 
@@ -255,20 +224,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
     subs, broken, recovered = load_pending(config)
     _notes(recovered)
     for problem in broken:
-        print(problem, file=sys.stderr)
+        say(problem, file=sys.stderr)
     if not subs:
-        print("the inbox is empty — bring stories in with storyforge submissions import FILE or submissions add")
+        say("the inbox is empty — bring stories in with storyforge submissions import FILE or submissions add")
     else:
-        print(f"{'ID':<13} {'RECEIVED':<10} {'★':>2}  {'SOURCE':<6} {'FLAGS':<32} TITLE")
+        say(f"{'ID':<13} {'RECEIVED':<10} {'★':>2}  {'SOURCE':<6} {'FLAGS':<32} TITLE")
         for s in subs:
             flags = ", ".join(FLAG_MARK[f.blocks] + f.code for f in s.flags)
             stars = str(s.rating) if s.rating is not None else (s.rating_given[:2] if s.rating_given else "–")
-            print(f"{s.id:<13} {s.received_date:<10} {stars:>2}  {s.source:<6} {flags or '–':<32} {_cut(s.title, 60)}")
+            say(f"{s.id:<13} {s.received_date:<10} {stars:>2}  {s.source:<6} {flags or '–':<32} {cut(s.title, 60)}")
         blocked = sum(1 for s in subs if s.blocking)
         line = f"{len(subs)} waiting"
         if blocked:
             line += f"; {blocked} cannot be approved as they are (! = blocks approval)"
-        print(line + " — details: storyforge moderate show ID")
+        say(line + " — details: storyforge moderate show ID")
     if args.all:
         _list_decided(config)
     return 1 if broken else 0
@@ -284,14 +253,10 @@ def _list_decided(config: Any) -> None:
             saved = store.read_json(path)
             decision = saved.get("decision") or {}
             title = saved.get("title") or (saved.get("submission") or {}).get("title") or saved.get("story_file", "")
-            print(f"{sid:<13} {name:<10} {decision.get('code')!s:<22} {str(decision.get('when', ''))[:10]}  "
-                  f"{_cut(str(title), 50)}")
+            say(f"{sid:<13} {name:<10} {decision.get('code')!s:<22} {str(decision.get('when', ''))[:10]}  "
+                  f"{cut(str(title), 50)}")
     for sid, story in sorted(place.stories.items()):
-        print(f"{sid:<13} {'published':<10} {story.rel_path}")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        say(f"{sid:<13} {'published':<10} {story.rel_path}")
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -303,9 +268,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     region = config.moderation.region(config.language)
     state, sub, saved = load_any(config, args.id)
     if sub is None:
-        print(f"{args.id}: {state}{' — ' + saved['story_file'] if saved and saved.get('story_file') else ''}")
+        say(f"{args.id}: {state}{' — ' + saved['story_file'] if saved and saved.get('story_file') else ''}")
         if saved and saved.get("decision"):
-            print(f"decision: {_decision(saved['decision'])}")
+            say(f"decision: {_decision(saved['decision'])}")
         return 0
     c, v = sub.consent, sub.verification
     rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source})",
@@ -330,7 +295,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     elif state == "inbox":
         rows.append(f"Next: storyforge moderate approve {sub.id}   or   storyforge moderate reject {sub.id} "
                     "--reason CODE")
-    print("\n".join(rows))
+    say("\n".join(rows))
     return 0
 
 
@@ -358,19 +323,19 @@ def _cmd_approve(args: argparse.Namespace) -> int:
     if args.edit:
         editor = terminal_editor()
         if editor is None:
-            print("note: --edit skipped (not a terminal, or no $EDITOR set); the story is written as generated",
+            say("note: --edit skipped (not a terminal, or no $EDITOR set); the story is written as generated",
                   file=sys.stderr)
     outcome = approve(_config(args), args.id, redact=args.redact, keep_personal_data=args.keep_personal_data,
                       feature=args.feature, rating=getattr(args, "rating", KEEP), verified=args.verified,
                       editor=editor,
                       retry=_ask_again)
     _notes(outcome.recovered)
-    print(outcome.message)
+    say(outcome.message)
     return 0
 
 
 def _ask_again(problem: Exception) -> bool:
-    print(problem, file=sys.stderr)
+    say(problem, file=sys.stderr)
     return input("Edit again? [Y/n] ").strip().lower() not in ("n", "no")
 
 
@@ -379,7 +344,7 @@ def _cmd_reject(args: argparse.Namespace) -> int:
 
     outcome = reject(_config(args), args.id, args.reason, args.note)
     _notes(outcome.recovered)
-    print(outcome.message)
+    say(outcome.message)
     return 0
 
 
@@ -388,7 +353,7 @@ def _cmd_withdraw(args: argparse.Namespace) -> int:
 
     outcome = withdraw(_config(args), args.id, args.note)
     _notes(outcome.recovered)
-    print(outcome.message + " — build the site to take it off every page and feed")
+    say(outcome.message + " — build the site to take it off every page and feed")
     return 0
 
 
@@ -396,5 +361,5 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from storyforge.moderation.policy import format_report, report
 
     config = _config(args)
-    print(format_report(report(config), config.title))
+    say(format_report(report(config), config.title))
     return 0

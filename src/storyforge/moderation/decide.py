@@ -99,6 +99,11 @@ def story_front_matter(sub: Submission, config: SiteConfig, title: str, approved
     return front
 
 
+#: the submission's fields (as ``checks.other_public_fields`` names them) → their front-matter keys
+PUBLISHED_AS = {"name": "author", "town": "location", "product": "product", "incentive": "incentive",
+                "relationship": "relationship"}
+
+
 def story_text(front: dict[str, Any], body: str) -> str:
     """A Markdown file; customer text reaches the front matter only through yaml.safe_dump."""
     dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
@@ -162,9 +167,12 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
                                   "again, else reject it with --reason no-consent", SourceLocation(store.rel(source)))
         title, body = sub.title, sub.body
         region = config.moderation.region(config.language)
-        personal = checks.find_personal_data(f"{title}\n{body}", region)
+        others = checks.other_public_fields(sub)  # the name as shown, the town if shown, the labels
+        personal = [item for found in checks.personal_data_by_field(
+            {"text": f"{title}\n{body}", **others}, region).values() for item in found]
         if personal and redact:
             title, body = checks.redact(title, region), checks.redact(body, region)
+            others = {name: checks.redact(text, region) for name, text in others.items()}
         elif personal and not keep_personal_data:
             shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
             raise ModerationError(f"{sid} contains personal data ({shown}) — approve with --redact to publish "
@@ -176,6 +184,7 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
                                   "approve with --rating N as the customer meant it, or --rating none")
         moment = now or datetime.now(config.tz)
         front = story_front_matter(sub, config, title, moment, feature, rating, verified)
+        front.update({key: others[name] for name, key in PUBLISHED_AS.items() if front.get(key)})
         rel = story_path(place, store, front["date"], title, sid)
         text = story_text(front, body)
         validate_story(text, rel, config, sid)

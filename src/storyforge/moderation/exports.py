@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -204,12 +205,24 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+#: a form export is a list of flat objects; deeper than this is not one (and Python's JSON reader
+#: would give up with a RecursionError a few hundred levels further down)
+MAX_JSON_DEPTH = 20
+
+
 def _json_table(text: str, shown: str, encoding: str) -> Table:
+    too_deep = ModerationError("the JSON is nested too deeply to be a form export", SourceLocation(shown, 1))
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise too_deep
     try:
-        data = json.loads(text)
+        # numbers are kept as written: a form's answer is text, and Python refuses to read an
+        # integer of more than 4,300 digits
+        data = json.loads(text, parse_int=str)
     except json.JSONDecodeError as exc:
         raise ModerationError(f"not valid JSON: {exc.msg} (column {exc.colno})",
                               SourceLocation(shown, exc.lineno)) from None
+    except RecursionError:
+        raise too_deep from None
     if not isinstance(data, list):
         raise ModerationError("expected a JSON list of objects, one per story", SourceLocation(shown))
     items = [_flatten(item) if isinstance(item, dict) else None for item in data]
@@ -222,6 +235,20 @@ def _json_table(text: str, shown: str, encoding: str) -> Table:
         else:
             table.records.append((number, [_as_text(item.get(h)) for h in headers]))
     return table
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of [ and { in a JSON text, outside strings: one linear pass, before the
+    reader (which recurses) sees it."""
+    deepest = depth = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark in "]}":
+            depth -= 1
+    return deepest
 
 
 def _flatten(item: dict[str, Any]) -> dict[str, Any]:

@@ -19,18 +19,24 @@ from datetime import datetime
 from pathlib import Path
 
 from storyforge.core.config import SUBMISSION_COLUMNS, SiteConfig
+from storyforge.core.textpolicy import customer_text
 from storyforge.errors import ModerationError, SourceLocation
 from storyforge.moderation import checks
 from storyforge.moderation.answers import RowError, parse_name_choice, parse_rating, parse_when, parse_yes
 from storyforge.moderation.exports import Export, read_export
 from storyforge.moderation.orders import Orders, load_orders
 from storyforge.moderation.store import DECIDED, INBOX, UPDATED, Placement, Store, fault
-from storyforge.moderation.submission import Consent, Submission, Verification, content_id, sha256
+from storyforge.moderation.submission import Consent, Flag, Submission, Verification, content_id, sha256
 
 __all__ = ["ImportReport", "RowError", "admit", "build_submission", "import_file", "parse_name_choice",
            "parse_rating", "parse_when", "parse_yes"]
 
 MAX_STORY_CHARS = 20_000
+#: the longest answer kept for each other field: a name of thousands of characters is not a name,
+#: and every field ends up on pages and share cards
+MAX_FIELD_CHARS = {"name": 100, "email": 254, "title": 200, "product": 200, "town": 100, "photo": 2000,
+                   "order": 100, "booking": 100, "incentive": 300, "relationship": 300}
+MAX_ANSWER_CHARS = 200  # rating, consent answers, dates
 NO_CONSENT_ASKED = "the form did not ask for permission to publish"
 
 
@@ -54,12 +60,10 @@ def build_submission(values: dict[str, str], source: str, config: SiteConfig, no
     """A Submission from field texts (as named in SUBMISSION_COLUMNS); RowError when it cannot be."""
     if "_error" in values:
         raise RowError(values["_error"])
-    get = {name: (values.get(name) or "").strip() for name in SUBMISSION_COLUMNS}
-    story = (values.get("story") or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    get, removed = clean_fields(values)
+    story = get["story"]
     if not story:
         raise RowError("no story text — the story column is empty")
-    if len(story) > MAX_STORY_CHARS:
-        raise RowError(f"the story is {len(story):,} characters, over the limit of {MAX_STORY_CHARS:,}")
     if get["photo"] and not re.match(r"https?://\S+$", get["photo"]):
         raise RowError(f"photo: expected a web address starting https://, got {get['photo']!r}")
     rating, rating_given = parse_rating(get["rating"])
@@ -73,11 +77,31 @@ def build_submission(values: dict[str, str], source: str, config: SiteConfig, no
     received = parse_when(get["received_at"], config, now, values.get("_zone", ""))
     # what the customer sent and when, never how the columns were mapped: a fixed mapping keeps the id
     sid = content_id({"received": received if get["received_at"] else "", "story": story, "name": name})
-    return Submission(
+    submission = Submission(
         id=sid, received_at=received, source=source,
         title=title or title_from(story), body=story, name=name, rating=rating, rating_given=rating_given,
         product=get["product"], location=get["town"], photo=get["photo"], contact_email=get["email"],
         incentive=get["incentive"], relationship=get["relationship"], consent=consent, verification=verification)
+    if removed:
+        submission.flags.append(Flag("cleaned", f"{removed} invisible control character{'s' if removed > 1 else ''} "
+                                                "removed from what the customer sent"))
+    return submission
+
+
+def clean_fields(values: dict[str, str]) -> tuple[dict[str, str], int]:
+    """Every field through the text policy (``core.textpolicy``) and its length limit; the count of
+    characters removed. RowError names the first field that is too long."""
+    cleaned: dict[str, str] = {}
+    removed = 0
+    for name in SUBMISSION_COLUMNS:
+        text, dropped = customer_text(values.get(name) or "", multiline=name == "story")
+        limit = MAX_STORY_CHARS if name == "story" else MAX_FIELD_CHARS.get(name, MAX_ANSWER_CHARS)
+        if len(text) > limit:
+            what = "the story" if name == "story" else name
+            raise RowError(f"{what} is {len(text):,} characters, over the limit of {limit:,}")
+        cleaned[name] = text
+        removed += dropped
+    return cleaned, removed
 
 
 def title_from(story: str, limit: int = 70) -> str:
@@ -143,7 +167,8 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                 continue
             _check(submission, orders)
             submission.flags = checks.screen(submission, corpus, config.moderation.profanity,
-                                             values.get("honeypot") or "", config.moderation.region(config.language))
+                                             values.get("honeypot") or "",
+                                             config.moderation.region(config.language)) + submission.flags
             if no_consent_asked:
                 _note_no_consent_asked(submission)
             earlier = (pending.get(submission.id) or pending.get(earlier_id)

@@ -22,6 +22,7 @@ from storyforge.core.entries import Alert, CharityUpdate, Entry, Event, Testimon
 from storyforge.core.markup import absolutize
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
+from storyforge.core.textpolicy import xml_safe as safe
 from storyforge.render.pages import format_date, format_money, format_time
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -38,7 +39,7 @@ def feed_bytes(config: SiteConfig, model: SiteModel, page: PageSpec, fmt: str,
     fallback = model.newest or EPOCH
     page_url = config.base_url + page.url.lstrip("/")
     feed_url = config.base_url + page.output_path(fmt)
-    title = config.title if page.kind == "home" else f"{config.title} — {page.title}"
+    title = safe(config.title if page.kind == "home" else f"{config.title} — {page.title}")
 
     fg = FeedGenerator()
     fg.id(feed_url)
@@ -46,9 +47,9 @@ def feed_bytes(config: SiteConfig, model: SiteModel, page: PageSpec, fmt: str,
     fg.link(href=page_url, rel="alternate")
     fg.link(href=feed_url, rel="self")
     # read as HTML by feed readers, and a tag feed's title holds the tag as written: escaped
-    fg.description(html.escape(config.description or config.business.tagline or title, quote=False))
+    fg.description(html.escape(safe(config.description or config.business.tagline) or title, quote=False))
     fg.language(config.language)
-    fg.author({"name": config.business.name})
+    fg.author({"name": safe(config.business.name)})
     fg.generator("storyforge", version=__version__)
     newest = max((e.date or fallback for e in entries), default=fallback)
     fg.updated(newest)
@@ -92,17 +93,18 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
     item = fg.add_entry(order="append")
     item.id(link)
     item.guid(link, permalink=True)
-    item.title(entry.title)
+    item.title(safe(entry.title))
     item.link(href=link)
     item.published(when)
     item.updated(when)
     if isinstance(entry, Testimonial):
-        item.author({"name": entry.author})
+        item.author({"name": safe(entry.author)})
     if entry.tags:  # in one call: feedgen rebuilds its RSS list of categories on each call
-        item.category([{"term": tag, "label": tag} for tag in entry.tags])
-    body = absolutize(feed_html(entry, config.business.name), link)
-    # readers treat an RSS description as HTML: the plain-text summary goes in escaped
-    item.summary(html.escape(entry.summary, quote=False), type="html")
+        item.category([{"term": safe(tag), "label": safe(tag)} for tag in entry.tags])
+    body = safe(absolutize(feed_html(entry, config.business.name), link))
+    # readers treat an RSS description as HTML: the plain-text summary goes in escaped, after the
+    # disclosures, which travel with a story wherever it is shown
+    item.summary(html.escape(safe(disclosed(entry, entry.summary)), quote=False), type="html")
     # RSS: escaped HTML in content:encoded; Atom: <content type="html">
     item.content(body, type="html" if fmt == "atom" else None)
     return link
@@ -125,6 +127,16 @@ def _photo(config: SiteConfig, entry: Entry, link: str) -> tuple[str, str, str] 
         return None
     local = address[len(config.base_url):] if address.startswith(config.base_url) else ""
     return address, local.split("?", 1)[0].split("#", 1)[0], kind
+
+
+def disclosed(entry: Entry, summary: str) -> str:
+    """A story's plain-text summary preceded by its disclosures ('Disclosure: … Connection to the
+    business: …'), for the places that show a summary alone: a feed's description and summary."""
+    if not isinstance(entry, Testimonial):
+        return summary
+    notes = [f"{label}: {value.rstrip('.')}." for label, value in (
+        ("Disclosure", entry.incentive), ("Connection to the business", entry.relationship)) if value]
+    return " ".join((*notes, summary))
 
 
 def feed_html(entry: Entry, business_name: str) -> str:

@@ -33,6 +33,7 @@ def calendar_bytes(config: SiteConfig, events: list[Event], name: str | None = N
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     if name:
+        name = " ".join(name.split())  # one line: these properties are not escaped as text
         cal.add("name", name)
         cal.add("x-wr-calname", name)
         cal.add("x-wr-timezone", config.timezone)
@@ -99,6 +100,6 @@ def _vevent(config: SiteConfig, event: Event) -> VEvent:
         item.add("categories", list(event.tags))
     if config.business.email:
         organizer = vCalAddress(f"mailto:{config.business.email}")
-        organizer.params["cn"] = vText(config.business.name)
+        organizer.params["cn"] = vText(" ".join(config.business.name.split()))  # a parameter holds one line
         item.add("organizer", organizer)
     return item

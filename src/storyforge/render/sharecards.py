@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from PIL import ImageFont
 
 WIDTH, HEIGHT = 1200, 630
-CARD_VERSION = "2"  # change when the layout changes, so cached cards are drawn again
+CARD_VERSION = "4"  # change when the layout changes, so cached cards are drawn again
 #: the fonts shipped with the default theme (Bitstream Vera licence, see its LICENSE.txt): in the
 #: installed package, else in a source checkout
 SHIPPED_FONTS = next((str(themes / "default" / "fonts") for themes in (PACKAGE_THEMES, CHECKOUT_THEMES)
@@ -205,33 +205,141 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size)  # Pillow's own scalable font (FreeType), else its bitmap one
 
 
+#: a line of a card never holds more characters than this (the narrowest glyphs are wider than
+#: 1/400 of the card), so no text is measured beyond what could be shown
+MAX_LINE_CHARS = 400
+LABEL_LINES = 3
+
+
+def _fit(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> int:
+    """How many leading characters of ``text`` fit in ``width`` (at least one): a binary search, so
+    cutting a word of any length costs a few measurements of one line each."""
+    low, high = 1, min(len(text), MAX_LINE_CHARS)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if font.getlength(text[:middle]) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int, max_lines: int) -> list[str]:
-    words = " ".join(text.split()).split(" ")
+    """Greedy wrapping into at most ``max_lines`` lines, the last ending in ' …' when text is left
+    over. Linear in what is shown: text beyond what the lines could hold is never measured, and a
+    word longer than a line is cut where the line is full."""
+    limit = max_lines * MAX_LINE_CHARS
+    cut_short = len(text) > limit
+    words = " ".join(text[:limit].split()).split(" ")
     lines: list[str] = []
     current = ""
     for word in words:
-        trial = f"{current} {word}".strip()
+        trial = f"{current} {word}" if current else word
         if font.getlength(trial) <= width:
             current = trial
             continue
-        if current:
-            lines.append(current)
-        current = word
-        while font.getlength(current) > width:  # one very long word: cut it
-            cut = len(current) - 1
-            while cut > 1 and font.getlength(current[:cut]) > width:
-                cut -= 1
-            lines.append(current[:cut])
-            current = current[cut:]
-    if current:
+        if font.getlength(word[:MAX_LINE_CHARS]) <= width and len(word) <= MAX_LINE_CHARS:
+            lines.append(current)  # the word starts the next line
+            current = word
+        else:  # longer than a line: fill this one, then as many as it needs
+            current = trial
+            while len(lines) <= max_lines and font.getlength(current[:MAX_LINE_CHARS + 1]) > width:
+                cut = _fit(current, font, width)
+                lines.append(current[:cut])
+                current = current[cut:]
+        if len(lines) > max_lines:
+            break
+    if current and len(lines) <= max_lines:
         lines.append(current)
-    if len(lines) > max_lines:
+    if len(lines) > max_lines or cut_short:
         lines = lines[:max_lines]
         last = lines[-1]
         while last and font.getlength(last + " …") > width:
             last = last[:-1]
         lines[-1] = last.rstrip(" ,;:.") + " …"
-    return lines
+    return lines or [""]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The lines of text on a card, as drawn: the quote gives way so the name and the disclosure
+    labels always have room."""
+
+    quote: list[str]
+    author: str
+    labels: list[str]
+    business: str
+    host: str
+    quote_size: int
+
+
+def layout(spec: CardSpec) -> Layout:
+    """What a card shows, line by line, with every glyph its font lacks replaced (``_drawable``)."""
+    left, right = 120, WIDTH - 96
+    quote_size = 44 if len(spec.quote) < 160 else 38
+    quote_font = _font("DejaVuSerif.ttf", quote_size)
+    sans, bold = _font_path("DejaVuSans.ttf"), _font_path("DejaVuSans-Bold.ttf")
+    labels = _wrap(_drawable(" · ".join(spec.labels), sans), _font("DejaVuSans.ttf", 24), right - left,
+                   LABEL_LINES) if spec.labels else []
+    band_top = HEIGHT - 96
+    rating_height = 78 if spec.rating is not None else 0
+    after_quote = 18 + 44 + 40 * len(labels)  # the author line, then the labels
+    room = band_top - 48 - 48 - rating_height - after_quote
+    step = int(quote_size * 1.3)
+    quote = _wrap(_drawable(spec.quote, _font_path("DejaVuSerif.ttf")), quote_font, right - left,
+                  max(1, min(QUOTE_LINES, room // step)))
+    author = _wrap(_drawable(f"— {spec.author}", bold), _font("DejaVuSans-Bold.ttf", 30), right - left, 1)[0]
+    business = _wrap(_drawable(spec.business, bold), _font("DejaVuSans-Bold.ttf", 32), 640, 1)[0]
+    host = _wrap(_drawable(spec.host, sans), _font("DejaVuSans.ttf", 26), right - left, 1)[0]
+    return Layout(quote, author, labels, business, host, quote_size)
+
+
+def cards_lacking_glyphs(config: SiteConfig, model: SiteModel) -> list[str]:
+    """The source files of stories whose share card shows '�' for characters its fonts cannot
+    draw (CJK or emoji in a name, say): the build says so, as the card alone would not."""
+    fonts = {"quote": _font_path("DejaVuSerif.ttf"), "author": _font_path("DejaVuSans-Bold.ttf"),
+             "labels": _font_path("DejaVuSans.ttf")}
+    lacking = []
+    for page in model.outputs("png"):
+        spec = card_spec(config, page.context["entry"], ())
+        texts = {"quote": spec.quote, "author": spec.author, "labels": " ".join(spec.labels)}
+        if any(missing_glyphs(texts[name], path) for name, path in fonts.items()):
+            lacking.append(page.context["entry"].source)
+    return lacking
+
+
+def _drawable(text: str, font_path: str) -> str:
+    """``text`` with each character the font has no glyph for made U+FFFD '�', so a missing glyph
+    shows as a mark a reader knows instead of an empty box (``missing_glyphs`` lists them)."""
+    missing = missing_glyphs(text, font_path)
+    return "".join("\ufffd" if char in missing else char for char in text) if missing else text
+
+
+def missing_glyphs(text: str, font_path: str) -> set[str]:
+    """The characters of ``text`` (other than spaces) the font at ``font_path`` cannot draw."""
+    covered = _coverage(font_path)
+    if covered is None:
+        return set()
+    return {char for char in set(text) if ord(char) not in covered and not char.isspace()}
+
+
+_COVERAGE: dict[str, frozenset[int] | None] = {}
+
+
+def _coverage(font_path: str) -> frozenset[int] | None:
+    """The code points a font file has glyphs for (its cmap, read with fontTools); None when unknown
+    (Pillow's own font, or an unreadable file)."""
+    if font_path not in _COVERAGE:
+        _COVERAGE[font_path] = None
+        if font_path:
+            from fontTools.ttLib import TTFont, TTLibError
+
+            try:
+                with TTFont(font_path, lazy=True, fontNumber=0) as font:
+                    _COVERAGE[font_path] = frozenset(font.getBestCmap() or {})
+            except (OSError, TTLibError):
+                pass
+    return _COVERAGE[font_path]
 
 
 def draw(spec: CardSpec) -> bytes:
@@ -245,17 +353,15 @@ def draw(spec: CardSpec) -> bytes:
     pen.rectangle((0, 0, 28, HEIGHT), fill=colour["btn-bg"])
     pen.rectangle((28, band_top, WIDTH, HEIGHT), fill=colour["tint"])
     left, right = 120, WIDTH - 96
+    lines = layout(spec)
 
     star_font, small_font = _font("DejaVuSans.ttf", 46), _font("DejaVuSans.ttf", 30)
     author_font, label_font = _font("DejaVuSans-Bold.ttf", 30), _font("DejaVuSans.ttf", 24)
-    quote_size = 44 if len(spec.quote) < 160 else 38
-    quote_font = _font("DejaVuSerif.ttf", quote_size)
-    step = int(quote_size * 1.3)
+    quote_font = _font("DejaVuSerif.ttf", lines.quote_size)
+    step = int(lines.quote_size * 1.3)
     rating_height = 78 if spec.rating is not None else 0
-    after_quote = 18 + 44 + (40 if spec.labels else 0)  # the author line, then the labels
-    room = band_top - 48 - 48 - rating_height - after_quote
-    lines = _wrap(spec.quote, quote_font, right - left, max(1, min(QUOTE_LINES, room // step)))
-    height = rating_height + len(lines) * step + after_quote
+    after_quote = 18 + 44 + 40 * len(lines.labels)
+    height = rating_height + len(lines.quote) * step + after_quote
     y = 48 + max(0, (band_top - 96 - height) // 2)  # the block centred above the band
 
     if spec.rating is not None:
@@ -265,22 +371,20 @@ def draw(spec: CardSpec) -> bytes:
                  fill=colour["muted"])
         y += rating_height
     pen.text((left - 68, y - 22), "“", font=_font("DejaVuSerif-Bold.ttf", 96), fill=colour["accent"])
-    for line in lines:
+    for line in lines.quote:
         pen.text((left, y), line, font=quote_font, fill=colour["text"])
         y += step
     y += 18
-    pen.text((left, y), _wrap(f"— {spec.author}", author_font, right - left, 1)[0], font=author_font,
-             fill=colour["heading"])
+    pen.text((left, y), lines.author, font=author_font, fill=colour["heading"])
     y += 44
-    if spec.labels:
-        pen.text((left, y), _wrap(" · ".join(spec.labels), label_font, right - left, 1)[0], font=label_font,
-                 fill=colour["muted"])
+    for line in lines.labels:
+        pen.text((left, y), line, font=label_font, fill=colour["muted"])
+        y += 40
 
-    name_font = _font("DejaVuSans-Bold.ttf", 32)
     band_middle = HEIGHT - 48
-    pen.text((left, band_middle), _wrap(spec.business, name_font, 640, 1)[0], font=name_font,
-             fill=colour["heading"], anchor="lm")
-    pen.text((right, band_middle), spec.host, font=_font("DejaVuSans.ttf", 26), fill=colour["muted"], anchor="rm")
+    pen.text((left, band_middle), lines.business, font=_font("DejaVuSans-Bold.ttf", 32), fill=colour["heading"],
+             anchor="lm")
+    pen.text((right, band_middle), lines.host, font=_font("DejaVuSans.ttf", 26), fill=colour["muted"], anchor="rm")
 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)

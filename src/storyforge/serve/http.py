@@ -170,6 +170,38 @@ def resolve_request(root: Path, raw_path: str, base_path: str = "/") -> Resolved
     return Resolved(HTTPStatus.OK, file=real) if real.is_file() else missing
 
 
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def host_allowed(header: str | None, bound: str, port: int) -> bool:
+    """Whether a request's Host header names this server: the port it listens on, and the address
+    it is bound to or a localhost form of it. A server bound to every interface also answers any
+    IP address (rebinding needs a name the attacker controls, never a bare address)."""
+    if not header:
+        return False
+    try:
+        parts = urlsplit(f"//{header.strip()}")
+        name, given_port = (parts.hostname or "").rstrip(".").lower(), parts.port or 80
+    except ValueError:  # a malformed port or address
+        return False
+    if given_port != port:
+        return False
+    if name == bound.lower() or name in LOCAL_NAMES or name.endswith(".localhost"):
+        return True
+    return _is_address(bound, unspecified=True) and _is_address(name)
+
+
+def _is_address(text: str, unspecified: bool = False) -> bool:
+    """Whether ``text`` is an IP address (with ``unspecified``: the every-interface one)."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return address.is_unspecified or not unspecified
+
+
 def content_type(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in TYPES:
@@ -227,6 +259,12 @@ class PreviewHandler(BaseHTTPRequestHandler):
         return  # one line per rebuild is printed instead of one per request
 
     def _respond(self, send_body: bool) -> None:
+        if not host_allowed(self.headers.get("Host"), self.server.server_name, self.server.server_port):
+            # a page on another site reaching the preview through DNS rebinding names its own host
+            self._send(HTTPStatus.MISDIRECTED_REQUEST,
+                       b"this preview answers only requests for the address it listens on\n",
+                       "text/plain; charset=utf-8", send_body)
+            return
         if self.path.startswith(PREFIX):
             self._live_endpoint(send_body)
             return
