@@ -1,7 +1,13 @@
 """Build benchmark: storyforge's cold, no-op and one-edit builds, and its peers' cold builds.
 
-    python benchmarks/bench_build.py                  # 1,000, 4,000 and 10,000 stories
-    python benchmarks/bench_build.py --sizes 1000 --runs 3
+    python benchmarks/bench_build.py                  # 1,000, 4,000 and 10,000 entries, both corpora
+    python benchmarks/bench_build.py --sizes 1000 --runs 3 --corpus rich
+
+Two corpora: ``plain`` (``corpus.py``: plain-prose stories, share cards off) and ``rich``
+(``rich_corpus.py``: testimonials, events and charity updates with headings, lists, links,
+emphasis and quotes, default settings — share cards on), each reported in its own table, with
+the seconds per phase of one more cold build (``build -v``) and the time of a build in a fresh
+clone with the cache (and the output) restored, as a CI service with a kept cache runs it.
 
 Every build is timed as a whole process (start-up included), median of --runs. Cold builds
 are taken in rounds, each tool once per round in turn, so that a slow spell of the machine
@@ -31,6 +37,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import markdown_site, storyforge_site
 from peers import PEERS
+from phases import fresh_clone_times, phase_times, print_phases
+from rich_corpus import rich_markdown_site, rich_site
+
+#: corpus name → (how to make the storyforge site, how to make the peers' Markdown)
+CORPORA: dict[str, tuple[Callable[[Path, int], Path], Callable[..., Path]]] = {
+    "plain": (storyforge_site, markdown_site),
+    "rich": (rich_site, rich_markdown_site),
+}
 
 #: every command runs as it would for a user: Python may keep its byte-code caches
 #: (a shell that sets PYTHONDONTWRITEBYTECODE would make every Python tool compile itself anew)
@@ -118,8 +132,8 @@ def cold_rounds(tools: list[ColdBuild], runs: int) -> None:
 
 
 def storyforge_cold(count: int, scratch: Path, set_aside: SetAside, python: str = sys.executable,
-                    name: str = "storyforge") -> ColdBuild:
-    site = storyforge_site(scratch / f"{name}-{count}", count)
+                    name: str = "storyforge", make: Callable[[Path, int], Path] = storyforge_site) -> ColdBuild:
+    site = make(scratch / f"{name}-{count}", count)
 
     def clean() -> None:
         set_aside(site / "public")
@@ -133,7 +147,7 @@ def bench_rebuilds(site: Path, runs: int, scratch: Path, python: str = sys.execu
     """No-op and one-edit rebuilds of a site whose last cold build is in place."""
     command = [python, "-m", "storyforge", "build", "-q"]
     timed(command, site)  # a warm cache and output to start from
-    story = site / "content/testimonials/story-00007.md"
+    story = sorted((site / "content/testimonials").glob("*.md"))[7]
     original = story.read_text()
     noop, _ = median_of(runs, lambda _: None, command, site)
 
@@ -163,44 +177,69 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is shown")
+    parser.add_argument("--corpus", nargs="+", choices=sorted(CORPORA), default=["plain", "rich"],
+                        help="which corpora to measure (default: both)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--baseline", metavar="PYTHON",
                         help="also measure the storyforge installed for this interpreter (e.g. an earlier "
                              "checkout's .venv/bin/python), in the same rounds, and print the two side by side")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="storyforge-bench-"))
-    rows = []
-    baseline_rows: list[tuple[int, dict[str, float]]] = []
+    tables: dict[str, tuple[list[Row], list[tuple[int, dict[str, float]]]]] = {}
+    phases: list[tuple[str, int, dict[str, float]]] = []
     set_aside = SetAside(scratch)
     try:
-        for count in args.sizes:
-            tools = [storyforge_cold(count, scratch, set_aside)]
-            if args.baseline:
-                tools.append(storyforge_cold(count, scratch, set_aside, args.baseline, "baseline"))
-            for peer in [] if args.no_peers else PEERS:
-                if peer.available():
-                    folder = peer.prepare(scratch / f"{peer.name}-{count}", count, markdown_site)
-                    tools.append(ColdBuild(peer.name, peer.command(folder), folder,
-                                           lambda p=peer, f=folder, s=set_aside: p.clean(f, s)))
-            cold_rounds(tools, args.runs)
-            mine = {"cold": statistics.median(tools[0].times), "peak_mb": tools[0].peak_mb,
-                    **bench_rebuilds(tools[0].folder, args.runs, scratch)}
-            peers = {tool.name: statistics.median(tool.times) for tool in tools[1:] if tool.name != "baseline"}
-            rows.append((count, mine, peers))
-            baseline_rows.extend(
-                (count, {"cold": statistics.median(tool.times), "peak_mb": tool.peak_mb,
-                         **bench_rebuilds(tool.folder, args.runs, scratch, args.baseline or sys.executable)})
-                for tool in tools[1:] if tool.name == "baseline")
-            print(f"measured {count} stories", file=sys.stderr)
+        for corpus in args.corpus:
+            rows, baseline_rows = tables.setdefault(corpus, ([], []))
+            for count in args.sizes:
+                rows.append(measure(corpus, count, args, scratch / corpus, set_aside, baseline_rows, phases))
+                print(f"measured {corpus} corpus, {count} entries", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    _print_table(rows)
-    if baseline_rows:
-        _print_against_baseline(rows, baseline_rows)
+    for corpus, (rows, baseline_rows) in tables.items():
+        print(f"\n### {corpus} corpus\n")
+        _print_table(rows)
+        if baseline_rows:
+            _print_against_baseline(rows, baseline_rows)
+    print_phases(phases)
     return 0
 
 
-def _print_against_baseline(rows: list[tuple[int, dict[str, float], dict[str, float]]],
+Row = tuple[int, dict[str, float], dict[str, float]]
+
+
+def measure(corpus: str, count: int, args: argparse.Namespace, scratch: Path, set_aside: SetAside,
+            baseline_rows: list[tuple[int, dict[str, float]]], phases: list[tuple[str, int, dict[str, float]]]) -> Row:
+    """Cold rounds of every tool on one corpus and size, then storyforge's rebuilds, phases and
+    fresh-clone builds (and the baseline's rebuilds)."""
+    make_site, make_peer_site = CORPORA[corpus]
+    scratch.mkdir(parents=True, exist_ok=True)
+    tools = [storyforge_cold(count, scratch, set_aside, make=make_site)]
+    if args.baseline:
+        tools.append(storyforge_cold(count, scratch, set_aside, args.baseline, "baseline", make_site))
+    for peer in [] if args.no_peers else PEERS:
+        if peer.available():
+            folder = peer.prepare(scratch / f"{peer.name}-{count}", count, make_peer_site)
+            tools.append(ColdBuild(peer.name, peer.command(folder), folder,
+                                   lambda p=peer, f=folder, s=set_aside: p.clean(f, s)))
+    cold_rounds(tools, args.runs)
+    mine = {"cold": statistics.median(tools[0].times), "peak_mb": tools[0].peak_mb,
+            **bench_rebuilds(tools[0].folder, args.runs, scratch)}
+    command = [sys.executable, "-m", "storyforge", "build", "-q"]
+    mine.update(fresh_clone_times(tools[0].folder, args.runs, scratch, command, COMMAND_ENV, set_aside, timed))
+    tools[0].clean()
+    os.sync()
+    phases.append((corpus, count, phase_times([sys.executable, "-m", "storyforge", "build"], tools[0].folder,
+                                              COMMAND_ENV)))
+    peers = {tool.name: statistics.median(tool.times) for tool in tools[1:] if tool.name != "baseline"}
+    baseline_rows.extend(
+        (count, {"cold": statistics.median(tool.times), "peak_mb": tool.peak_mb,
+                 **bench_rebuilds(tool.folder, args.runs, scratch, args.baseline or sys.executable)})
+        for tool in tools[1:] if tool.name == "baseline")
+    return count, mine, peers
+
+
+def _print_against_baseline(rows: list[Row],
                             baseline_rows: list[tuple[int, dict[str, float]]]) -> None:
     """This storyforge beside the baseline's, figure by figure (above 1.00×: this one is slower)."""
     print("\n| stories | figure | baseline | this | this ÷ baseline |")
@@ -212,21 +251,24 @@ def _print_against_baseline(rows: list[tuple[int, dict[str, float], dict[str, fl
               f"{mine['peak_mb'] / base['peak_mb']:.2f}× |")
 
 
-def _print_table(rows: list[tuple[int, dict[str, float], dict[str, float]]]) -> None:
+def _print_table(rows: list[Row]) -> None:
     names = sorted({name for _, _, peers in rows for name in peers})
-    header = ["stories", "cold", "no-op", "one edit", "edit = cold?", "peak MB", *[f"{n} cold" for n in names],
-              *[f"{n} ÷ storyforge" for n in names]]
+    header = ["entries", "cold", "no-op", "one edit", "edit = cold?", "clone+cache", "clone+cache+output",
+              "÷ no-op", "peak MB", *[f"{n} cold" for n in names], *[f"{n} ÷ storyforge" for n in names]]
     print("| " + " | ".join(header) + " |")
     print("|" + "---:|" * len(header))
     for count, mine, peers in rows:
         cells = [f"{count:,}", f"{mine['cold']:.2f} s", f"{mine['noop']:.2f} s", f"{mine['edit']:.2f} s",
-                 "yes" if mine["identical"] else "NO", f"{mine['peak_mb']:.0f}"]
+                 "yes" if mine["identical"] else "NO",
+                 f"{mine['clone+cache']:.2f} s" + ("" if mine["clone identical"] else " (DIFFERS)"),
+                 f"{mine['clone+cache+output']:.2f} s", f"{mine['clone+cache+output'] / mine['noop']:.2f}×",
+                 f"{mine['peak_mb']:.0f}"]
         cells += [f"{peers[n]:.2f} s" if n in peers else "—" for n in names]
         cells += [f"{peers[n] / mine['cold']:.2f}×" if n in peers else "—" for n in names]
         print("| " + " | ".join(cells) + " |")
     for (small, mine_small, _), (large, mine_large, _) in pairwise(rows):
         print(f"\ncold-build growth {small:,} → {large:,} stories: "
-              f"{mine_large['cold'] / mine_small['cold']:.2f}× the time for {large / small:.1f}× the stories")
+              f"{mine_large['cold'] / mine_small['cold']:.2f}× the time for {large / small:.1f}× the entries")
 
 
 if __name__ == "__main__":

@@ -175,7 +175,9 @@ def test_a_damaged_cache_file_is_written_anew_by_the_next_build(make_site):
     build(BuildOptions(site_dir=site))
     for shard in (site / ".storyforge-cache").glob("entries-*.bin"):
         shard.write_bytes(shard.read_bytes()[:-1] + b"!")
-    build(BuildOptions(site_dir=site))  # reads every story again; nothing of them changed
+    # one edit, so the build is not a no-op (which reads no entry shard): every story is read again
+    _replace(site / "content/pages/about.md", "Hi.", "Hello.")
+    build(BuildOptions(site_dir=site))
     config = load_config(site)
     sources, assets = discover(config, ErrorCollector())
     key = cache_key(config, gather_inputs(config, sources, assets), drafts=False)

@@ -7,16 +7,17 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storyforge.core.markup import MarkupRenderer, plain_paragraphs
+from storyforge.core.markup import new_converter, plain_paragraphs
 
 # words, the punctuation of ordinary prose, every character Markdown gives a meaning to, and
 # unusual line ends and spaces
 ALPHABET = "abcXYZ é09 .,;:!?'\"()-+=/%«»—…\n\t\r *_`[]<>&\\{}|~#\x85\u2028\u00a0\x02"
-CONVERTER = MarkupRenderer()
+CONVERTER = new_converter()  # the full converter, with every processor
 
 
 def markdown_of(text: str) -> str:
-    return CONVERTER.markdown(text)
+    CONVERTER.reset()
+    return str(CONVERTER.convert(text))
 
 
 @settings(max_examples=3000, deadline=None)

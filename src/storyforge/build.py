@@ -29,7 +29,7 @@ from storyforge.core.inputs import SiteInputs, gather_inputs
 from storyforge.core.model import SiteModel, build_site
 from storyforge.core.publication import Selection, scaffold_leftovers, select_published
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
-from storyforge.incremental.cache import lock_file
+from storyforge.incremental.cache import cache_root, lock_file
 from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
 from storyforge.publish.lock import output_lock
@@ -46,16 +46,19 @@ def build(options: BuildOptions) -> BuildResult:
     with Stages(options) as stages:
         config, output_dir = load_settings(options)
         stages.result.output_dir = output_dir
-        with output_lock(lock_file(config.root, output_dir),
+        cache_folder = cache_root(config.root, options.cache_dir)
+        with output_lock(lock_file(cache_folder, output_dir),
                          lambda: stages.say("waiting for another build of this site to finish…")):
             inputs = stages.run("discover", discover_inputs, config)
-            memory = IncrementalBuild(config, inputs, output_dir, drafts=options.drafts, use_cache=options.use_cache)
+            memory = IncrementalBuild(config, inputs, output_dir, drafts=options.drafts, use_cache=options.use_cache,
+                                      cache_root=cache_folder)
             refuse_vanished_folders(memory)
             now, submissions_state = build_now(options), folder_state(config)
             record = BuildRecord(config.base_url, config.base_path, now.isoformat(),
                                  sources_stamp(config, inputs, submissions_state), options.drafts)
             if memory.nothing_changed(now, submissions_state):
                 refresh_record(output_dir, record)
+                memory.remember_stats()
                 return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
             store = memory.entries
             stages.mark("load cache")

@@ -44,6 +44,9 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument("--base-url", metavar="URL", help="override base_url from site.yaml, e.g. for a staging copy")
     build.add_argument("--no-cache", action="store_true",
                        help="ignore the build cache and render everything (the cache is rebuilt)")
+    build.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="keep the build cache in DIR, e.g. a folder your CI service keeps between builds "
+                            "(default: $STORYFORGE_CACHE_DIR, else .storyforge-cache in the site)")
     build.add_argument("--check", action="store_true", help="then check the built site (see storyforge check)")
     build.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     build.add_argument("-v", "--verbose", action="store_true", help="also list what was withheld and why")
@@ -83,7 +86,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     result = build(BuildOptions(site_dir=args.site, output_dir=args.output, drafts=args.drafts,
                                 use_cache=not args.no_cache, progress=None if args.quiet else Progress(),
-                                base_url=args.base_url))
+                                base_url=args.base_url, cache_dir=args.cache_dir))
     if _leaving_at_once:
         _kept_until_exit.append(result)  # see run()
     for warning in result.warnings:

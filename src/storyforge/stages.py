@@ -32,6 +32,7 @@ class BuildOptions:
     base_url: str | None = None
     now: datetime | None = None
     use_cache: bool = True
+    cache_dir: Path | None = None  # where the build cache lives (None: STORYFORGE_CACHE_DIR, else in the site)
     progress: Progress | None = None  # shows how far a long build has got
 
 

@@ -99,7 +99,8 @@ class MarkupRenderer:
     def __init__(self, allow_raw_html_in_pages: bool = False, base_path: str = "/") -> None:
         self.allow_raw_html_in_pages = allow_raw_html_in_pages
         self.base_path = base_path
-        self._converter: Any = None  # made when a text first needs it
+        #: converters by the processors they leave out, each made when a text first needs it
+        self._converters: dict[frozenset[tuple[str, str]], Any] = {}
 
     def render(self, text: str, trusted: bool = False, customer: bool = True) -> str:
         """Markdown source → HTML; sanitized unless ``trusted``; ``customer``: a customer wrote it."""
@@ -116,11 +117,14 @@ class MarkupRenderer:
         return rebase(finished, self.base_path) if self.base_path != "/" else finished
 
     def markdown(self, text: str) -> str:
-        """Python-Markdown's HTML for ``text``, as it comes (not sanitized)."""
-        if self._converter is None:
-            self._converter = new_converter()
-        self._converter.reset()
-        return str(self._converter.convert(text))
+        """Python-Markdown's HTML for ``text``, as it comes (not sanitized), from a converter
+        without the processors that cannot match it (``idle_processors``)."""
+        idle = idle_processors(text)
+        converter = self._converters.get(idle)
+        if converter is None:
+            converter = self._converters[idle] = pruned_converter(idle)
+        converter.reset()
+        return str(converter.convert(text))
 
     def render_entry_body(self, text: str, content_type: str) -> str:
         trusted = content_type == "page" and self.allow_raw_html_in_pages
@@ -150,6 +154,59 @@ def new_converter() -> Any:
                   TableExtension(), AbbrExtension(), MarkdownInHtmlExtension(), TocExtension(permalink=False),
                   SaneListExtension()]
     return markdown.Markdown(extensions=extensions, output_format="html")
+
+
+#: Python-Markdown's processors that can only match text holding one of some characters:
+#: (registry, names in it, those characters). The text they see comes from the source (after tabs
+#: are expanded and line ends made "\n", hence tabs and "\r" for a hard break, which is two spaces
+#: at a line's end), less what other processors took out, plus placeholders made of none of these
+#: characters. Each is read from the processor's own regular expressions or test.
+IDLE_UNLESS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("inline", ("backtick",), ("`",)),
+    ("inline", ("escape",), ("\\",)),
+    ("inline", ("footnote", "reference", "link", "short_reference"), ("[",)),
+    ("inline", ("autolink", "automail", "html"), ("<",)),
+    ("inline", ("entity",), ("&",)),
+    ("inline", ("linebreak",), ("  \n", "  \r", "\t")),
+    ("inline", ("em_strong",), ("*", "_")),
+    ("tree", ("attr_list",), ("{",)),
+    ("block", ("table",), ("|",)),
+    ("block", ("hashheader",), ("#",)),
+    ("block", ("setextheader",), ("=", "-")),
+    ("block", ("hr",), ("-", "_", "*")),
+    ("block", ("quote",), (">",)),
+    ("block", ("deflist",), (":",)),
+    ("block", ("footnote", "abbr", "reference"), ("[",)),
+    ("toc-marker", ("toc",), ("[TOC]",)),  # the table of contents only replaces a paragraph of [TOC]
+)
+#: images need both "!" and "["
+IMAGE_PATTERNS = ("image_link", "image_reference", "short_image_ref")
+
+
+def idle_processors(text: str) -> frozenset[tuple[str, str]]:
+    """The processors (registry, name) that cannot match anything in ``text``. Python-Markdown
+    tries every inline pattern on every piece of text and every block processor on every block,
+    each call made in Python, which costs more than the regular expressions themselves; most
+    stories use few of them. Leaving them out changes nothing in the HTML
+    (``tests/test_markdown_pruning.py`` compares with the full converter)."""
+    idle = [(registry, name) for registry, names, triggers in IDLE_UNLESS
+            if not any(trigger in text for trigger in triggers) for name in names]
+    if "!" not in text or "[" not in text:
+        idle += [("inline", name) for name in IMAGE_PATTERNS]
+    return frozenset(idle)
+
+
+def pruned_converter(idle: frozenset[tuple[str, str]]) -> Any:
+    """A converter without the ``idle`` processors (the others keep their order: by priority)."""
+    converter = new_converter()
+    registries = {"inline": converter.inlinePatterns, "tree": converter.treeprocessors,
+                  "block": converter.parser.blockprocessors}
+    for registry, name in idle:
+        if registry == "toc-marker":  # headings still get their ids; no paragraph is looked for
+            converter.treeprocessors[name].marker = ""
+        else:
+            registries[registry].deregister(name)
+    return converter
 
 
 #: anything that could mean more than words to Markdown or its extensions: emphasis, code,

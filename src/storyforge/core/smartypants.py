@@ -46,6 +46,8 @@ def educate(html: str) -> str:
 
 
 def _educate_text(text: str, previous: str) -> str:
+    if "'" not in text and '"' not in text and "&" not in text and "--" not in text and "..." not in text:
+        return text  # nothing to change (most pieces of text between two tags): skip the passes below
     text = text.replace("&quot;", '"').replace("&#39;", "'").replace("&#x27;", "'")
     text = text.replace("---", "\u2014").replace("--", "\u2013").replace("...", "\u2026")
     text = _DECADE.sub("\u2019", text)

@@ -1,4 +1,5 @@
-"""The persistent build cache in ``.storyforge-cache/``: safe to delete, never trusted blindly.
+"""The persistent build cache in ``.storyforge-cache/`` (or ``build --cache-dir``, or
+``STORYFORGE_CACHE_DIR``): safe to delete, never trusted blindly, valid on another machine.
 
 Two files, so a build that changed nothing reads only the small one:
 
@@ -121,22 +122,60 @@ def installed_versions() -> dict[str, str]:
 
 
 def _code_stamp() -> str:
-    """The stat of every module of storyforge itself, so that changed code (an upgrade that kept
-    the version number, or a checkout being worked on) never reads what older code cached."""
+    """A digest of every module of storyforge itself, by path inside the package and bytes, so that
+    changed code (an upgrade that kept the version number, or a checkout being worked on) never
+    reads what older code cached — and the same code gives the same stamp wherever it is installed
+    and whenever its files were written: a hosting service installs it afresh for every build, with
+    new modification times, and must still find its restored cache valid. Reading the package's
+    files costs about a millisecond."""
     package = Path(__file__).parents[1]
     digest = hashlib.blake2b(digest_size=8)
-    for folder, _, files in sorted(os.walk(package)):
+    for folder, dirs, files in os.walk(package):
+        dirs.sort()
+        relative = os.path.relpath(folder, package).replace(os.sep, "/")
         for name in sorted(files):
             if name.endswith(".py"):
-                info = os.stat(os.path.join(folder, name))
-                digest.update(f"{folder}/{name}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
+                with open(os.path.join(folder, name), "rb") as module:
+                    data = module.read()
+                digest.update(f"{relative}/{name}\0{len(data)}\0".encode() + data)
     return digest.hexdigest()
 
 
-def lock_file(site_dir: Path, output_dir: Path) -> Path:
-    """Where builds into ``output_dir`` take turns: one lock per output folder, in the cache folder."""
+#: where the cache is kept when neither ``--cache-dir`` nor this variable says otherwise
+CACHE_DIR_VARIABLE = "STORYFORGE_CACHE_DIR"
+
+
+def cache_root(site_dir: Path, chosen: Path | None = None) -> Path:
+    """The folder holding the build cache: ``chosen`` (``build --cache-dir``), else the
+    ``STORYFORGE_CACHE_DIR`` environment variable, else ``.storyforge-cache`` in the site. A CI
+    system keeps only the folders it is told to keep between builds, so the cache must be able to
+    live there; relative paths are taken from the current folder, as for ``--output``."""
+    if chosen is None:
+        setting = os.environ.get(CACHE_DIR_VARIABLE, "").strip()
+        chosen = Path(setting) if setting else None
+    if chosen is None:
+        return site_dir / CACHE_DIR
+    return chosen if chosen.is_absolute() else Path.cwd() / chosen
+
+
+def lock_file(root: Path, output_dir: Path) -> Path:
+    """Where builds into ``output_dir`` take turns: one lock per output folder, in the cache folder
+    ``root``."""
     name = hashlib.blake2b(str(output_dir.absolute()).encode(), digest_size=6).hexdigest()
-    return site_dir / CACHE_DIR / "locks" / f"{name}.lock"
+    return root / "locks" / f"{name}.lock"
+
+
+def output_tag(site_dir: Path, output_dir: Path) -> str:
+    """Names the cache of builds into ``output_dir``: "" for the site's own ``public/``, else a hash
+    of the folder's path — relative to the site when it is inside it, so that a fresh clone
+    elsewhere (a CI runner's new working folder) finds the cache it restored."""
+    if output_dir.name == "public" and output_dir.parent == site_dir:
+        return ""
+    try:
+        name = output_dir.relative_to(site_dir).as_posix()
+    except ValueError:
+        name = str(output_dir)
+    return "builds/" + hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
 
 
 def _shard_name(shard: int) -> str:
@@ -147,11 +186,12 @@ class BuildCache:
     """Loads and saves the cache for one site; ``trusted=False`` ignores what is there (a cold
     build) and writes it anew."""
 
-    def __init__(self, site_dir: Path, trusted: bool = True, output_dir: Path | None = None) -> None:
+    def __init__(self, site_dir: Path, trusted: bool = True, output_dir: Path | None = None,
+                 root: Path | None = None) -> None:
         # one cache per output folder, so a preview server and `build` never undo each other's cache
-        default = output_dir is None or (output_dir.name == "public" and output_dir.parent == site_dir)
-        tag = "" if default else "builds/" + hashlib.blake2b(str(output_dir).encode(), digest_size=6).hexdigest()
-        self.folder = site_dir / CACHE_DIR / tag if tag else site_dir / CACHE_DIR
+        root = root if root is not None else site_dir / CACHE_DIR
+        tag = "" if output_dir is None else output_tag(site_dir, output_dir)
+        self.folder = root / tag if tag else root
         self.trusted = trusted
         self._unusable_shards: set[int] = set()
         self.unwritable: str | None = None  # why the cache could not be saved, if it could not
@@ -198,6 +238,16 @@ class BuildCache:
             self._dump("index.bin", index.key, index)  # last: it vouches for the shards
         except OSError as exc:  # a cache that cannot be written only makes the next build slower…
             self.unwritable = f"{self.folder}: {exc.strerror or exc}"  # …but the owner should know why
+
+    def save_index(self, index: Index) -> None:
+        """Write the index alone (the entry shards are unchanged): a build that found only new
+        stats for the same bytes."""
+        index.saved_at_ns = time.time_ns()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._dump("index.bin", index.key, index)
+        except OSError as exc:
+            self.unwritable = f"{self.folder}: {exc.strerror or exc}"
 
     def _load(self, name: str, key: str) -> Any:
         if not self.trusted:

@@ -49,10 +49,11 @@ class IncrementalBuild:
     """What the last build left, and what this one leaves for the next."""
 
     def __init__(self, config: SiteConfig, inputs: SiteInputs, output_dir: Path, *, drafts: bool,
-                 use_cache: bool) -> None:
+                 use_cache: bool, cache_root: Path | None = None) -> None:
         self.config, self.inputs, self.output_dir = config, inputs, output_dir
         self.key = cache_key(config, inputs, drafts=drafts)
-        self.cache = BuildCache(config.root, trusted=use_cache, output_dir=output_dir)
+        self.cache = BuildCache(config.root, trusted=use_cache, output_dir=output_dir, root=cache_root)
+        self._restat = False  # sources' stats changed but not their bytes: the index learns the new stats
         self.index = self.cache.load_index(self.key)
         self._store: EntryStore | None = None
         self._plan: CachedPlan | None = None
@@ -71,17 +72,57 @@ class IncrementalBuild:
             return False
         if read_generation(self.output_dir) != index.live_generation:
             return False
-        if inputs.source_stats != index.source_stats:
-            return False
-        if inputs.static_stats != {path: record[:2] for path, record in index.statics.items()}:
-            return False
-        mtimes = [s.mtime_ns for s in inputs.sources] + [stats[0] for stats in inputs.static_stats.values()]
-        if not all(stat_is_trustworthy(mtime, index.saved_at_ns) for mtime in mtimes):
-            return False  # modified around the last build: compare bytes the slow way
+        if inputs.source_stats.keys() != index.source_stats.keys() or \
+                inputs.static_stats.keys() != index.statics.keys():
+            return False  # a file added or removed
         moment = now.timestamp()
         if any(min(index.built_at, moment) < change <= max(index.built_at, moment) for change in index.clock_moments):
             return False  # an event moved from upcoming to past, an alert into or out of the banner (or back)
-        return not (index.uses_build_day and now.astimezone(config.tz).date().isoformat() != index.built_day)
+        if index.uses_build_day and now.astimezone(config.tz).date().isoformat() != index.built_day:
+            return False
+        return self._same_bytes()
+
+    def _same_bytes(self) -> bool:
+        """Whether every source and static file holds the bytes the last build read. Files whose
+        stat is as recorded (and not too close to the last save to be trusted) are not opened; the
+        others — all of them in a fresh clone, where every file has a new modification time — are
+        compared by the digest of their bytes, so a restored cache stays a no-op."""
+        index, inputs = self.index, self.inputs
+        for source in inputs.sources:
+            path = source.rel_path
+            if index.source_stats[path] == (source.mtime_ns, source.size) and \
+                    stat_is_trustworthy(source.mtime_ns, index.saved_at_ns):
+                continue
+            try:
+                with open(source.path, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                return False  # the full build reports it
+            if content_hash(data) != index.source_digests.get(path):
+                return False
+            self._restat = True
+        for path, stats in inputs.static_stats.items():
+            known = index.statics[path]
+            if known[:2] == stats and stat_is_trustworthy(stats[0], index.saved_at_ns):
+                continue
+            try:
+                data = inputs.static_files[path].read_bytes()
+            except OSError:
+                return False
+            if content_hash(data) != known[2]:
+                return False
+            self._restat = True
+        return True
+
+    def remember_stats(self) -> None:
+        """After a build that found nothing changed: when some files' stats differed from the
+        index (bytes the same), record the new stats, so the next build need not read them again."""
+        if not self._restat:
+            return
+        index = self.index
+        index.source_stats = dict(self.inputs.source_stats)
+        index.statics = {path: (*stats, index.statics[path][2]) for path, stats in self.inputs.static_stats.items()}
+        self.cache.save_index(index)
 
     def vanished_folders(self) -> list[tuple[str, int]]:
         """Content folders the last build read files from that are gone now, with how many files

@@ -87,7 +87,10 @@ class SubmissionIndex:
 
 
 def folder_state(config: SiteConfig) -> str:
-    """A cheap token that changes whenever a submission file is added, changed or removed (stat only)."""
+    """A token that changes whenever a submission file is added, changed or removed: made from the
+    files' names and bytes, not their dates, so that a fresh clone of the site (every file with a
+    new date) with its build cache restored still finds nothing changed. The folder holds the
+    moderation queue — a few small files, read in full by every build that is not a no-op."""
     root = config.root / config.moderation.submissions_dir
     seen: list[str] = []
     for folder in ("inbox", "rejected", "withdrawn"):
@@ -96,8 +99,12 @@ def folder_state(config: SiteConfig) -> str:
         with os.scandir(root / folder) as found:
             for item in found:
                 if item.name.endswith(".json") and not item.name.startswith("."):
-                    info = item.stat()
-                    seen.append(f"{folder}/{item.name}:{info.st_mtime_ns}:{info.st_size}")
+                    try:
+                        with open(item.path, "rb") as handle:
+                            digest = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+                    except OSError:
+                        digest = "unreadable"  # the build that follows names it
+                    seen.append(f"{folder}/{item.name}:{digest}")
     return hashlib.sha256("\n".join(sorted(seen)).encode()).hexdigest()[:16]
 
 
