@@ -13,6 +13,8 @@ from storyforge.core import branding as branding_rules
 from storyforge.core.branding import Branding
 from storyforge.core.content_types import type_names
 from storyforge.core.deploy_settings import DeploySettings, deploy_settings
+from storyforge.core.language import bcp47
+from storyforge.core.slugs import slug_style
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -76,7 +78,8 @@ class SiteConfig:
     base_url: str
     business: Business
     description: str = ""
-    language: str = "en"
+    language: str = "en"  # a BCP 47 tag Babel knows: en, en-GB, fr
+    slugs: str = "ascii"  # "unicode" keeps a title's own letters in its address (/отличный-сервис/)
     timezone: str = "UTC"
     theme: str = "default"
     output_dir: str = "public"
@@ -244,7 +247,8 @@ SCHEMA: dict[str, Any] = {
     "title": _text,
     "description": _text,
     "base_url": _base_url,
-    "language": _text,
+    "language": lambda value: bcp47(_text(value)),
+    "slugs": lambda value: slug_style(_text(value)),
     "timezone": _timezone,
     "theme": _theme,
     "output_dir": _relative_dir,
@@ -340,6 +344,7 @@ def load_config(site_dir: Path) -> SiteConfig:
                           **{k: v for k, v in business.items() if k != "name"}),
         description=values.get("description", ""),
         language=values.get("language", "en"),
+        slugs=values.get("slugs", "ascii"),
         timezone=values.get("timezone", "UTC"),
         theme=values.get("theme", "default"),
         output_dir=values.get("output_dir", "public"),

@@ -27,6 +27,7 @@ class Context:
     """What a coercer may need besides the value: the site's timezone, for dates without an offset."""
 
     tz: ZoneInfo
+    unicode_slugs: bool = False  # `slugs: unicode` in site.yaml: tags keep their own letters in addresses
 
 
 Coercer = Callable[[Any, "str | None", Context], Any]
@@ -100,10 +101,11 @@ def tag_list(value: Any, raw: str | None, ctx: Context) -> tuple[str, ...]:
         if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
             raise ValueError(f"each tag must be a word or short phrase, got {_show(item)}")
         tag = str(item).strip()
-        if not slugify(tag):
+        slug = slugify(tag, unicode=ctx.unicode_slugs)
+        if not slug:
             raise ValueError(f"tag {tag!r} has no letters or digits to make a web address from")
-        if slugify(tag) in RESERVED_NAMES:
-            raise ValueError(f"tag {tag!r} would make the folder '{slugify(tag)}', a reserved device name on "
+        if slug in RESERVED_NAMES:
+            raise ValueError(f"tag {tag!r} would make the folder '{slug}', a reserved device name on "
                              "Windows — choose another word")
         if tag not in tags:
             tags.append(tag)
