@@ -22,7 +22,7 @@ from storyforge.core.entries import Alert, CharityUpdate, Entry, Event, Testimon
 from storyforge.core.markup import absolutize
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
-from storyforge.render.pages import format_date, format_money, format_time
+from storyforge.render.formats import Formats, formats_for
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
@@ -100,7 +100,7 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
         item.author({"name": entry.author})
     for tag in entry.tags:
         item.category(term=tag, label=tag)
-    body = absolutize(feed_html(entry, config.business.name), link)
+    body = absolutize(feed_html(entry, config.business.name, formats_for(config.language)), link)
     # readers treat an RSS description as HTML: the plain-text summary goes in escaped
     item.summary(html.escape(entry.summary, quote=False), type="html")
     # RSS: escaped HTML in content:encoded; Atom: <content type="html">
@@ -127,7 +127,7 @@ def _photo(config: SiteConfig, entry: Entry, link: str) -> tuple[str, str, str] 
     return address, local.split("?", 1)[0].split("#", 1)[0], kind
 
 
-def feed_html(entry: Entry, business_name: str) -> str:
+def feed_html(entry: Entry, business_name: str, formats: Formats) -> str:
     """The entry as a feed reader shows it: labels first, so disclosures travel with the story."""
     lines: list[str] = []
     if isinstance(entry, Testimonial):
@@ -144,23 +144,23 @@ def feed_html(entry: Entry, business_name: str) -> str:
         if entry.relationship:
             lines.append(f"<p><strong>Connection to the business:</strong> {html.escape(entry.relationship)}</p>")
     elif isinstance(entry, Event):
-        when = format_date(entry.start, with_weekday=True)
+        when = formats.date(entry.start, with_weekday=True)
         if not entry.all_day:
-            when += f", {format_time(entry.start)}"
+            when += f", {formats.time(entry.start)}"
         facts = [when] + [x for x in (entry.location, entry.address, entry.cost) if x]
         if entry.status != "scheduled":
             facts.insert(0, entry.status.upper())
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
     elif isinstance(entry, Alert):
-        facts = [entry.severity.capitalize(), f"From {format_date(entry.starts, with_weekday=True)}"]
+        facts = [entry.severity.capitalize(), f"From {formats.date(entry.starts, with_weekday=True)}"]
         if entry.expires is not None:
-            facts.append(f"until {format_date(entry.expires, with_weekday=True)}"
-                         + ("" if entry.expires_all_day else f", {format_time(entry.expires)}"))
+            facts.append(f"until {formats.date(entry.expires, with_weekday=True)}"
+                         + ("" if entry.expires_all_day else f", {formats.time(entry.expires)}"))
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
     elif isinstance(entry, CharityUpdate) and entry.raised is not None:
-        progress = f"Raised so far: {format_money(entry.raised, entry.currency)}"
+        progress = f"Raised so far: {formats.money(entry.raised, entry.currency)}"
         if entry.goal:
-            progress += f" of {format_money(entry.goal, entry.currency)}"
+            progress += f" of {formats.money(entry.goal, entry.currency)}"
         lines.append(f"<p>{html.escape(progress)}</p>")
     lines.append(entry.html)
     if isinstance(entry, Testimonial) and entry.response_html:
