@@ -16,6 +16,7 @@ from storyforge.core.theme import template_dirs
 from storyforge.errors import SourceLocation, TemplateError
 from storyforge.incremental.compiled_templates import CheckedBytecodeCache
 from storyforge.render.formats import formats_for
+from storyforge.render.i18n import install_translations, text_direction
 from storyforge.render.jsonld import as_script_text, structured_data
 from storyforge.render.sharecards import share_image
 
@@ -37,7 +38,9 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,  # one build, one set of templates: no stat of every template per page
+            extensions=["jinja2.ext.i18n"],
         )
+        install_translations(self.env, config)
         formats = formats_for(config.language)  # dates, times, numbers and money in the site's language
         self.env.filters.update(date=formats.date, time=formats.time, money=formats.money, number=formats.number,
                                 ld_json=as_script_text)
@@ -46,7 +49,7 @@ class Renderer:
             version=__version__, feeds=self._feed_links(),
             structured_data=lambda page: structured_data(config, page),
             share_image=lambda page: share_image(config, page),
-            tags_of=model.tags_of, campaign_url=model.campaign_url,
+            tags_of=model.tags_of, campaign_url=model.campaign_url, text_direction=text_direction(config),
         )
 
     def url(self, path: str) -> str:
