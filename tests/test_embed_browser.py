@@ -84,7 +84,7 @@ def test_the_wall_renders_under_a_strict_csp_and_shows_a_hostile_story_as_text(m
         first = grid.find_element(By.CSS_SELECTOR, ".sf-story")
         text = first.text
         assert "<b onmouseover=alert(1)>Bold</b> <a href='javascript:window.pwned=1'>click</a>" in text
-        assert "— <img src=x onerror=\"window.pwned = 'author'\">, 2026-04-01" in text
+        assert "— <img src=x onerror=\"window.pwned = 'author'\">, 1 April 2026" in text  # the demo page is en-GB
         assert "Disclosure: <img src=x onerror=window.pwned=2>" in text
         assert first.find_element(By.CSS_SELECTOR, ".sf-stars").get_attribute("aria-label") == "Rated 5 out of 5"
         inside = browser.execute_script(
@@ -157,6 +157,30 @@ def test_the_example_site_satisfies_the_csp_its_headers_file_sends(tmp_path, run
         while not server.reports and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.reports and "img-src" in json.dumps(server.reports)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(("lang", "shown"),
+                         [("fr", "1 avril 2026"), ("de", "1. April 2026"), ("en-GB", "1 April 2026")])
+def test_the_wall_writes_dates_in_the_reader_page_language(make_site, run, browser, lang, shown):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site = make_site(SITE)
+    assert run("build", "--site", site).code == 0
+    (site / "public" / "host.html").write_text(
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host</title></head><body>'
+        '<div data-storyforge-wall data-limit="1"></div><script src="/embed.js" defer></script></body></html>',
+        encoding="utf-8")
+    server = StrictServer(site / "public")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".sf-byline"), message="the wall did not render")
+        assert browser.find_element(By.CSS_SELECTOR, ".sf-byline").text.endswith(f", {shown}")
     finally:
         server.shutdown()
         server.server_close()

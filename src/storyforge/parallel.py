@@ -58,7 +58,7 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | Non
     try:
         chunk = -(-len(items) // (workers * 8))
         ranges = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_leave_interrupts_to_the_parent) as pool:
+        with _forked_pool(multiprocessing.get_context("fork"), workers) as pool:
             for part in pool.imap(_run_range, ranges, chunksize=1):
                 parts.append(part)
                 if report:
@@ -68,12 +68,19 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | Non
     return [result for part in parts for result in part]
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Ctrl-C reaches every process of the terminal's group: workers ignore it, and the parent
-    stops the pool and says 'interrupted' once (instead of a traceback from every worker)."""
+def _forked_pool(context: Any, workers: int) -> Any:
+    """A pool whose workers ignore Ctrl-C from birth: it reaches every process of the terminal's
+    group, and the parent alone stops the pool and says 'interrupted' (instead of a traceback from
+    every worker). Ignored while forking, so no worker is ever born listening; then restored."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if threading.current_thread() is not threading.main_thread():
+        return context.Pool(workers)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return context.Pool(workers)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_range(bounds: tuple[int, int]) -> list[Any]:

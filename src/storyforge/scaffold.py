@@ -18,7 +18,7 @@ def new_entry(site_dir: Path, kind: str, title: str) -> Path:
     """Write content/<folder>/<slug>.md for ``kind`` (a registered content type) and return its path."""
     content_type = by_name(kind)
     config = load_config(site_dir.resolve())
-    slug = slugify(title)
+    slug = slugify(title, unicode=config.slugs == "unicode")
     if not slug:
         raise UsageError(f"cannot make a file name from the title {title!r} — use some letters or digits")
     rel = f"content/{content_type.folder}/{slug}.md"

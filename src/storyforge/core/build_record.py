@@ -16,6 +16,7 @@ from pathlib import Path
 
 from storyforge.core.config import CONFIG_FILE, SiteConfig
 from storyforge.core.inputs import SiteInputs
+from storyforge.core.theme import catalog_files
 
 RECORD_FILE = ".storyforge-build.json"
 
@@ -46,6 +47,8 @@ def sources_stamp(config: SiteConfig, inputs: SiteInputs, submissions: str) -> s
             digest.update(f"{name}\0{path}\0{mtime}\0{size}\n".encode())
     for path in sorted(inputs.templates):
         digest.update(f"template\0{path}\0".encode() + hashlib.blake2b(inputs.templates[path]).digest())
+    for catalog in catalog_files(config):
+        digest.update(f"catalog\0{catalog}\0".encode() + hashlib.blake2b(catalog.read_bytes()).digest())
     try:
         digest.update(b"config\0" + (config.root / CONFIG_FILE).read_bytes())
     except OSError:

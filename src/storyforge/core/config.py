@@ -13,6 +13,7 @@ from storyforge.core import branding as branding_rules
 from storyforge.core.branding import Branding
 from storyforge.core.content_types import type_names
 from storyforge.core.deploy_settings import DeploySettings, deploy_settings
+from storyforge.core.language import bcp47
 from storyforge.core.setting_rules import (
     Checker,
     MenuLink,
@@ -34,6 +35,7 @@ from storyforge.core.setting_rules import (
     check_words,
     normalise_base_url,
 )
+from storyforge.core.slugs import slug_style
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -89,7 +91,8 @@ class SiteConfig:
     base_url: str
     business: Business
     description: str = ""
-    language: str = "en"
+    language: str = "en"  # a BCP 47 tag Babel knows: en, en-GB, fr
+    slugs: str = "ascii"  # "unicode" keeps a title's own letters in its address (/отличный-сервис/)
     timezone: str = "UTC"
     theme: str = "default"
     output_dir: str = "public"
@@ -128,7 +131,8 @@ SCHEMA: dict[str, Any] = {
     "title": check_text,
     "description": check_text,
     "base_url": check_base_url,
-    "language": check_text,
+    "language": lambda value: bcp47(check_text(value)),
+    "slugs": lambda value: slug_style(check_text(value)),
     "timezone": check_timezone,
     "theme": check_theme,
     "output_dir": check_relative_dir,
@@ -225,6 +229,7 @@ def load_config(site_dir: Path) -> SiteConfig:
                           **{k: v for k, v in business.items() if k != "name"}),
         description=values.get("description", ""),
         language=values.get("language", "en"),
+        slugs=values.get("slugs", "ascii"),
         timezone=values.get("timezone", "UTC"),
         theme=values.get("theme", "default"),
         output_dir=values.get("output_dir", "public"),

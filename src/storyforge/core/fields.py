@@ -27,6 +27,7 @@ class Context:
     """What a coercer may need besides the value: the site's timezone, for dates without an offset."""
 
     tz: ZoneInfo
+    unicode_slugs: bool = False  # `slugs: unicode` in site.yaml: tags keep their own letters in addresses
 
 
 Coercer = Callable[[Any, "str | None", Context], Any]
@@ -122,10 +123,11 @@ def tag_list(value: Any, raw: str | None, ctx: Context) -> tuple[str, ...]:
         tag = text(item, None, ctx, MAX_TAG_CHARS) if isinstance(item, str) else str(item).strip()
         if tag in tags:
             continue
-        if not slugify(tag):
+        slug = slugify(tag, unicode=ctx.unicode_slugs)
+        if not slug:
             raise ValueError(f"tag {tag!r} has no letters or digits to make a web address from")
-        if slugify(tag) in RESERVED_NAMES:
-            raise ValueError(f"tag {tag!r} would make the folder '{slugify(tag)}', a reserved device name on "
+        if slug in RESERVED_NAMES:
+            raise ValueError(f"tag {tag!r} would make the folder '{slug}', a reserved device name on "
                              "Windows — choose another word")
         tags[tag] = None
     return tuple(tags)

@@ -204,18 +204,19 @@ def _split_alerts(alerts: list[Alert], now: datetime) -> tuple[list[Alert], list
 
 
 def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
-               reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True) -> SiteModel:
+               reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True,
+               unicode_slugs: bool = False) -> SiteModel:
     """Arrange published entries into pages; add an OutputError for each clash of addresses."""
     ordered = _newest_first(entries)  # sorted once: a stable sort of a part is that part of the whole, sorted
     stories = [e for e in ordered if isinstance(e, Testimonial)]
     events = [e for e in entries if isinstance(e, Event)]
     upcoming = sorted((e for e in events if event_finish(e) >= now), key=lambda e: (e.start, e.slug))
     past = sorted((e for e in events if event_finish(e) < now), key=lambda e: (e.start, e.slug), reverse=True)
-    campaigns = _campaigns([e for e in entries if isinstance(e, CharityUpdate)])
+    campaigns = _campaigns([e for e in entries if isinstance(e, CharityUpdate)], unicode_slugs)
     pages = sorted((e for e in entries if isinstance(e, Page)), key=lambda p: (p.weight, p.title))
     alerts = [e for e in ordered if isinstance(e, Alert)]
     active, scheduled, expired = _split_alerts(alerts, now)
-    tags, tag_index = _tags(ordered)
+    tags, tag_index = _tags(ordered, unicode_slugs)
     dated = [e.date for e in entries if e.date]
     model = SiteModel(
         pages=[], entries=ordered, testimonials=stories, events_upcoming=upcoming,
@@ -240,23 +241,23 @@ def _sections(model: SiteModel) -> list[NavItem]:
             if row.nav_title != "" and row.name in present and row.url_prefix in list_pages]
 
 
-def _campaigns(updates: list[CharityUpdate]) -> list[Campaign]:
+def _campaigns(updates: list[CharityUpdate], unicode_slugs: bool) -> list[Campaign]:
     grouped: dict[str, list[CharityUpdate]] = {}
     for update in sorted(updates, key=lambda u: (u.date is not None, u.date.timestamp() if u.date else 0, u.slug)):
         grouped.setdefault(update.campaign, []).append(update)
-    slugs = _campaign_slugs(sorted(grouped))
+    slugs = _campaign_slugs(sorted(grouped), unicode_slugs)
     campaigns = [Campaign(name, slugs[name], f"{CAMPAIGNS_URL}{slugs[name]}/", items)
                  for name, items in grouped.items()]
     # active campaigns first, then the most recently updated
     return sorted(campaigns, key=lambda c: (c.reached, -(c.as_of.timestamp() if c.as_of else 0), c.name))
 
 
-def _campaign_slugs(names: list[str]) -> dict[str, str]:
+def _campaign_slugs(names: list[str], unicode_slugs: bool) -> dict[str, str]:
     """A distinct web-address name per campaign, also for names that differ only in punctuation."""
     taken: set[str] = set()
     slugs = {}
     for name in names:
-        base = slugify(name) or "campaign"
+        base = slugify(name, unicode=unicode_slugs) or "campaign"
         base = f"{base}-campaign" if base in RESERVED_NAMES else base
         slug, number = base, 2
         while slug in taken:
@@ -266,14 +267,14 @@ def _campaign_slugs(names: list[str]) -> dict[str, str]:
     return slugs
 
 
-def _tags(ordered: list[Entry]) -> tuple[list[TagInfo], dict[str, TagInfo]]:
+def _tags(ordered: list[Entry], unicode_slugs: bool) -> tuple[list[TagInfo], dict[str, TagInfo]]:
     """The tags of entries given newest first, each listing its entries in that order; and each
     tag as written (e.g. 'Cakes' and 'cakes', which share one page) → its page."""
     by_slug: dict[str, TagInfo] = {}
     as_written: dict[str, TagInfo] = {}
     for entry in ordered:
         for tag in entry.tags:
-            tag_slug = slugify(tag)
+            tag_slug = slugify(tag, unicode=unicode_slugs)
             info = by_slug.get(tag_slug)
             if info is None:
                 info = by_slug[tag_slug] = TagInfo(tag, tag_slug, f"/tags/{tag_slug}/")

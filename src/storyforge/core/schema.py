@@ -35,7 +35,7 @@ class Validator:
     errors: ErrorCollector = field(default_factory=ErrorCollector)
 
     def __post_init__(self) -> None:
-        self.ctx = Context(self.config.tz)
+        self.ctx = Context(self.config.tz, unicode_slugs=self.config.slugs == "unicode")
         self._types: dict[str, ContentType] = {row.name: row for row in all_types()}
         self._defaults = {name: self._layer(name) for name in self._types}
 
@@ -113,7 +113,7 @@ class Validator:
             return False
         if typed["slug"] is None:
             stem = doc.rel_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            slug = typed["slug"] = slugify(stem)
+            slug = typed["slug"] = slugify(stem, unicode=self.ctx.unicode_slugs)
             if not slug or slug in RESERVED_NAMES:
                 self.errors.add(SchemaError(
                     "cannot make a web address from this file name"

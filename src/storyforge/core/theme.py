@@ -32,3 +32,18 @@ def template_dirs(config: SiteConfig) -> list[Path]:
 def static_dirs(config: SiteConfig) -> list[Path]:
     """Theme static first, the site's static/ second (later ones override earlier ones)."""
     return [d for d in (theme_dir(config) / "static", config.root / "static") if d.is_dir()]
+
+
+def catalog_files(config: SiteConfig) -> list[Path]:
+    """The gettext catalogs of the site's language, most specific first: the site's own
+    ``locale/<lang>/LC_MESSAGES/messages.po``, then the theme's; for ``fr-CA``, fr_CA before fr.
+    The theme ships none for English, the language it is written in; a site may have one."""
+    parts = config.language.split("-")
+    names = ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
+    found = []
+    for base in (config.root, theme_dir(config)):
+        for name in names:
+            path = base / "locale" / name / "LC_MESSAGES" / "messages.po"
+            if path.is_file():
+                found.append(path)
+    return found

@@ -92,7 +92,8 @@ class Index:
 
 
 #: the libraries whose version can change what a build writes
-OUTPUT_LIBRARIES = ("markdown", "jinja2", "nh3", "pyyaml", "feedgen", "lxml", "icalendar")
+OUTPUT_LIBRARIES = ("markdown", "jinja2", "nh3", "pyyaml", "feedgen", "lxml", "icalendar", "babel",
+                    "python_slugify", "text_unidecode")
 
 
 def environment_key() -> str:

@@ -27,6 +27,7 @@ from storyforge.core.config import CONFIG_FILE, SiteConfig
 from storyforge.core.entries import Alert, Entry, Event
 from storyforge.core.inputs import SiteInputs
 from storyforge.core.model import SiteModel, alert_moments, event_finish
+from storyforge.core.theme import catalog_files
 from storyforge.incremental.cache import BuildCache, Index, environment_key, stat_is_trustworthy
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.plan import CachedPlan
@@ -42,6 +43,8 @@ def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:
     digest.update(f"\0{config.base_url}\0{config.theme}\0drafts={drafts}\0".encode())
     for name, data in inputs.templates.items():
         digest.update(f"\0{name}\0".encode() + data)
+    for catalog in catalog_files(config):  # the theme's words in the site's language
+        digest.update(f"\0{catalog}\0".encode() + catalog.read_bytes())
     return digest.hexdigest()
 
 

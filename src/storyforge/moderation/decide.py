@@ -128,7 +128,7 @@ def validate_story(text: str, rel: str, config: SiteConfig, sid: str) -> None:
 def story_path(place: Placement, store: Store, date: str, title: str, sid: str) -> str:
     """content/testimonials/<date>-<slug>.md, numbered if the name or address is taken."""
     withdrawn_paths = {str(store.read_json(p).get("story_file", "")) for p in place.withdrawn.values()}
-    base = f"{date}-{slugify(title) or 'story-' + sid}"[:90].rstrip("-")
+    base = f"{date}-{slugify(title, unicode=store.config.slugs == 'unicode') or 'story-' + sid}"[:90].rstrip("-")
     for n in range(1, 1000):
         stem = base if n == 1 else f"{base}-{n}"
         rel = f"{STORY_DIR}/{stem}.md"

@@ -23,7 +23,7 @@ from storyforge.core.markup import absolutize
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
 from storyforge.core.textpolicy import xml_safe as safe
-from storyforge.render.pages import format_date, format_money, format_time
+from storyforge.render.formats import Formats, formats_for
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
@@ -101,7 +101,7 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
         item.author({"name": safe(entry.author)})
     if entry.tags:  # in one call: feedgen rebuilds its RSS list of categories on each call
         item.category([{"term": safe(tag), "label": safe(tag)} for tag in entry.tags])
-    body = safe(absolutize(feed_html(entry, config.business.name), link))
+    body = safe(absolutize(feed_html(entry, config.business.name, formats_for(config.language)), link))
     # readers treat an RSS description as HTML: the plain-text summary goes in escaped, after the
     # disclosures, which travel with a story wherever it is shown
     item.summary(html.escape(safe(disclosed(entry, entry.summary)), quote=False), type="html")
@@ -139,7 +139,7 @@ def disclosed(entry: Entry, summary: str) -> str:
     return " ".join((*notes, summary))
 
 
-def feed_html(entry: Entry, business_name: str) -> str:
+def feed_html(entry: Entry, business_name: str, formats: Formats) -> str:
     """The entry as a feed reader shows it: labels first, so disclosures travel with the story."""
     lines: list[str] = []
     if isinstance(entry, Testimonial):
@@ -156,23 +156,23 @@ def feed_html(entry: Entry, business_name: str) -> str:
         if entry.relationship:
             lines.append(f"<p><strong>Connection to the business:</strong> {html.escape(entry.relationship)}</p>")
     elif isinstance(entry, Event):
-        when = format_date(entry.start, with_weekday=True)
+        when = formats.date(entry.start, with_weekday=True)
         if not entry.all_day:
-            when += f", {format_time(entry.start)}"
+            when += f", {formats.time(entry.start)}"
         facts = [when] + [x for x in (entry.location, entry.address, entry.cost) if x]
         if entry.status != "scheduled":
             facts.insert(0, entry.status.upper())
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
     elif isinstance(entry, Alert):
-        facts = [entry.severity.capitalize(), f"From {format_date(entry.starts, with_weekday=True)}"]
+        facts = [entry.severity.capitalize(), f"From {formats.date(entry.starts, with_weekday=True)}"]
         if entry.expires is not None:
-            facts.append(f"until {format_date(entry.expires, with_weekday=True)}"
-                         + ("" if entry.expires_all_day else f", {format_time(entry.expires)}"))
+            facts.append(f"until {formats.date(entry.expires, with_weekday=True)}"
+                         + ("" if entry.expires_all_day else f", {formats.time(entry.expires)}"))
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
     elif isinstance(entry, CharityUpdate) and entry.raised is not None:
-        progress = f"Raised so far: {format_money(entry.raised, entry.currency)}"
+        progress = f"Raised so far: {formats.money(entry.raised, entry.currency)}"
         if entry.goal:
-            progress += f" of {format_money(entry.goal, entry.currency)}"
+            progress += f" of {formats.money(entry.goal, entry.currency)}"
         lines.append(f"<p>{html.escape(progress)}</p>")
     lines.append(entry.html)
     if isinstance(entry, Testimonial) and entry.response_html:

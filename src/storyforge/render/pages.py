@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,31 +15,10 @@ from storyforge.core.pages import PageSpec
 from storyforge.core.theme import template_dirs
 from storyforge.errors import SourceLocation, TemplateError
 from storyforge.incremental.compiled_templates import CheckedBytecodeCache
+from storyforge.render.formats import formats_for
+from storyforge.render.i18n import install_translations, text_direction
 from storyforge.render.jsonld import as_script_text, structured_data
 from storyforge.render.sharecards import share_image
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
-CURRENCY_SIGNS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "JPY": "¥"}
-
-
-def format_date(value: datetime | None, with_weekday: bool = False) -> str:
-    if value is None:
-        return ""
-    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-    return f"{value:%A} {text}" if with_weekday else text
-
-
-def format_time(value: datetime | None) -> str:
-    return f"{value:%H:%M}" if value is not None else ""
-
-
-def format_money(amount: float | None, currency: str = "USD") -> str:
-    if amount is None:
-        return ""
-    number = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
-    sign = CURRENCY_SIGNS.get(currency)
-    return f"{sign}{number}" if sign else f"{number} {currency}"
 
 
 class Renderer:
@@ -60,14 +38,18 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,  # one build, one set of templates: no stat of every template per page
+            extensions=["jinja2.ext.i18n"],
         )
-        self.env.filters.update(date=format_date, time=format_time, money=format_money, ld_json=as_script_text)
+        install_translations(self.env, config)
+        formats = formats_for(config.language)  # dates, times, numbers and money in the site's language
+        self.env.filters.update(date=formats.date, time=formats.time, money=formats.money, number=formats.number,
+                                ld_json=as_script_text)
         self.env.globals.update(
             site=config, data=model, url=self.url, abs_url=self.abs_url,
             version=__version__, feeds=self._feed_links(),
             structured_data=lambda page: structured_data(config, page),
             share_image=lambda page: share_image(config, page),
-            tags_of=model.tags_of, campaign_url=model.campaign_url,
+            tags_of=model.tags_of, campaign_url=model.campaign_url, text_direction=text_direction(config),
         )
 
     def url(self, path: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.model import SiteModel
@@ -15,7 +16,9 @@ def sitemap_bytes(config: SiteConfig, model: SiteModel) -> bytes:
     for page in model.pages:
         if not page.in_sitemap:
             continue
-        rows.append(f"  <url><loc>{escape(config.base_url + page.url.lstrip('/'), quote=False)}</loc>"
+        # the protocol wants URIs: a page at /отличный-сервис/ (slugs: unicode) is listed percent-encoded
+        loc = config.base_url + quote(page.url.lstrip("/"), safe="/")
+        rows.append(f"  <url><loc>{escape(loc, quote=False)}</loc>"
                     + (f"<lastmod>{page.lastmod.date().isoformat()}</lastmod>" if page.lastmod else "")
                     + "</url>")
     rows.append("</urlset>\n")

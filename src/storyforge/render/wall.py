@@ -60,7 +60,7 @@ def _story(config: SiteConfig, story: Testimonial, card: str) -> dict[str, Any]:
         "rating": story.rating,
         "date": story.date.date().isoformat() if story.date else None,
         "product": story.product or None,
-        "tags": [slugify(tag) for tag in story.tags],
+        "tags": [slugify(tag, unicode=config.slugs == "unicode") for tag in story.tags],
         "labels": {"verified": story.verified, "featured": story.featured,
                    "incentive": story.incentive or None, "relationship": story.relationship or None},
     }

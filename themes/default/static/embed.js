@@ -20,6 +20,15 @@
     return node;
   }
 
+  // a day in the host page's language (else the browser's): "1 avril 2026"
+  function shownDate(value) {
+    var m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(value);
+    if (!m) return value;
+    var day = new Date(Date.UTC(m[1], m[2] - 1, m[3])), opt = { year: "numeric", month: "long", day: "numeric",
+      timeZone: "UTC" };
+    try { return day.toLocaleDateString(document.documentElement.lang || [], opt); } catch (e) { return value; }
+  }
+
   function webUrl(value) {
     try {
       var parsed = new URL(String(value), base);
@@ -78,7 +87,7 @@
     var quote = el("blockquote", "sf-quote");
     quote.appendChild(el("p", null, story.text));
     box.appendChild(quote);
-    box.appendChild(el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + story.date : "")));
+    box.appendChild(el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + shownDate(story.date) : "")));
     var labels = story.labels || {};
     var names = [];
     if (labels.verified === true) names.push(["sf-verified", "Verified customer"]);

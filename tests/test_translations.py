@@ -1,0 +1,104 @@
+"""The theme's words in the site's language: gettext catalogs (Babel) through Jinja2's i18n extension,
+complete for every shipped language, overridable by the site's own catalog."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from conftest import REPO, SITE_YAML, page_text
+
+THEME = REPO / "themes" / "default"
+SHIPPED = ("fr", "de", "es", "he")
+
+
+def theme_strings(theme: Path) -> set[str]:
+    """Every string the theme's templates pass through gettext, found as `pybabel extract` finds them."""
+    with (theme / "babel.cfg").open(encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(theme, method_map, options_map):
+        found.update([message] if isinstance(message, str) else [m for m in message if m])
+    return found
+
+
+def missing_translations(theme: Path) -> dict[str, list[str]]:
+    """For each shipped catalog, the theme's strings it leaves untranslated (absent, empty or fuzzy)."""
+    wanted = theme_strings(theme)
+    missing = {}
+    for language in SHIPPED:
+        with (theme / "locale" / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalog = read_po(handle)
+        done = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+        missing[language] = sorted(wanted - done)
+    return {language: ids for language, ids in missing.items() if ids}
+
+
+def test_every_theme_string_is_translated_in_every_shipped_catalog():
+    assert theme_strings(THEME) >= {"Home", "Skip to content", "Share your story"}
+    assert missing_translations(THEME) == {}
+
+
+def test_a_missing_translation_fails_the_catalog_check(tmp_path):
+    theme = tmp_path / "default"
+    shutil.copytree(THEME, theme)
+    (theme / "templates" / "partials" / "new.html").write_text('<p>{{ _("Brand new words") }}</p>\n')
+    path = theme / "locale" / "de" / "LC_MESSAGES" / "messages.po"
+    path.write_text(path.read_text(encoding="utf-8").replace('msgstr "Alle Themen"', 'msgstr ""'), encoding="utf-8")
+    missing = missing_translations(theme)
+    assert missing["de"] == ["All topics", "Brand new words"]
+    assert missing["fr"] == missing["es"] == missing["he"] == ["Brand new words"]
+
+
+def _yaml(language: str) -> str:
+    return SITE_YAML.replace("language: en-GB", f"language: {language}")
+
+
+def test_a_french_site_shows_the_theme_in_french(make_site, run):
+    site = make_site(site_yaml=_yaml("fr"))
+    assert run("build", "--site", site).code == 0
+    html = (site / "public" / "index.html").read_text(encoding="utf-8")
+    text = page_text(html)
+    assert "Aller au contenu" in text and "Accueil" in text and "Racontez votre expérience" in text
+    assert "Skip to content" not in text and 'dir="rtl"' not in html
+
+
+def test_a_site_catalog_overrides_the_theme_and_a_rebuild_sees_its_edits(make_site, run):
+    catalog = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+               'msgid "Share your story"\nmsgstr "{}"\n')
+    site = make_site({"locale/fr_CA/LC_MESSAGES/messages.po": catalog.format("Partagez votre histoire")},
+                     site_yaml=_yaml("fr-CA"))
+    assert run("build", "--site", site).code == 0
+    text = page_text((site / "public" / "index.html").read_bytes())
+    assert "Partagez votre histoire" in text and "Racontez votre expérience" not in text
+    assert "Accueil" in text  # what the site's catalog leaves out stays the theme's French
+    (site / "locale/fr_CA/LC_MESSAGES/messages.po").write_text(catalog.format("Votre avis"), encoding="utf-8")
+    assert run("build", "--site", site).code == 0
+    assert "Votre avis" in page_text((site / "public" / "index.html").read_bytes())
+
+
+def test_an_english_site_can_reword_the_theme_with_its_own_catalog(make_site, run):
+    catalog = 'msgid ""\nmsgstr ""\n\nmsgid "Share your story"\nmsgstr "Tell us how it went"\n'
+    site = make_site({"locale/en_GB/LC_MESSAGES/messages.po": catalog})
+    assert run("build", "--site", site).code == 0
+    assert "Tell us how it went" in page_text((site / "public" / "index.html").read_bytes())
+
+
+def test_a_hebrew_site_is_right_to_left(make_site, run):
+    site = make_site(site_yaml=_yaml("he"))
+    assert run("build", "--site", site).code == 0
+    html = (site / "public" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="he" dir="rtl">' in html
+    assert "דף הבית" in page_text(html)
+
+
+def test_a_broken_site_catalog_is_an_error_naming_the_file(make_site, run):
+    broken = 'msgid "Home"\nmsgstr "Accueil"\nthis is not a catalog line\n'
+    site = make_site({"locale/fr/LC_MESSAGES/messages.po": broken}, site_yaml=_yaml("fr"))
+    built = run("build", "--site", site)
+    assert built.code != 0
+    assert "locale/fr/LC_MESSAGES/messages.po" in built.err and "cannot read this catalog" in built.err
+    assert not (site / "public").exists()
