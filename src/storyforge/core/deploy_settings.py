@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from storyforge.core.setting_rules import check_bool
 from storyforge.core.yaml_source import YamlMapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -47,12 +48,6 @@ def _text(value: Any) -> str:
     return text
 
 
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
 def _endpoint(value: Any) -> str:
     text = _text(value)
     parts = urlsplit(text)
@@ -81,7 +76,7 @@ TARGET_TYPES: dict[str, dict[str, tuple[Checker, bool]]] = {
            "cloudfront_distribution": (_text, False),
            "access_key": (_no_credentials, False), "secret_key": (_no_credentials, False),
            "aws_access_key_id": (_no_credentials, False), "aws_secret_access_key": (_no_credentials, False)},
-    "git": {"repository": (_text, True), "branch": (_text, False), "cname": (_bool, False),
+    "git": {"repository": (_text, True), "branch": (_text, False), "cname": (check_bool, False),
             "message": (_text, False)},
     "folder": {"path": (_text, True)},
     "rsync": {"destination": (_text, True)},

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from storyforge.errors import OutputError
 from storyforge.publish.atomic import write_atomic
-from storyforge.publish.output import safe_relative
+from storyforge.publish.output import prune_empty_folders, safe_relative
 
 
 def put_file(root: Path, path: str, data: bytes) -> None:
@@ -28,10 +28,4 @@ def remove_file(root: Path, path: str) -> None:
         target.unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot remove {path} from {root}: {exc.strerror or exc}") from None
-    folder = target.parent
-    while folder != root:
-        try:
-            folder.rmdir()
-        except OSError:
-            break
-        folder = folder.parent
+    prune_empty_folders(target.parent, root)

@@ -250,7 +250,11 @@ def _replace(root: Path, path: str, output: Output, live_root: Path) -> None:
 def _remove(root: Path, path: str) -> None:
     target = root / path
     target.unlink(missing_ok=True)
-    folder = target.parent
+    prune_empty_folders(target.parent, root)
+
+
+def prune_empty_folders(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents up to (not including) ``root`` while they are empty."""
     while folder != root:
         try:
             folder.rmdir()
