@@ -18,6 +18,7 @@ when there is work for them, so a build with nothing to do finishes at once.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -36,7 +37,6 @@ from storyforge.publish.lock import output_lock
 from storyforge.publish.output import Publisher, check_output_dir, describe_copied, refuse_clashes
 from storyforge.publish.record import write_record
 from storyforge.render.outputs import Output, content_hash
-from storyforge.render.sharecards import cards_lacking_glyphs
 from storyforge.render.site import render_site
 from storyforge.stages import BuildOptions, BuildResult, Stages, build_now, count_pages
 
@@ -54,10 +54,13 @@ def build(options: BuildOptions) -> BuildResult:
                                       cache_root=cache_folder)
             refuse_vanished_folders(memory)
             now, submissions_state = build_now(options), folder_state(config)
-            record = BuildRecord(config.base_url, config.base_path, now.isoformat(),
-                                 sources_stamp(config, inputs, submissions_state), options.drafts)
+
+            def record() -> BuildRecord:
+                return BuildRecord(config.base_url, config.base_path, now.isoformat(),
+                                   sources_stamp(config, inputs, submissions_state), options.drafts)
+
             if memory.nothing_changed(now, submissions_state):
-                refresh_record(output_dir, record)
+                refresh_record(output_dir, record, memory.stats_changed)
                 memory.remember_stats()
                 return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
             store = memory.entries
@@ -78,7 +81,7 @@ def build(options: BuildOptions) -> BuildResult:
             outputs = [*rendered.outputs, *statics, *hosting_files(config)]
             refuse_clashes(outputs, config.root)
             report = stages.run("publish", publisher.publish, outputs)
-            write_record(output_dir, RECORD_FILE, record.to_bytes())  # what check and deploy read
+            write_record(output_dir, RECORD_FILE, record().to_bytes())  # what check and deploy read
 
             pages = count_pages(model.pages)
             warnings = [*scaffold_leftovers(chosen.published, config.root),
@@ -88,14 +91,19 @@ def build(options: BuildOptions) -> BuildResult:
                                  pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
                                  site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
                                  withheld_no_consent=chosen.withheld_no_consent, warnings=warnings,
-                                 cards_lacking_glyphs=cards_lacking_glyphs(config, model))
+                                 cards_lacking_glyphs=rendered.cards_lacking_glyphs)
 
 
-def refresh_record(output_dir: Path, record: BuildRecord) -> None:
+def refresh_record(output_dir: Path, record: Callable[[], BuildRecord], stats_changed: bool) -> None:
     """After a build with nothing to do: the record still vouches for the sources (a file may have
-    been touched, its bytes the same), so check and deploy trust the site that is there."""
-    if not (output_dir / RECORD_FILE).exists() or (read_record(output_dir) or record).sources != record.sources:
-        write_record(output_dir, RECORD_FILE, record.to_bytes())
+    been touched, its bytes the same), so check and deploy trust the site that is there. When no
+    file's stat changed either, the record of the last build is already right: its stamp (a walk
+    over every source) is not worked out again."""
+    if (output_dir / RECORD_FILE).exists() and not stats_changed:
+        return
+    fresh = record()
+    if (read_record(output_dir) or fresh).sources != fresh.sources or not (output_dir / RECORD_FILE).exists():
+        write_record(output_dir, RECORD_FILE, fresh.to_bytes())
 
 
 def refuse_vanished_folders(memory: IncrementalBuild) -> None:

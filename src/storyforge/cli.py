@@ -16,10 +16,13 @@ from storyforge.errors import BuildFailed, StoryforgeError
 
 Handler = Callable[[argparse.Namespace], int]
 
-#: modules that add their own subcommands with ``add_commands(subparsers)``; each keeps its
-#: top-level imports light (the heavy work is imported inside the handler) so start-up stays fast
-FEATURE_COMMANDS: tuple[str, ...] = ("storyforge.serve.command", "storyforge.check", "storyforge.moderation.commands",
-                                        "storyforge.deploy")
+#: command → the module that adds it (and its siblings) with ``add_commands(subparsers)``. Each
+#: keeps its top-level imports light (the heavy work is imported inside the handler), and only the
+#: module of the command being run is imported at all: start-up is most of a build with nothing to do
+FEATURE_COMMANDS: dict[str, str] = {"serve": "storyforge.serve.command", "check": "storyforge.check",
+                                    "submissions": "storyforge.moderation.commands",
+                                    "moderate": "storyforge.moderation.commands", "deploy": "storyforge.deploy"}
+BUILT_IN_COMMANDS = ("build", "new", "init")
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +30,8 @@ def _site_arg(parser: argparse.ArgumentParser) -> None:
                         help="the site folder, holding site.yaml (default: the current folder)")
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for ``command`` alone when it is one we know; else (help, a typo, nothing) for all."""
     parser = argparse.ArgumentParser(
         prog="storyforge",
         description="Build a small business's site from customer stories, events and charity updates.")
@@ -75,7 +79,10 @@ def _build_parser() -> argparse.ArgumentParser:
     init.add_argument("--language", help="the pages' language, e.g. en, en-GB, fr (default: en)")
     init.add_argument("--timezone", help="e.g. Europe/London (default: UTC)")
     init.set_defaults(handler=_cmd_init)
-    for module_name in FEATURE_COMMANDS:
+    if command in BUILT_IN_COMMANDS:
+        return parser
+    wanted = [FEATURE_COMMANDS[command]] if command in FEATURE_COMMANDS else FEATURE_COMMANDS.values()
+    for module_name in dict.fromkeys(wanted):
         importlib.import_module(module_name).add_commands(commands)
     return parser
 
@@ -147,7 +154,8 @@ def run() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _build_parser(next((arg for arg in argv if not arg.startswith("-")), None))
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:

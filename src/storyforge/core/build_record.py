@@ -10,7 +10,6 @@ name starts with a dot, so it is neither a page of the site nor served nor deplo
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,8 @@ class BuildRecord:
     drafts: bool = False
 
     def to_bytes(self) -> bytes:
+        import json  # only a build that writes: json is not imported by one with nothing to do
+
         return (json.dumps({"base_url": self.base_url, "base_path": self.base_path, "built_at": self.built_at,
                             "sources": self.sources, "drafts": self.drafts}, indent=1) + "\n").encode()
 
@@ -59,6 +60,8 @@ def sources_stamp(config: SiteConfig, inputs: SiteInputs, submissions: str) -> s
 def read_record(output_dir: Path) -> BuildRecord | None:
     """The record of the site in ``output_dir``, or None for a site built before records existed."""
     try:
+        import json
+
         data = json.loads((output_dir / RECORD_FILE).read_text(encoding="utf-8"))
         return BuildRecord(base_url=str(data["base_url"]), base_path=str(data["base_path"]),
                            built_at=str(data["built_at"]), sources=str(data["sources"]),

@@ -9,7 +9,6 @@ accepted by looking for that file, and Babel itself is imported only for anythin
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
 from pathlib import Path
 
@@ -19,6 +18,8 @@ _PLAIN_TAG = re.compile(r"[a-z]{2,3}(?:[-_][A-Z]{2})?")
 
 @functools.lru_cache(maxsize=1)
 def _locale_data() -> Path | None:
+    import importlib.util
+
     spec = importlib.util.find_spec("babel")
     if spec is None or not spec.submodule_search_locations:  # pragma: no cover - Babel is a dependency
         return None

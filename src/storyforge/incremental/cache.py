@@ -132,7 +132,7 @@ def _code_stamp() -> str:
     package = Path(__file__).parents[1]
     digest = hashlib.blake2b(digest_size=8)
     for folder, dirs, files in os.walk(package):
-        dirs.sort()
+        dirs[:] = sorted(name for name in dirs if name != "__pycache__")  # byte code: made from the modules
         relative = os.path.relpath(folder, package).replace(os.sep, "/")
         for name in sorted(files):
             if name.endswith(".py"):

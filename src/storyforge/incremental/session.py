@@ -117,6 +117,11 @@ class IncrementalBuild:
             self._restat = True
         return True
 
+    @property
+    def stats_changed(self) -> bool:
+        """After ``nothing_changed``: whether some file's stat differed from the index (its bytes the same)."""
+        return self._restat
+
     def remember_stats(self) -> None:
         """After a build that found nothing changed: when some files' stats differed from the
         index (bytes the same), record the new stats, so the next build need not read them again."""
@@ -130,8 +135,8 @@ class IncrementalBuild:
     def vanished_folders(self) -> list[tuple[str, int]]:
         """Content folders the last build read files from that are gone now, with how many files
         each held: a folder that vanished (an unmounted disk, a bad sync) must not empty the site."""
-        held = Counter(path.split("/", 2)[1] for path in self.index.source_stats if path.count("/") >= 2)
         content = self.config.root / "content"
+        held: dict[str, int] = self.index.summary.get("folders") or folder_counts(self.index.source_stats)
         return [(f"content/{folder}/", count) for folder, count in sorted(held.items())
                 if not (content / folder).is_dir()]
 
@@ -178,12 +183,17 @@ class IncrementalBuild:
         index.live_generation = report.generation
         index.clock_moments = clock_moments(entries)
         index.uses_build_day = any("now" in reads for reads in index.page_reads.values())
-        index.summary = summary
+        index.summary = {**summary, "folders": folder_counts(index.source_stats)}
         self.cache.save(index, self._store.kept_entries(sources, entries), previous=self.index)
         if self.cache.unwritable is None:
             return []
         return [(f"warning: cannot write the build cache ({self.cache.unwritable}) — every build will render "
                  "everything again until it can; check the folder's owner and permissions")]
+
+
+def folder_counts(source_stats: Mapping[str, object]) -> dict[str, int]:
+    """How many content files each folder of ``content/`` holds (counted once, when the index is saved)."""
+    return dict(Counter(path.split("/", 2)[1] for path in source_stats if path.count("/") >= 2))
 
 
 def clock_moments(entries: list[Entry]) -> tuple[float, ...]:

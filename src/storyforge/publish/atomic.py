@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,7 +125,7 @@ def fsync_dir(folder: Path) -> None:
 def _write_temporary(folder: Path, name: str, data: bytes, durable: bool, mode: int) -> Path:
     """A new, complete file in ``folder`` under a name no other writer uses."""
     while True:
-        temporary = folder / f"{TEMP_PREFIX}{name}.{secrets.token_hex(4)}"
+        temporary = folder / f"{TEMP_PREFIX}{name}.{os.urandom(4).hex()}"
         try:
             fd = os.open(temporary, _CREATE, mode)
         except FileExistsError:  # pragma: no cover - 32 random bits already taken

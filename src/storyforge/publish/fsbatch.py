@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +29,8 @@ def in_threads(function: Callable[[Item], object], items: Iterable[Item]) -> Non
         for item in work:
             function(item)
         return
+    from concurrent.futures import ThreadPoolExecutor  # only when there is work: not on a no-op build
+
     with ThreadPoolExecutor(THREADS) as pool:
         for _ in pool.map(function, work, chunksize=max(1, len(work) // (THREADS * 8))):
             pass

@@ -99,6 +99,7 @@ class Rendered:
     pages_rendered: int
     feeds: int
     site_files: int
+    cards_lacking_glyphs: list[str]  # stories whose share card shows '�'
 
 
 def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
@@ -130,10 +131,14 @@ def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: 
                   plan.file("robots.txt", ["robots"], lambda: robots_bytes(config)), _wall(config, model, plan)]
     outputs += site_files
     timings("feeds, calendars, sitemap, static")
+    lacking: list[str] = []
     if model.outputs("png"):
+        from storyforge.render.sharecards import cards_lacking_glyphs
+
         outputs += _cards(config, model, plan, static_files.get("css/style.css"), report)
+        lacking = cards_lacking_glyphs(config, model)
         timings("share cards")
-    return Rendered(outputs, len(to_render), len(feeds), len(site_files))
+    return Rendered(outputs, len(to_render), len(feeds), len(site_files), lacking)
 
 
 def _feeds(config: SiteConfig, model: SiteModel, plan: Plan, static_sizes: Mapping[str, int]) -> list[Output]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from urllib.parse import quote
 
 from storyforge.core.config import SiteConfig
@@ -11,6 +10,7 @@ from storyforge.core.model import SiteModel
 
 def sitemap_bytes(config: SiteConfig, model: SiteModel) -> bytes:
     """Every HTML page of the site (not the 404 page), with its date where it has one."""
+    from html import escape  # imports html.entities, a large table: only when a sitemap is made
     rows = ['<?xml version="1.0" encoding="UTF-8"?>',
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for page in model.pages:
