@@ -10,7 +10,7 @@ the seconds per phase of one more cold build (``build -v``) and the time of a bu
 clone with the cache (and the output) restored, as a CI service with a kept cache runs it.
 
 Every build is timed as a whole process (start-up included), median of --runs. Cold builds
-are taken in rounds, each tool once per round in turn, so that a slow spell of the machine
+and rebuilds are taken in rounds, each tool once per round in turn, so that a slow spell of the machine
 falls on every tool alike.
 Peers are measured on the same generated stories when they are installed:
 ``pelican`` (set PELICAN to its executable), ``hugo``, and Eleventy (set
@@ -80,16 +80,6 @@ def _group_rss_kb(group: int) -> int:
     return total
 
 
-def median_of(runs: int, prepare: Callable[[int], None], command: list[str], cwd: Path) -> tuple[float, int]:
-    times, peaks = [], []
-    for attempt in range(runs):
-        prepare(attempt)
-        seconds, peak = timed(command, cwd)
-        times.append(seconds)
-        peaks.append(peak)
-    return statistics.median(times), max(peaks)
-
-
 @dataclass
 class ColdBuild:
     """One tool's cold build of the corpus: how to start it from nothing, and its timings."""
@@ -143,20 +133,27 @@ def storyforge_cold(count: int, scratch: Path, set_aside: SetAside, python: str 
     return ColdBuild(name, [python, "-m", "storyforge", "build", "-q"], site, clean)
 
 
-def bench_rebuilds(site: Path, runs: int, scratch: Path, python: str = sys.executable) -> dict[str, float]:
-    """No-op and one-edit rebuilds of a site whose last cold build is in place."""
-    command = [python, "-m", "storyforge", "build", "-q"]
-    timed(command, site)  # a warm cache and output to start from
-    story = sorted((site / "content/testimonials").glob("*.md"))[7]
-    original = story.read_text()
-    noop, _ = median_of(runs, lambda _: None, command, site)
-
-    def edit(attempt: int) -> None:
-        story.write_text(original.replace("\n---\n", f"\n---\nEdited for run {attempt}. ", 1))
-
-    one_edit, _ = median_of(runs, edit, command, site)
-    identical = _matches_cold_build(site, scratch / f"{site.name}-check", python)
-    return {"noop": noop, "edit": one_edit, "identical": identical}
+def bench_rebuilds(builds: list[tuple[Path, str]], runs: int, scratch: Path) -> list[dict[str, float]]:
+    """No-op and one-edit rebuilds of sites whose last cold build is in place, one (site, python)
+    per storyforge measured. Taken in rounds, like the cold builds: each run times every
+    storyforge in turn, so that a busy spell of the machine does not fall on one of them alone."""
+    commands = [[python, "-m", "storyforge", "build", "-q"] for _, python in builds]
+    stories = [sorted((site / "content/testimonials").glob("*.md"))[7] for site, _ in builds]
+    originals = [story.read_text() for story in stories]
+    for (site, _), command in zip(builds, commands, strict=True):
+        timed(command, site)  # a warm cache and output to start from
+    noop: list[list[float]] = [[] for _ in builds]
+    edit: list[list[float]] = [[] for _ in builds]
+    for _ in range(runs):
+        for n, (site, _) in enumerate(builds):
+            noop[n].append(timed(commands[n], site)[0])
+    for attempt in range(runs):
+        for n, (site, _) in enumerate(builds):
+            stories[n].write_text(originals[n].replace("\n---\n", f"\n---\nEdited for run {attempt}. ", 1))
+            edit[n].append(timed(commands[n], site)[0])
+    return [{"noop": statistics.median(noop[n]), "edit": statistics.median(edit[n]),
+             "identical": _matches_cold_build(site, scratch / f"{site.name}-check", python)}
+            for n, (site, python) in enumerate(builds)]
 
 
 def _matches_cold_build(site: Path, copy: Path, python: str) -> bool:
@@ -223,8 +220,9 @@ def measure(corpus: str, count: int, args: argparse.Namespace, scratch: Path, se
             tools.append(ColdBuild(peer.name, peer.command(folder), folder,
                                    lambda p=peer, f=folder, s=set_aside: p.clean(f, s)))
     cold_rounds(tools, args.runs)
-    mine = {"cold": statistics.median(tools[0].times), "peak_mb": tools[0].peak_mb,
-            **bench_rebuilds(tools[0].folder, args.runs, scratch)}
+    storyforges = [tool for tool in tools if tool.name in ("storyforge", "baseline")]
+    rebuilds = bench_rebuilds([(tool.folder, tool.command[0]) for tool in storyforges], args.runs, scratch)
+    mine = {"cold": statistics.median(tools[0].times), "peak_mb": tools[0].peak_mb, **rebuilds[0]}
     command = [sys.executable, "-m", "storyforge", "build", "-q"]
     mine.update(fresh_clone_times(tools[0].folder, args.runs, scratch, command, COMMAND_ENV, set_aside, timed))
     tools[0].clean()
@@ -233,9 +231,8 @@ def measure(corpus: str, count: int, args: argparse.Namespace, scratch: Path, se
                                               COMMAND_ENV)))
     peers = {tool.name: statistics.median(tool.times) for tool in tools[1:] if tool.name != "baseline"}
     baseline_rows.extend(
-        (count, {"cold": statistics.median(tool.times), "peak_mb": tool.peak_mb,
-                 **bench_rebuilds(tool.folder, args.runs, scratch, args.baseline or sys.executable)})
-        for tool in tools[1:] if tool.name == "baseline")
+        (count, {"cold": statistics.median(tool.times), "peak_mb": tool.peak_mb, **made_again})
+        for tool, made_again in zip(storyforges[1:], rebuilds[1:], strict=True))
     return count, mine, peers
 
 
