@@ -22,12 +22,17 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
     that a compiled template belongs to the template's current text, and this checks that the
     file is whole, so a truncated or damaged one is compiled again rather than run."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, salt: str = "") -> None:
+        """``salt``: what the compiled code depends on besides the template's text (its translations)."""
         self.folder = folder
+        self.salt = salt
+
+    def _file(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / (f"{bucket.key}-{self.salt}.bin" if self.salt else f"{bucket.key}.bin")
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            blob = (self.folder / f"{bucket.key}.bin").read_bytes()
+            blob = self._file(bucket).read_bytes()
         except OSError:
             return
         checksum, payload = blob[:32], blob[32:]
@@ -37,5 +42,5 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         payload = bucket.bytecode_to_string()
         with suppress(OSError):  # a cache that cannot be written only costs time
-            write_atomic(self.folder / f"{bucket.key}.bin", hashlib.sha256(payload).digest() + payload,
+            write_atomic(self._file(bucket), hashlib.sha256(payload).digest() + payload,
                          durable=False)

@@ -11,6 +11,7 @@ theme wrote it. English needs no catalog, so an English build neither reads one 
 from __future__ import annotations
 
 import gettext
+import hashlib
 import io
 from pathlib import Path
 
@@ -23,17 +24,21 @@ from storyforge.errors import SourceLocation, TemplateError
 
 def install_translations(env: jinja2.Environment, config: SiteConfig) -> None:
     """Give ``env`` the site's language: its catalogs (site first, then theme), or none for English."""
-    files = catalog_files(config)
-    if not files:
-        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-        return
-    chain: gettext.NullTranslations | None = None
-    for path in reversed(files):  # the theme's first, then the site's in front of it
+    chain = gettext.NullTranslations()
+    for path in reversed(catalog_files(config)):  # the theme's first, then the site's in front of it
         translations = _read_catalog(path, config.root)
-        if chain is not None:
-            translations.add_fallback(chain)
+        translations.add_fallback(chain)
         chain = translations
     env.install_gettext_translations(chain, newstyle=True)  # type: ignore[attr-defined]
+    env.extend(compile_translations=chain)  # for compiled_i18n: the strings it translates while compiling
+
+
+def translation_stamp(config: SiteConfig) -> str:
+    """Changes whenever a translated string of a compiled template could: the language and its catalogs."""
+    digest = hashlib.blake2b(config.language.encode(), digest_size=8)
+    for path in catalog_files(config):
+        digest.update(b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def text_direction(config: SiteConfig) -> str:

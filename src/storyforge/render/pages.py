@@ -15,8 +15,9 @@ from storyforge.core.pages import PageSpec
 from storyforge.core.theme import template_dirs
 from storyforge.errors import SourceLocation, TemplateError
 from storyforge.incremental.compiled_templates import CheckedBytecodeCache
+from storyforge.render.compiled_i18n import CompiledTranslations
 from storyforge.render.formats import formats_for
-from storyforge.render.i18n import install_translations, text_direction
+from storyforge.render.i18n import install_translations, text_direction, translation_stamp
 from storyforge.render.jsonld import as_script_text, structured_data
 from storyforge.render.sharecards import share_image
 
@@ -31,14 +32,15 @@ class Renderer:
         self.dirs = template_dirs(config)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
-            bytecode_cache=CheckedBytecodeCache(compiled) if compiled is not None else None,
+            # the theme's words are translated while compiling: the compiled code is the catalogs' too
+            bytecode_cache=CheckedBytecodeCache(compiled, translation_stamp(config)) if compiled is not None else None,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,  # one build, one set of templates: no stat of every template per page
-            extensions=["jinja2.ext.i18n"],
+            extensions=[CompiledTranslations],
         )
         install_translations(self.env, config)
         formats = formats_for(config.language)  # dates, times, numbers and money in the site's language
