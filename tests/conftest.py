@@ -16,6 +16,10 @@ from storyforge.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: far above any normal run on a busy machine: hostile-input tests use it to catch a hang or an
+#: exponential blow-up (an unbounded alias expansion, a backtracking pattern), not a slow spell
+HANG_SECONDS = 60
+
 SITE_YAML = """\
 title: Test Bakery
 base_url: https://bakery.test/

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SITE_YAML, story
+from conftest import HANG_SECONDS, SITE_YAML, story
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row, inbox
 
 CONTROLS = ["\x0b", "\x0c", "\x1b", "\x07", "\x01", "\x7f", "\x85", "\x9b", "\ufffe", "\uffff"]
@@ -131,7 +131,7 @@ def test_a_giant_word_in_every_card_field_is_drawn_quickly(length):
     for field in ("quote", "author", "business", "host"):
         draw(_spec(**{field: word}))
     draw(_spec(labels=(f"Disclosure: {word}", f"Connection: {word}")))
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < HANG_SECONDS
     lines = layout(_spec(author=word, labels=(f"Disclosure: {word}",)))
     assert lines.author.startswith("— xxxxxxx") and lines.author.endswith(" …")
     assert lines.labels[0].startswith("Disclosure: xxxxxxx")
@@ -173,7 +173,7 @@ def test_a_giant_word_in_a_story_builds_quickly_or_is_refused_at_its_line(make_s
                         "shorten it")
     (site / "content/testimonials/b.md").unlink()
     assert run("build", "--site", site).code == 0
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < HANG_SECONDS
     assert (site / "public/testimonials/a/card.png").stat().st_size > 0
 
 
@@ -219,7 +219,7 @@ def test_thousands_of_tags_are_refused_quickly_and_duplicates_kept_once(make_sit
                       "content/testimonials/y.md": story(extra="tags: [cake, Cake, cake, bread, cake]\n")})
     started = time.monotonic()
     lines = failing(run, site)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < HANG_SECONDS
     assert lines[0] == ("content/testimonials/x.md:5: tags: 50,000 tags, over the limit of 50 per entry — keep "
                         "the ones readers would browse by")
     (site / "content/testimonials/x.md").unlink()
