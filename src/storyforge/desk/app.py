@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import secure_filename
@@ -142,6 +143,7 @@ class Desk:
     def page(self, template: str, status: int = 200, **values: Any) -> Response:
         values.setdefault("problem", "")
         values.setdefault("notice", "")
+        values.setdefault("hold", False)
         html = self.env.get_template(template).render(prefix=PREFIX, token=self.token.value, **values)
         return Response(self.decorate(html.encode("utf-8")), status=status, content_type="text/html; charset=utf-8")
 
@@ -153,6 +155,7 @@ class Desk:
             return self.page("off.html", status=500, title="site.yaml cannot be read", problem=_said(exc),
                              bind=self.bind, port=self.port)
         values.setdefault("notice", self.notices.get(request.args.get("notice", ""), ""))
+        values.setdefault("hold", request.method == "POST")  # reloading the answer to a POST would send it again
         return self.page(template, status=status, config=config, current=template,
                          pending=self.pending_count() or 0, **values)
 
@@ -288,6 +291,8 @@ def _shown(value: Any) -> Any:
     customer may have slipped in shown as escapes (autoescaping then makes it HTML text)."""
     if value is None:
         return ""
+    if isinstance(value, Markup):  # already escaped (a translated sentence with its values in it)
+        return Markup(terminal_safe(str(value)))  # noqa: S704 - the escapes added are plain ASCII, no markup
     return terminal_safe(value) if isinstance(value, str) else value
 
 

@@ -61,7 +61,7 @@ def cards(config: SiteConfig, now: datetime) -> tuple[list[Card], list[str], lis
 def card(config: SiteConfig, sub: Submission, now: datetime) -> Card:
     draft = published_form(sub, config, now, redact=True)
     front = draft.front
-    blocked = [flag.message for flag in sub.blocking]
+    blocked = [f"{flag.code}: {flag.message}" for flag in sub.blocking]
     if draft.rating_problem:
         blocked.append(f"the rating '{sub.rating_given or sub.rating}' is not a whole number from 1 to 5 — "
                        "choose the rating to publish")

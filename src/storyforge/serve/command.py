@@ -130,6 +130,8 @@ class Preview:
         self.desk: Desk | None = None
         self.builds = 0
         self.good_builds = 0
+        self._started = 0  # builds started; with ``builds`` (finished) it says when a change is built
+        self._built = threading.Condition()
 
     @property
     def server(self) -> PreviewServer:
@@ -181,15 +183,20 @@ class Preview:
                          lambda html: inject_reload(html, state))
         self.server.desk = self.desk
 
-    def _desk_changed(self, paths: list[str]) -> None:
+    def _desk_changed(self, paths: list[str], timeout: float = 60.0) -> None:
         """A desk action wrote these files (relative to the site): rebuild now, not when the watcher
-        gets round to it; the watcher's own events for them join the same batch."""
+        gets round to it, and return once that rebuild is done, so the page the desk answers with
+        already shows the rebuilt state and has no reason to reload under the moderator."""
         from storyforge.serve.watch import Change, ChangeKind
 
         if self._debouncer is None or self._plan is None:
             return
+        with self._built:
+            started = self._started
         for path in paths or ["submissions"]:
             self._debouncer.add(self._plan.classify(self.site_dir / path) or Change(ChangeKind.CONTENT, path))
+        with self._built:  # a build that started after the change was queued has finished
+            self._built.wait_for(lambda: self.builds > started, timeout)
 
     def announce(self) -> None:
         """Say where the site is served, and open it when --open asked for that."""
@@ -245,6 +252,8 @@ class Preview:
         from storyforge.serve.http import overlay_errors
         from storyforge.serve.watch import css_only, describe
 
+        with self._built:
+            self._started += 1
         plan, base_path = self._read_plan()
         self.server.base_path = base_path
         started = time.perf_counter()
@@ -262,8 +271,10 @@ class Preview:
         seconds = time.perf_counter() - started
         if self.desk is not None:
             self.server.pending = self.desk.pending_count()  # the badge, as fresh as the pages it is on
-        self.builds += 1
         self.state.publish(errors, css_only=css_only(changes))
+        with self._built:
+            self.builds += 1
+            self._built.notify_all()
         if self._watcher is not None:
             self._watcher.sync(plan)
         after = f" after {describe(changes)}" if changes else ""
