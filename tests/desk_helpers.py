@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -103,3 +107,25 @@ def running_desk(site: Path) -> Iterator[Running]:
     finally:
         preview.server.shutdown()
         preview.stop()
+
+
+@contextmanager
+def serve_process(site: Path, logs: Path, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], Running]]:
+    """`storyforge serve` in a child process on 127.0.0.1 (killed afterwards if still running)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    out = logs / f"serve-{port}.out"
+    with out.open("wb") as stdout, (logs / f"serve-{port}.err").open("wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "storyforge", "serve", "--site", str(site), "--port",
+                                    str(port)], stdout=stdout, stderr=stderr, env={**os.environ, **env})
+    try:
+        deadline = time.monotonic() + 20
+        while b"moderation desk:" not in out.read_bytes():
+            assert process.poll() is None and time.monotonic() < deadline, (logs / f"serve-{port}.err").read_text()
+            time.sleep(0.05)
+        yield process, Running(None, port)  # type: ignore[arg-type]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)

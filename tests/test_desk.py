@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import page_text, snapshot
-from desk_helpers import DESK, running_desk
+from desk_helpers import DESK, running_desk, serve_process
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row, decisions, front_matter, inbox, places
 
 ROWS = (csv_row("2026-03-01 09:00", "Priya Sharma", "Alpha loaf", "A crackling crust and a soft crumb.")
@@ -219,3 +219,22 @@ def test_the_badge_is_on_previewed_pages_only(make_site, run):
     assert "storyforge-desk" not in served
     assert run("build", "--site", site).code == 0
     assert not [p for p in (site / "public").rglob("*.html") if "storyforge-desk" in p.read_text()]
+
+
+def test_serve_killed_in_the_middle_of_a_desk_approval_loses_nothing(make_site, run, tmp_path):
+    """The story is written, its decision not yet logged: the worst moment (the moderation
+    core's own crash tests cover every other point, for every command)."""
+    site = moderated_site(make_site, run)
+    sid = ids(site)["Alpha loaf"]
+    everyone = set(places(site))
+    with serve_process(site, tmp_path, STORYFORGE_FAULT="approve:after-story-written") as (process, desk):
+        with pytest.raises((ConnectionError, OSError)):  # http.client's RemoteDisconnected is one
+            desk.post("/approve", {"id": sid, "feature": "0"})
+        assert process.wait(timeout=10) == 137  # dead, as after kill -9
+    where = places(site)
+    assert set(where) == everyone and sorted(where[sid]) == ["content", "inbox"]  # in both for a moment, never lost
+    with running_desk(site) as desk:  # the next look at the desk finishes the approval
+        page = page_text(desk.get(DESK + "/").body)
+        assert "Alpha loaf" not in page and "Bravo cake" in page
+    assert places(site)[sid] == ["content"]
+    assert [(d["id"], d["decision"]) for d in decisions(site)] == [(sid, "approved")]
