@@ -238,3 +238,35 @@ def test_serve_killed_in_the_middle_of_a_desk_approval_loses_nothing(make_site, 
         assert "Alpha loaf" not in page and "Bravo cake" in page
     assert places(site)[sid] == ["content"]
     assert [(d["id"], d["decision"]) for d in decisions(site)] == [(sid, "approved")]
+
+
+def test_edit_before_approving_goes_through_the_builds_checks(make_site, run):
+    site = moderated_site(make_site, run)
+    sid = ids(site)["Bravo cake"]
+    with running_desk(site) as desk:
+        form = desk.get(f"{DESK}/edit/{sid}").body
+        assert "The cake came an hour late. Awful." in form and 'name="title"' in form
+        bad = desk.post("/approve", {"id": sid, "edited": "1", "title": "Bravo cake", "body": "Fine.",
+                                     "rating": "7"})
+        assert bad.status == 422 and "expected a whole number from 1 to 5 or 'none', got '7'" in page_text(bad.body)
+        done = desk.post("/approve", {"id": sid, "edited": "1", "title": "Late, but a good cake",
+                                      "body": "The cake came an hour late.\r\n\r\nIt was good.", "rating": "2"})
+        assert done.status == 303
+    [story] = (site / "content/testimonials").glob("*.md")
+    front = front_matter(story)
+    assert (front["title"], front["rating"], front["submission"]) == ("Late, but a good cake", 2, sid)
+    assert story.read_text().endswith("---\nThe cake came an hour late.\n\nIt was good.\n")
+
+
+def test_reply_is_one_function_for_the_command_and_the_desk(make_site, run):
+    site = moderated_site(make_site, run)
+    sid = ids(site)["Alpha loaf"]
+    assert run("moderate", "reply", sid, "--text", "Thanks!", "--site", site).code == 1  # not published yet
+    assert run("moderate", "approve", sid, "--site", site).code == 0
+    replied = run("moderate", "reply", sid, "--text", "Thank you, **Priya**.", "--site", site)
+    assert replied.code == 0 and "replied to content/testimonials/2026-03-01-alpha-loaf.md" in replied.out
+    assert run("build", "--site", site).code == 0
+    page = (site / "public/testimonials/2026-03-01-alpha-loaf/index.html").read_text()
+    assert "Reply from Test Bakery Ltd" in page and "<strong>Priya</strong>" in page
+    assert run("moderate", "reply", sid, "--text", "", "--site", site).code == 0
+    assert "response" not in front_matter(site / "content/testimonials/2026-03-01-alpha-loaf.md")
