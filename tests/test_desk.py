@@ -270,3 +270,11 @@ def test_reply_is_one_function_for_the_command_and_the_desk(make_site, run):
     assert "Reply from Test Bakery Ltd" in page and "<strong>Priya</strong>" in page
     assert run("moderate", "reply", sid, "--text", "", "--site", site).code == 0
     assert "response" not in front_matter(site / "content/testimonials/2026-03-01-alpha-loaf.md")
+
+
+def test_a_broken_site_yaml_is_said_on_the_desk_not_a_crash(make_site, run):
+    site = moderated_site(make_site, run)
+    with running_desk(site) as desk:
+        (site / "site.yaml").write_text("title: [unclosed\n")
+        page = desk.get(DESK + "/")
+    assert page.status == 500 and "site.yaml" in page_text(page.body)

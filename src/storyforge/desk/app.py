@@ -12,6 +12,7 @@ JavaScript; ``desk.js`` only keeps a half-typed form from being reloaded away.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -62,7 +63,8 @@ class Desk:
         self.token = guard.Token()
         self.changed = changed or (lambda paths: None)
         self.decorate = decorate or (lambda html: html)
-        self.notices: OrderedDict[str, str] = OrderedDict()
+        self.notices: OrderedDict[str, str] = OrderedDict()  # the last messages, for the page after a redirect
+        self._serial = itertools.count(1)
         self._uploads = Path(tempfile.mkdtemp(prefix="storyforge-desk-"))
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"],
@@ -122,7 +124,11 @@ class Desk:
             if refusal:
                 return _plain(403, refusal + "\n")
         handler: Callable[..., Response] = getattr(self, f"on_{endpoint}")
-        return handler(request, **args)
+        try:
+            return handler(request, **args)
+        except StoryforgeError as exc:  # site.yaml broken since the page was opened: say so, as the build does
+            return self.page("off.html", status=500, title="The site cannot be read", problem=_said(exc),
+                             bind=self.bind, port=self.port)
 
     def refusal(self, request: Request) -> str:
         """Why a POST is not from the desk's own page, or '' when it is."""
@@ -202,7 +208,7 @@ class Desk:
             message, paths = work(load_config(self.site_dir))
         except StoryforgeError as exc:
             return on_refusal(_said(exc))
-        key = self.token.value[:4] + str(len(self.notices) + 1)
+        key = f"{next(self._serial)}"
         self.notices[key] = message
         while len(self.notices) > 50:
             self.notices.popitem(last=False)
