@@ -121,6 +121,13 @@ def add_commands(commands: Any) -> None:
     out.add_argument("id", help="the submission id, or the story's file for stories without one")
     out.add_argument("--note", default="", help="a note for the record (not published)")
     out.set_defaults(handler=_cmd_withdraw)
+    answer = steps.add_parser("reply", help="publish the business's reply under a story",
+                              description="Set the public reply shown under a published story (its 'response' "
+                                          "field, Markdown); an empty --text removes it.")
+    _site(answer)
+    answer.add_argument("id", help="the submission id, or the story's file")
+    answer.add_argument("--text", required=True, help="the reply, in Markdown ('-' reads it from standard input)")
+    answer.set_defaults(handler=_cmd_reply)
     rep = steps.add_parser("report", help="the counts shown on /reviews-policy/")
     _site(rep)
     rep.set_defaults(handler=_cmd_report)
@@ -182,7 +189,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from storyforge.errors import UsageError
-    from storyforge.moderation.intake import admit, ask_missing
+    from storyforge.moderation.intake import add_story, ask_missing
 
     config = _config(args)
     story = sys.stdin.read() if args.story == "-" else (args.story or "")
@@ -197,10 +204,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
             raise UsageError("no story — pass --story TEXT (or --story - to read it from standard input), "
                              "or run in a terminal to be asked for each value")
         values = ask_missing(values)
-    report = admit(config, [(_where(args.source), "the story", values)], args.source, datetime.now(config.tz))
+    report = add_story(config, values, args.source, datetime.now(config.tz))
     _notes(report.recovered)
-    if report.skipped:
-        raise UsageError(report.skipped[0].message.replace("the story: skipped — ", ""))
     if report.already:
         say("this story is already in the submissions (same words, same customer) — nothing added")
         return 0
@@ -209,12 +214,6 @@ def _cmd_add(args: argparse.Namespace) -> int:
     for flag in sub.flags:
         say(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")
     return 0
-
-
-def _where(source: str) -> Any:
-    from storyforge.errors import SourceLocation
-
-    return SourceLocation(f"({source})")
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -354,6 +353,15 @@ def _cmd_withdraw(args: argparse.Namespace) -> int:
     outcome = withdraw(_config(args), args.id, args.note)
     _notes(outcome.recovered)
     say(outcome.message + " — build the site to take it off every page and feed")
+    return 0
+
+
+def _cmd_reply(args: argparse.Namespace) -> int:
+    from storyforge.moderation.reply import reply
+
+    outcome = reply(_config(args), args.id, sys.stdin.read() if args.text == "-" else args.text)
+    _notes(outcome.recovered)
+    say(outcome.message + " — build the site to show it")
     return 0
 
 

@@ -104,6 +104,40 @@ PUBLISHED_AS = {"name": "author", "town": "location", "product": "product", "inc
                 "relationship": "relationship"}
 
 
+@dataclass
+class Draft:
+    """A submission as approval would publish it, and what stands in the way."""
+
+    front: dict[str, Any]
+    title: str
+    body: str
+    personal: list[tuple[str, str]]  # (kind, value) found in what would be shown, before any redaction
+    rating_problem: str  # why the rating cannot be published as given, or ''
+
+
+def published_form(sub: Submission, config: SiteConfig, moment: datetime, *, redact: bool = False,
+                   feature: bool = False, rating: Any = KEEP, verified: bool = False) -> Draft:
+    """The story exactly as ``approve`` would write it: the one place that decides what is shown.
+
+    ``approve`` refuses on what the draft reports; ``moderate show`` and the desk preview it."""
+    title, body = sub.title, sub.body
+    region = config.moderation.region(config.language)
+    others = checks.other_public_fields(sub)  # the name as shown, the town if shown, the labels
+    personal = [item for found in checks.personal_data_by_field(
+        {"text": f"{title}\n{body}", **others}, region).values() for item in found]
+    if personal and redact:
+        title, body = checks.redact(title, region), checks.redact(body, region)
+        others = {name: checks.redact(text, region) for name, text in others.items()}
+    problem = ""
+    if rating is KEEP and (sub.rating_given or (sub.rating is not None and not 1 <= sub.rating <= 5)):
+        given = sub.rating_given or sub.rating
+        problem = (f"{sub.id}: the rating '{given}' is not a whole number from 1 to 5 — "
+                   "approve with --rating N as the customer meant it, or --rating none")
+    front = story_front_matter(sub, config, title, moment, feature, rating, verified)
+    front.update({key: others[name] for name, key in PUBLISHED_AS.items() if front.get(key)})
+    return Draft(front, title, body, personal, problem)
+
+
 def story_text(front: dict[str, Any], body: str) -> str:
     """A Markdown file; customer text reaches the front matter only through yaml.safe_dump."""
     dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
@@ -165,26 +199,17 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
             raise ModerationError(f"cannot approve {sid}: the customer did not agree to publication. Ask them; "
                                   "if they agree, set \"publish\": true under \"consent\" in this file and approve "
                                   "again, else reject it with --reason no-consent", SourceLocation(store.rel(source)))
-        title, body = sub.title, sub.body
-        region = config.moderation.region(config.language)
-        others = checks.other_public_fields(sub)  # the name as shown, the town if shown, the labels
-        personal = [item for found in checks.personal_data_by_field(
-            {"text": f"{title}\n{body}", **others}, region).values() for item in found]
-        if personal and redact:
-            title, body = checks.redact(title, region), checks.redact(body, region)
-            others = {name: checks.redact(text, region) for name, text in others.items()}
-        elif personal and not keep_personal_data:
-            shown = ", ".join(f"{kind} '{value}'" for kind, value in personal)
+        moment = now or datetime.now(config.tz)
+        draft = published_form(sub, config, moment, redact=redact, feature=feature, rating=rating,
+                               verified=verified)
+        if draft.personal and not redact and not keep_personal_data:
+            shown = ", ".join(f"{kind} '{value}'" for kind, value in draft.personal)
             raise ModerationError(f"{sid} contains personal data ({shown}) — approve with --redact to publish "
                                   "it with the data replaced by a note, or --keep-personal-data if it may be "
                                   "shown")
-        if rating is KEEP and (sub.rating_given or (sub.rating is not None and not 1 <= sub.rating <= 5)):
-            given = sub.rating_given or sub.rating
-            raise ModerationError(f"{sid}: the rating '{given}' is not a whole number from 1 to 5 — "
-                                  "approve with --rating N as the customer meant it, or --rating none")
-        moment = now or datetime.now(config.tz)
-        front = story_front_matter(sub, config, title, moment, feature, rating, verified)
-        front.update({key: others[name] for name, key in PUBLISHED_AS.items() if front.get(key)})
+        if draft.rating_problem:
+            raise ModerationError(draft.rating_problem)
+        front, title, body = draft.front, draft.title, draft.body
         rel = story_path(place, store, front["date"], title, sid)
         text = story_text(front, body)
         validate_story(text, rel, config, sid)

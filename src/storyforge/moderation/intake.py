@@ -20,7 +20,7 @@ from pathlib import Path
 
 from storyforge.core.config import SUBMISSION_COLUMNS, SiteConfig
 from storyforge.core.textpolicy import customer_text
-from storyforge.errors import ModerationError, SourceLocation
+from storyforge.errors import ModerationError, SourceLocation, UsageError
 from storyforge.moderation import checks
 from storyforge.moderation.answers import RowError, parse_name_choice, parse_rating, parse_when, parse_yes
 from storyforge.moderation.exports import Export, read_export
@@ -277,6 +277,17 @@ def import_file(config: SiteConfig, path: Path, now: datetime | None = None, *, 
     report = admit(config, export.rows, source, now or datetime.now(config.tz), dry_run=dry_run,
                    no_consent_asked=no_consent_column or "consent_publish" not in export.mapping.columns)
     report.export = export
+    return report
+
+
+def add_story(config: SiteConfig, values: dict[str, str], source: str, now: datetime) -> ImportReport:
+    """``storyforge submissions add`` and the desk's Add a story: one story taken by phone or email.
+
+    Raises UsageError with the reason when the story cannot be taken; ``report.already`` is set
+    when the same story is in the submissions already, else ``report.imported`` holds it."""
+    report = admit(config, [(SourceLocation(f"({source})"), "the story", values)], source, now)
+    if report.skipped:
+        raise UsageError(report.skipped[0].message.replace("the story: skipped — ", ""))
     return report
 
 

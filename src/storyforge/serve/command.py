@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from storyforge.errors import ConfigError, SourceLocation, StoryforgeError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from storyforge.desk.app import Desk
     from storyforge.serve.http import LiveState, PreviewServer, ShownError
     from storyforge.serve.watch import Change, Debouncer, Watcher, WatchPlan
 
@@ -126,8 +127,11 @@ class Preview:
         self._debouncer: Debouncer | None = None
         self._state: LiveState | None = None
         self._plan: WatchPlan | None = None
+        self.desk: Desk | None = None
         self.builds = 0
         self.good_builds = 0
+        self._started = 0  # builds started; with ``builds`` (finished) it says when a change is built
+        self._built = threading.Condition()
 
     @property
     def server(self) -> PreviewServer:
@@ -162,11 +166,37 @@ class Preview:
                                          base_path)
         except OSError as exc:
             raise StoryforgeError(_bind_problem(exc, self.options)) from None
+        self._start_desk()
         self._rebuild([])
         self._debouncer = Debouncer(self._rebuild, quiet=self.options.quiet_seconds)
         self._watcher = Watcher(self._plan or plan, self._debouncer.add, poll=self.options.poll)
         self._debouncer.start()
         self._watcher.start()
+
+    def _start_desk(self) -> None:
+        """Mount the moderation desk; it answers only when the preview is bound to loopback."""
+        from storyforge.desk.app import Desk
+        from storyforge.serve.http import inject_reload
+
+        state = self.state
+        self.desk = Desk(self.site_dir, self.server.server_name, self.server.server_port, self._desk_changed,
+                         lambda html: inject_reload(html, state))
+        self.server.desk = self.desk
+
+    def _desk_changed(self, paths: list[str], timeout: float = 60.0) -> None:
+        """A desk action wrote these files (relative to the site): rebuild now, not when the watcher
+        gets round to it, and return once that rebuild is done, so the page the desk answers with
+        already shows the rebuilt state and has no reason to reload under the moderator."""
+        from storyforge.serve.watch import Change, ChangeKind
+
+        if self._debouncer is None or self._plan is None:
+            return
+        with self._built:
+            started = self._started
+        for path in paths or ["submissions"]:
+            self._debouncer.add(self._plan.classify(self.site_dir / path) or Change(ChangeKind.CONTENT, path))
+        with self._built:  # a build that started after the change was queued has finished
+            self._built.wait_for(lambda: self.builds > started, timeout)
 
     def announce(self) -> None:
         """Say where the site is served, and open it when --open asked for that."""
@@ -176,6 +206,11 @@ class Preview:
         watched = ", ".join(_shown(folder, self.site_dir) for folder in self._watcher.watched()
                             if folder != self.site_dir)
         print(f"serving {self.url} ({drafts}); {how} {watched}, site.yaml — press Ctrl-C to stop", flush=True)
+        if self.desk is not None and self.desk.enabled:
+            print(f"moderation desk: {self.desk.origin}/__storyforge/desk/", flush=True)
+        else:
+            print(f"the moderation desk is off: this preview listens on {self.options.bind}, not only on this "
+                  "computer (serve without --bind to use it)", flush=True)
         if self.options.open_browser:
             import webbrowser
 
@@ -191,6 +226,8 @@ class Preview:
             self._state.close()
         if self._server is not None:
             self._server.server_close()
+        if self.desk is not None:
+            self.desk.close()
 
     def _read_plan(self) -> tuple[WatchPlan, str]:
         """What to watch and the site's base path, from site.yaml; the last known ones if it is broken."""
@@ -215,6 +252,8 @@ class Preview:
         from storyforge.serve.http import overlay_errors
         from storyforge.serve.watch import css_only, describe
 
+        with self._built:
+            self._started += 1
         plan, base_path = self._read_plan()
         self.server.base_path = base_path
         started = time.perf_counter()
@@ -230,8 +269,12 @@ class Preview:
             traceback.print_exc()
             errors = overlay_errors(exc)
         seconds = time.perf_counter() - started
-        self.builds += 1
+        if self.desk is not None:
+            self.server.pending = self.desk.pending_count()  # the badge, as fresh as the pages it is on
         self.state.publish(errors, css_only=css_only(changes))
+        with self._built:
+            self.builds += 1
+            self._built.notify_all()
         if self._watcher is not None:
             self._watcher.sync(plan)
         after = f" after {describe(changes)}" if changes else ""

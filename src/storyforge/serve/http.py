@@ -7,6 +7,8 @@
 - Open pages long-poll ``/__storyforge/epoch``. Each rebuild bumps the epoch: pages reload (or
   swap only their stylesheets after a CSS-only change), and when the rebuild failed they show its
   errors in an overlay over the last good site until a good save clears them.
+- ``/__storyforge/desk/`` is the moderation desk (``storyforge.desk``, a WSGI application run
+  here through ``wsgiref``); previewed pages get a badge linking to it with the pending count.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from storyforge.errors import BuildFailed, StoryforgeError
 
 PREFIX = "/__storyforge/"
+DESK_PREFIX = "/__storyforge/desk"
 CLIENT_SCRIPT = Path(__file__).with_name("livereload.js")
 #: how long a page's request for the next epoch is held open before it asks again
 LONG_POLL_SECONDS = 20.0
@@ -108,10 +111,13 @@ class LiveState:
             self._cond.notify_all()
 
 
-def inject_reload(html: bytes, state: LiveState) -> bytes:
-    """``html`` with the live-reload script tag before ``</body>`` (appended when there is none)."""
+def inject_reload(html: bytes, state: LiveState, pending: int | None = None) -> bytes:
+    """``html`` with the live-reload script tag before ``</body>`` (appended when there is none),
+    and with ``pending`` (not None) the desk's badge."""
     tag = (f'<script async src="{PREFIX}livereload.js" data-epoch="{state.epoch}" '
            f'data-server="{state.server_id}"></script>\n').encode()
+    if pending is not None:
+        tag = desk_badge(pending) + tag
     lowered = html.lower()
     at = lowered.rfind(b"</body>")
     if at < 0:
@@ -119,6 +125,15 @@ def inject_reload(html: bytes, state: LiveState) -> bytes:
     if at < 0:
         return html + b"\n" + tag
     return html[:at] + tag + html[at:]
+
+
+def desk_badge(pending: int) -> bytes:
+    """The link to the desk on every previewed page (styled inline: it must not depend on the theme)."""
+    words = f"{pending} {'story waits' if pending == 1 else 'stories wait'}" if pending else "no story waits"
+    return (f'<a id="storyforge-desk" href="{DESK_PREFIX}/" style="position:fixed;left:.75rem;bottom:.75rem;'
+            'z-index:2147483646;padding:.35rem .75rem;border-radius:1rem;background:#1f4f82;color:#fff;'
+            'font:600 14px/1.4 system-ui,sans-serif;text-decoration:none;box-shadow:0 2px 8px rgba(0,0,0,.35)">'
+            f'Moderation: {words}</a>\n').encode()
 
 
 @dataclass(frozen=True)
@@ -223,6 +238,8 @@ class PreviewServer(ThreadingHTTPServer):
         self.root = root
         self.state = state
         self.base_path = base_path
+        self.desk: Any = None  # the desk's WSGI application, when the preview has one
+        self.pending: int | None = None  # the badge's count (None: no badge)
         super().__init__((bind, port), PreviewHandler)
 
     def server_bind(self) -> None:
@@ -255,6 +272,37 @@ class PreviewHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._respond(send_body=False)
 
+    def do_POST(self) -> None:
+        if self.server.desk is not None and self.path.startswith(DESK_PREFIX + "/"):
+            self._run_desk()
+            return
+        self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"the preview only answers GET and HEAD here\n",
+                   "text/plain; charset=utf-8", True, {"Allow": "GET, HEAD"})
+
+    def _run_desk(self) -> None:
+        """Hand the request to the desk's WSGI application (which checks Host, origin and token)."""
+        import sys
+        from wsgiref.handlers import SimpleHandler
+
+        target = self.path.split("#", 1)[0]
+        path, _, query = target.partition("?")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command, "SCRIPT_NAME": DESK_PREFIX,
+            "PATH_INFO": unquote(path[len(DESK_PREFIX):], encoding="latin-1"), "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": self.headers.get("Content-Length", ""),
+            "SERVER_NAME": self.server.server_name, "SERVER_PORT": str(self.server.server_port),
+            "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0]}
+        for name in {name.lower() for name in self.headers}:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = ",".join(self.headers.get_all(name) or [])
+        handler = SimpleHandler(self.rfile, self.wfile, sys.stderr, environ,  # type: ignore[arg-type]
+                                multithread=True, multiprocess=False)
+        handler.server_software = self.server_version
+        handler.run(self.server.desk)
+        self.close_connection = True
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return  # one line per rebuild is printed instead of one per request
 
@@ -264,6 +312,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.MISDIRECTED_REQUEST,
                        b"this preview answers only requests for the address it listens on\n",
                        "text/plain; charset=utf-8", send_body)
+            return
+        if self.server.desk is not None and (self.path + "/").startswith(DESK_PREFIX + "/"):
+            self._run_desk()
             return
         if self.path.startswith(PREFIX):
             self._live_endpoint(send_body)
@@ -288,7 +339,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         kind = content_type(resolved.file)
         if kind.startswith("text/html"):
-            data = inject_reload(data, state)
+            data = inject_reload(data, state, self.server.pending)
         self._send(HTTPStatus.OK, data, kind, send_body)
 
     def _not_found(self, send_body: bool) -> None:

@@ -54,9 +54,15 @@
     });
   }
 
+  // the moderation desk marks its body while a form is half filled in: no reload may lose it
+  function editing() {
+    return Boolean(document.body && document.body.dataset.editing);
+  }
+
   // true to keep polling, false when the page is about to reload
   function apply(state) {
     if (state.server !== server) {
+      if (editing()) { known = state.epoch; return true; }
       location.reload(); // the server was restarted: the site may differ in any way
       return false;
     }
@@ -64,6 +70,7 @@
     known = state.epoch;
     if (state.errors.length || state.epoch === shown) return true;
     if (state.full > shown) {
+      if (editing()) return true; // sending the form loads the page anew
       location.reload();
       return false;
     }
