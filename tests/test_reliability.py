@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import story
@@ -304,3 +305,29 @@ def test_moderation_reads_a_story_s_id_and_slug_as_yaml_would(front, tmp_path):
         assert fast == (str(parsed.get("submission") or ""), str(parsed.get("slug") or ""))
     else:
         assert front, "plain front matter is read without YAML"
+
+
+def test_ctrl_c_while_the_worker_pool_starts_is_not_lost():
+    """A Ctrl-C that lands while the build forks its workers must still stop the build (it used to
+    be ignored then: the build went on to the end, and the test above timed out on a busy machine),
+    and the workers already started must be stopped with it."""
+    import multiprocessing
+    import signal
+
+    from storyforge.parallel import _forked_pool
+
+    made: list[Any] = []
+
+    class InterruptedWhileForking:
+        def Pool(self, *args: object, **kwargs: object) -> object:  # noqa: N802 - multiprocessing's name
+            made.append(multiprocessing.get_context("fork").Pool(*args, **kwargs))
+            os.kill(os.getpid(), signal.SIGINT)  # the terminal's Ctrl-C, mid-start
+            time.sleep(0.05)
+            return made[-1]
+
+    with pytest.raises(KeyboardInterrupt), _forked_pool(InterruptedWhileForking(), 2):
+        time.sleep(2)  # not reached: the interrupt is delivered as soon as the start is over
+    [pool] = made
+    for worker in pool._pool:
+        worker.join(5)
+        assert not worker.is_alive()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -68,19 +69,32 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | Non
     return [result for part in parts for result in part]
 
 
-def _forked_pool(context: Any, workers: int) -> Any:
+@contextmanager
+def _forked_pool(context: Any, workers: int) -> Iterator[Any]:
     """A pool whose workers ignore Ctrl-C from birth: it reaches every process of the terminal's
     group, and the parent alone stops the pool and says 'interrupted' (instead of a traceback from
-    every worker). Ignored while forking, so no worker is ever born listening; then restored."""
+    every worker). Ctrl-C is blocked, not ignored, while forking: workers are born unable to
+    receive it and ignore it first thing, and the parent receives one that came meanwhile as soon
+    as the pool is in its hands, so the pool is stopped with the build."""
     import signal
 
-    if threading.current_thread() is not threading.main_thread():
-        return context.Pool(workers)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        return context.Pool(workers)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        pool = context.Pool(workers, initializer=_ignore_interrupts)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        raise
+    with pool:  # stopped on the way out, however the way out is reached
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a Ctrl-C of the start arrives here
+        yield pool
+
+
+def _ignore_interrupts() -> None:
+    """In each worker, before anything else: Ctrl-C is the parent's to handle."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _run_range(bounds: tuple[int, int]) -> list[Any]:
