@@ -29,9 +29,9 @@ def _drawn_text(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     drawn: list[tuple[str, Any]] = []
     real = carddraw._put
 
-    def record(card: Image.Image, xy: Any, text: str, font: Any, *args: Any) -> None:
+    def record(card: Image.Image, xy: Any, text: str, font: Any, *args: Any, **kwargs: Any) -> None:
         drawn.append((text, font))
-        real(card, xy, text, font, *args)
+        real(card, xy, text, font, *args, **kwargs)
 
     monkeypatch.setattr(carddraw, "_put", record)
     monkeypatch.setattr(carddraw, "_FRAMES", {})  # the band is drawn once per process: draw it again here

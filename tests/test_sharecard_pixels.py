@@ -51,8 +51,8 @@ def test_the_comparison_sees_a_changed_card(monkeypatch: pytest.MonkeyPatch) -> 
     # the same card with one line moved by a pixel is told apart: the tolerance hides no layout change
     real = carddraw._put
 
-    def shifted(card: Image.Image, xy: tuple[float, float], *args: object) -> None:
-        real(card, (xy[0] + 1, xy[1]), *args)  # type: ignore[arg-type]
+    def shifted(card: Image.Image, xy: tuple[float, float], *args: object, **kwargs: object) -> None:
+        real(card, (xy[0] + 1, xy[1]), *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(carddraw, "_put", shifted)
     largest, _ = _difference("rated-with-labels")

@@ -276,24 +276,41 @@ _RAMPS = {ink: _ramp(ink) for ink in INKS}
 
 
 def _put(card: Image.Image, xy: tuple[float, float], text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
-         ink: tuple[str, str], anchor: str = "la") -> None:
+         ink: tuple[str, str], anchor: str = "la", keep: bool = False) -> None:
     """Draw ``text`` on the card as ``ImageDraw.text`` would, in its kind's ramp: where a glyph
-    covers a pixel, the pixel takes the ramp's entry for that coverage (kinds never overlap)."""
+    covers a pixel, the pixel takes the ramp's entry for that coverage (kinds never overlap).
+    ``keep``: the text recurs on many cards (the stars, the quotation mark), so keep it drawn."""
+    start = (math.modf(xy[0])[0], math.modf(xy[1])[0])
+    key = (text, getattr(font, "path", ""), getattr(font, "size", 0), ink, anchor, start)
+    drawn = _KEPT.get(key) if keep else None
+    if drawn is None:
+        drawn = _text_mask(text, font, ink, anchor, start)
+        if keep:
+            _KEPT[key] = drawn
+    if drawn is not None:
+        coloured, where, (left, top) = drawn
+        x, y = int(xy[0]) + left + SCANLINE, int(xy[1]) + top  # past each row's filter byte
+        card.im.paste(coloured, (x, y, x + coloured.size[0], y + coloured.size[1]), where)
+
+
+_KEPT: dict[tuple[Any, ...], tuple[Any, Any, tuple[int, int]] | None] = {}
+
+
+def _text_mask(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, ink: tuple[str, str], anchor: str,
+               start: tuple[float, float]) -> tuple[Any, Any, tuple[int, int]] | None:
+    """The text in its ramp's palette entries, the mask of where it covers anything, and where
+    that goes from the point it is drawn at; None for text that covers nothing."""
     from PIL import ImageFont
 
-    x, y = int(xy[0]), int(xy[1])
     if isinstance(font, ImageFont.FreeTypeFont):
-        mask, offset = font.getmask2(text, "L", anchor=anchor, start=(math.modf(xy[0])[0], math.modf(xy[1])[0]))
-        x, y = x + offset[0], y + offset[1]
+        mask, offset = font.getmask2(text, "L", anchor=anchor, start=start)
     else:  # Pillow's bitmap font: no anchors, so place it by hand
         mask = font.getmask(text, "L")
-        x -= mask.size[0] if anchor[0] == "r" else 0
-        y -= mask.size[1] // 2 if anchor[1] == "m" else 0
+        offset = (-mask.size[0] if anchor[0] == "r" else 0, -(mask.size[1] // 2) if anchor[1] == "m" else 0)
     if not mask.size[0] or not mask.size[1]:
-        return
-    x += SCANLINE  # past each row's filter byte
+        return None
     entries, where = _RAMPS[ink]  # (Pillow's core calls: Image.point would copy each table again)
-    card.im.paste(mask.point(entries, "L"), (x, y, x + mask.size[0], y + mask.size[1]), mask.point(where, "L"))
+    return mask.point(entries, "L"), mask.point(where, "L"), (int(offset[0]), int(offset[1]))
 
 
 _FRAMES: dict[tuple[Any, ...], Image.Image] = {}
@@ -328,11 +345,11 @@ def draw(spec: CardSpec) -> bytes:
 
     if spec.rating is not None:
         stars, star_font = "★" * spec.rating + "☆" * (5 - spec.rating), _font("DejaVuSans.ttf", 46)
-        _put(card, (left, y), stars, star_font, ("star", "bg"))
+        _put(card, (left, y), stars, star_font, ("star", "bg"), keep=True)
         _put(card, (left + star_font.getlength(stars) + 24, y + 10), f"{spec.rating} out of 5",
-             _font("DejaVuSans.ttf", 30), ("muted", "bg"))
+             _font("DejaVuSans.ttf", 30), ("muted", "bg"), keep=True)
         y += rating_height
-    _put(card, (left - 68, y - 22), "“", _font("DejaVuSerif-Bold.ttf", 96), ("accent", "bg"))
+    _put(card, (left - 68, y - 22), "“", _font("DejaVuSerif-Bold.ttf", 96), ("accent", "bg"), keep=True)
     quote_font = _font("DejaVuSerif.ttf", lines.quote_size)
     for line in lines.quote:
         _put(card, (left, y), line, quote_font, ("text", "bg"))
