@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -66,3 +67,56 @@ def test_cards_in_the_same_process_are_the_same_bytes_as_a_first_card() -> None:
         draw(_spec(SPECS[name]))
     carddraw._FRAMES.clear()
     assert draw(_spec(SPECS["short-branded"])) == first
+
+
+# --- the lines: summing the widths of words gives the lines measuring every trial gave -----------
+
+WORDS = ("Zoë’s café fixed my gears for £12 — about €14 — and threw in a pint of naïve crème brûlée. "
+         "Wave To AV. “Yes,” she said; ‘T’ and ‘Y’ fly. We’d really recommend the sourdough -- it's "
+         "**great** and \"crusty\" in the best way. Lovely 1,000,000 WWWWWW iiiiii L’Été f.j. ").split()
+
+
+def _measured_every_time(text: str, font: Any, width: int, max_lines: int) -> list[str]:
+    """The earlier renderer's wrapping, kept as the reference: the whole line measured for each word."""
+    limit = max_lines * carddraw.MAX_LINE_CHARS
+    cut_short = len(text) > limit
+    lines: list[str] = []
+    current = ""
+    for word in " ".join(text[:limit].split()).split(" "):
+        trial = f"{current} {word}" if current else word
+        if font.getlength(trial) <= width:
+            current = trial
+            continue
+        if font.getlength(word[:carddraw.MAX_LINE_CHARS]) <= width and len(word) <= carddraw.MAX_LINE_CHARS:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+            while len(lines) <= max_lines and font.getlength(current[:carddraw.MAX_LINE_CHARS + 1]) > width:
+                cut = carddraw._fit(current, font, width)
+                lines.append(current[:cut])
+                current = current[cut:]
+        if len(lines) > max_lines:
+            break
+    if current and len(lines) <= max_lines:
+        lines.append(current)
+    if len(lines) > max_lines or cut_short:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and font.getlength(last + " …") > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip(" ,;:.") + " …"
+    return lines or [""]
+
+
+@pytest.mark.parametrize(("name", "size"), [("DejaVuSerif.ttf", 44), ("DejaVuSerif.ttf", 38),
+                                            ("DejaVuSans.ttf", 24), ("DejaVuSans-Bold.ttf", 30)])
+def test_lines_are_those_measuring_every_trial_gives(name: str, size: int) -> None:
+    import random
+
+    font = carddraw._font(name, size)
+    rng = random.Random(20)  # noqa: S311 - the same texts every run, no secret
+    for _ in range(400):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 90)))
+        width = rng.choice([984, 640, 500, 300, 120])
+        assert carddraw._wrap(text, font, width, 5) == _measured_every_time(text, font, width, 5), (text, width)

@@ -119,29 +119,57 @@ def _fit(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: i
     return low
 
 
+#: how far a line's width can be from the sum of its words' widths, per space between words, as
+#: a share of the font's size: the kerning of a word's last letter with the space (0.075 at most
+#: in DejaVu; measured, not known, so a line close to full is always measured whole)
+KERNING_SLACK = 0.1
+_WIDTHS: dict[tuple[Any, ...], float] = {}
+
+
+def _width(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, piece: str) -> float:
+    """``font.getlength(piece)``, kept: the same words recur on card after card."""
+    key = (getattr(font, "path", ""), getattr(font, "size", 0), piece)
+    if key not in _WIDTHS:
+        if len(_WIDTHS) > 100_000:
+            _WIDTHS.clear()
+        _WIDTHS[key] = font.getlength(piece)
+    return _WIDTHS[key]
+
+
 def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int, max_lines: int) -> list[str]:
     """Greedy wrapping into at most ``max_lines`` lines, the last ending in ' …' when text is left
     over. Linear in what is shown: text beyond what the lines could hold is never measured, and a
-    word longer than a line is cut where the line is full."""
+    word longer than a line is cut where the line is full.
+
+    A line's width is the sum of its words' (each with the space before it, measured once per
+    process), give or take the kerning at each space (``KERNING_SLACK``); only when that leaves
+    in doubt whether a word fits is the whole line measured, so the lines are those that
+    measuring every trial would give."""
     limit = max_lines * MAX_LINE_CHARS
     cut_short = len(text) > limit
     words = " ".join(text[:limit].split()).split(" ")
+    slack = KERNING_SLACK * float(getattr(font, "size", 0))  # 0 for Pillow's bitmap font: always measure
     lines: list[str] = []
-    current = ""
+    current, current_width, doubt = "", 0.0, 0.0
     for word in words:
         trial = f"{current} {word}" if current else word
-        if font.getlength(trial) <= width:
-            current = trial
+        estimate, trial_doubt = (current_width + _width(font, " " + word), doubt + slack) if current \
+            else (_width(font, word) if len(word) <= MAX_LINE_CHARS else font.getlength(word), 0.0)
+        if current and (not slack or abs(estimate - width) <= trial_doubt):
+            estimate, trial_doubt = font.getlength(trial), 0.0
+        if estimate <= width:
+            current, current_width, doubt = trial, estimate, trial_doubt
             continue
-        if font.getlength(word[:MAX_LINE_CHARS]) <= width and len(word) <= MAX_LINE_CHARS:
+        if len(word) <= MAX_LINE_CHARS and _width(font, word) <= width:
             lines.append(current)  # the word starts the next line
-            current = word
+            current, current_width, doubt = word, _width(font, word), 0.0
         else:  # longer than a line: fill this one, then as many as it needs
             current = trial
             while len(lines) <= max_lines and font.getlength(current[:MAX_LINE_CHARS + 1]) > width:
                 cut = _fit(current, font, width)
                 lines.append(current[:cut])
                 current = current[cut:]
+            current_width, doubt = font.getlength(current[:MAX_LINE_CHARS + 1]), 0.0
         if len(lines) > max_lines:
             break
     if current and len(lines) <= max_lines:
