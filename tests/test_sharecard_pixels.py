@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,40 @@ def test_lines_are_those_measuring_every_trial_gives(name: str, size: int) -> No
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 90)))
         width = rng.choice([984, 640, 500, 300, 120])
         assert carddraw._wrap(text, font, width, 5) == _measured_every_time(text, font, width, 5), (text, width)
+
+
+# --- in a build: drawn in worker processes, each card once ----------------------------------------
+
+
+def test_cards_the_cache_cannot_keep_are_drawn_once_in_the_workers(make_site: Any, run: Any, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # a cache folder that cannot be written (a full disk, a read-only mount): the workers hand the
+    # cards back instead of the build drawing them all again
+    from conftest import story
+
+    from storyforge.render import sharecards
+
+    site = make_site({f"content/testimonials/s{n}.md": story(f"Story {n}", author=f"Author {n}")
+                      for n in range(320)})
+    log = tmp_path / "drawn.log"
+    real = sharecards.draw
+
+    def counted(spec: CardSpec) -> bytes:
+        with log.open("a", encoding="utf-8") as drawn:  # forked workers append here too
+            drawn.write(f"{os.getpid()} {spec.author}\n")
+        return real(spec)
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sharecards, "draw", counted)
+    monkeypatch.setattr(sharecards, "write_atomic", full_disk)
+    monkeypatch.setenv("STORYFORGE_WORKERS", "2")
+    assert run("build", "--site", site).code == 0
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert sorted(line.split(" ", 1)[1] for line in lines) == sorted(f"Author {n}" for n in range(320))
+    assert len({line.split(" ", 1)[0] for line in lines}) == 2  # two worker processes drew them
+    cards = list((site / "public/testimonials").rglob("card.png"))
+    assert len(cards) == 320
+    with Image.open(cards[7]) as card:
+        assert card.size == (1200, 630)

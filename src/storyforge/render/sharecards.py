@@ -66,8 +66,11 @@ def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, 
                     host=urlsplit(config.base_url).netloc, colours=colours)
 
 
+Drawn = tuple[str, bytes | None]  # a card's key, and its bytes when no folder keeps them
+
+
 def card_outputs(config: SiteConfig, model: SiteModel, stylesheet: Path | None, folder: Path | None, trusted: bool,
-                 mapper: Callable[[Callable[[CardSpec], str], list[CardSpec]], list[str]]) -> list[Output]:
+                 mapper: Callable[[Callable[[CardSpec], Drawn], list[CardSpec]], list[Drawn]]) -> list[Output]:
     """An Output per story page that emits a card; draws (with ``mapper``) only what is not kept in
     ``folder`` (None: nowhere; ``trusted``: whether what is there may be used)."""
     colours = branded(palette(stylesheet), config)
@@ -78,7 +81,7 @@ def card_outputs(config: SiteConfig, model: SiteModel, stylesheet: Path | None, 
                if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]
     cache = _CardCache(folder)
     if missing:
-        mapper(cache.draw_and_store, missing)
+        cache.memory.update((key, data) for key, data in mapper(cache.draw_and_store, missing) if data is not None)
     outputs = []
     for page, spec in zip(pages, specs, strict=True):
         data = cache.read(spec)
@@ -94,7 +97,9 @@ class _CardCache:
         self.folder = folder
         self.memory: dict[str, bytes] = {}
 
-    def draw_and_store(self, spec: CardSpec) -> str:
+    def draw_and_store(self, spec: CardSpec) -> Drawn:
+        """The card's key, and its bytes when they could not be kept on disk (a worker process
+        hands them back, so no card is drawn twice)."""
         data = draw(spec)
         key = spec.key()
         try:
@@ -102,8 +107,8 @@ class _CardCache:
                 raise OSError("no folder to keep cards in")
             write_atomic(self.folder / f"{key}.png", data, durable=False)  # a cache: atomic, not flushed
         except OSError:
-            self.memory[key] = data  # only in this process: read() draws it again if a worker made it
-        return key
+            return key, data
+        return key, None
 
     def read(self, spec: CardSpec) -> bytes:
         key = spec.key()
