@@ -158,3 +158,17 @@ def test_cards_the_cache_cannot_keep_are_drawn_once_in_the_workers(make_site: An
     assert len(cards) == 320
     with Image.open(cards[7]) as card:
         assert card.size == (1200, 630)
+
+
+def test_without_isal_a_card_is_the_same_picture(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a platform without isal's wheel deflates with the standard library: other bytes, same pixels
+    import zlib
+
+    from storyforge.render import palette_png
+
+    spec = _spec(SPECS["rated-with-labels"])
+    fast = draw(spec)
+    monkeypatch.setattr(palette_png, "deflate", lambda: (zlib.compress, "zlib"))
+    slow = draw(spec)
+    with Image.open(io.BytesIO(fast)) as one, Image.open(io.BytesIO(slow)) as other:
+        assert one.convert("RGB").tobytes() == other.convert("RGB").tobytes()

@@ -17,11 +17,11 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from storyforge.core.theme import CHECKOUT_THEMES, PACKAGE_THEMES
+from storyforge.render.palette_png import deflate, palette_png
 
 if TYPE_CHECKING:
     from PIL import Image, ImageFont
@@ -73,7 +73,7 @@ class CardSpec:
 
         font = _font_path("DejaVuSerif.ttf")
         size = os.path.getsize(font) if font else 0  # a font updated in place draws a different card
-        text = json.dumps([CARD_VERSION, pillow, _deflate()[1], os.path.basename(font), size, asdict(self)],
+        text = json.dumps([CARD_VERSION, pillow, deflate()[1], os.path.basename(font), size, asdict(self)],
                           sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -390,39 +390,4 @@ def draw(spec: CardSpec) -> bytes:
         y += 40
 
     card.paste(0, (0, 0, SCANLINE, HEIGHT))  # filter type 0 on every row, whatever text ran over the edge
-    return palette_png(card.tobytes(), card_palette(spec.colours))
-
-
-def _deflate() -> tuple[Callable[[bytes, int], bytes], str]:
-    """The deflate a card is compressed with, and its name and version (part of a card's key:
-    another version may write other bytes for the same pixels)."""
-    try:
-        import isal
-        from isal.isal_zlib import compress
-    except ImportError:  # isal is a dependency; this is for a platform without its wheel
-        import zlib
-
-        return zlib.compress, f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
-    return compress, f"isal {isal.__version__}"
-
-
-def palette_png(scanlines: bytes, palette: bytes) -> bytes:
-    """A WIDTH×HEIGHT 8-bit palette PNG of ``scanlines`` (each row its filter byte, then one
-    palette entry a pixel).
-
-    Written here, not by Pillow, for its compressor: Pillow deflates with zlib, which took more of
-    a card's time than drawing it; ISA-L's deflate (``isal``) does the same job four times faster
-    at the same size. The container is four chunks (PNG spec, section 5); the stdlib's zlib stands
-    in where ``isal`` is not installed. No filter (type 0) on any row: a palette image's rows gain
-    nothing from one (PNG spec, 12.8)."""
-    import struct
-    import zlib
-
-    compress = _deflate()[0]
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 3, 0, 0, 0)  # 8 bits, colour type 3: palette
-    return b"".join((b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", header), chunk(b"PLTE", palette),
-                     chunk(b"IDAT", compress(scanlines, 1)), chunk(b"IEND", b"")))
+    return palette_png(card.tobytes(), WIDTH, HEIGHT, card_palette(spec.colours))
