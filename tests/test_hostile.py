@@ -375,7 +375,7 @@ def test_any_text_in_any_field_of_a_submission_is_screened_approved_and_built_or
        rating=st.none() | st.integers(1, 5))
 def test_any_text_on_a_share_card_is_drawn_quickly_with_the_name_and_labels(quote, author, labels, business, host,
                                                                             rating):
-    from storyforge.render.sharecards import PALETTE, CardSpec, draw, layout
+    from storyforge.render.carddraw import PALETTE, CardSpec, draw, layout
 
     spec = CardSpec(quote=quote, author=author, rating=rating, labels=tuple(f"Disclosure: {x}" for x in labels),
                     business=business, host=host, colours=tuple(PALETTE.items()))

@@ -124,7 +124,7 @@ def _spec(**fields):
 def test_a_giant_word_in_every_card_field_is_drawn_quickly(length):
     import time
 
-    from storyforge.render.sharecards import draw, layout
+    from storyforge.render.carddraw import draw, layout
 
     word = ("x" * 7 + "é") * (length // 8)
     started = time.monotonic()
@@ -138,7 +138,7 @@ def test_a_giant_word_in_every_card_field_is_drawn_quickly(length):
 
 
 def test_the_disclosure_and_the_name_stay_on_the_card_however_long_the_quote():
-    from storyforge.render.sharecards import layout
+    from storyforge.render.carddraw import layout
 
     incentive = "a free loaf of bread every week for a year, in return for writing about the bakery on its site"
     lines = layout(_spec(quote="Lovely crust and a soft crumb. " * 40, author="Maria-Fernanda de la Cruz Villanueva",
@@ -150,7 +150,7 @@ def test_the_disclosure_and_the_name_stay_on_the_card_however_long_the_quote():
 
 
 def test_characters_the_card_font_lacks_are_marked_not_drawn_as_empty_boxes():
-    from storyforge.render.sharecards import _font_path, layout, missing_glyphs
+    from storyforge.render.carddraw import _font_path, layout, missing_glyphs
 
     font = _font_path("DejaVuSerif.ttf")
     if not font:
@@ -384,7 +384,7 @@ def test_customer_html_is_repaired_to_valid_accessible_markup_without_losing_wor
 
 
 def test_the_build_says_which_share_cards_lack_glyphs(make_site, run):
-    from storyforge.render.sharecards import _font_path
+    from storyforge.render.carddraw import _font_path
 
     if not _font_path("DejaVuSerif.ttf"):
         pytest.skip("the card font is not installed")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from conftest import CliResult
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from storyforge.render import sharecards
+from storyforge.render import carddraw
 from storyforge.render.sharecards import PALETTE, CardSpec, draw
 
 Run = Callable[..., CliResult]
@@ -27,13 +27,14 @@ SPEC = CardSpec(quote="Zoë’s café fixed my gears for £12 — about €14 �
 def _drawn_text(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """Every (text, font) the card is drawn with, recorded as it is drawn."""
     drawn: list[tuple[str, Any]] = []
-    real = ImageDraw.ImageDraw.text
+    real = carddraw._put
 
-    def record(self: ImageDraw.ImageDraw, xy: Any, text: str, *args: Any, **kwargs: Any) -> None:
-        drawn.append((text, kwargs["font"]))
-        real(self, xy, text, *args, **kwargs)
+    def record(card: Image.Image, xy: Any, text: str, font: Any, *args: Any, **kwargs: Any) -> None:
+        drawn.append((text, font))
+        real(card, xy, text, font, *args, **kwargs)
 
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", record)
+    monkeypatch.setattr(carddraw, "_put", record)
+    monkeypatch.setattr(carddraw, "_FRAMES", {})  # the band is drawn once per process: draw it again here
     with Image.open(io.BytesIO(draw(SPEC))) as card:
         assert card.size == (1200, 630)
     return drawn
@@ -54,18 +55,18 @@ def _missing_glyphs(drawn: list[tuple[str, Any]]) -> list[str]:
 
 
 def test_a_card_drawn_without_system_fonts_has_every_glyph(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert sharecards.SHIPPED_FONTS
-    monkeypatch.setattr(sharecards, "FONT_DIRS", (sharecards.SHIPPED_FONTS,))  # no system folder at all
+    assert carddraw.SHIPPED_FONTS
+    monkeypatch.setattr(carddraw, "FONT_DIRS", (carddraw.SHIPPED_FONTS,))  # no system folder at all
     drawn = _drawn_text(monkeypatch)
     assert {text for text, _ in drawn} >= {"★★★★☆", "— Łukasz Ø.", "spoke.example",
                                            "Verified customer · Disclosure: a £5 voucher"}
-    assert all(Path(font.path).parent == Path(sharecards.SHIPPED_FONTS) for _, font in drawn)
+    assert all(Path(font.path).parent == Path(carddraw.SHIPPED_FONTS) for _, font in drawn)
     assert _missing_glyphs(drawn) == []
 
 
 def test_without_the_shipped_fonts_glyphs_go_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     # what a machine with no DejaVu drew before: Pillow's own font, with boxes; the check above sees them
-    monkeypatch.setattr(sharecards, "FONT_DIRS", ())
+    monkeypatch.setattr(carddraw, "FONT_DIRS", ())
     missing = _missing_glyphs(_drawn_text(monkeypatch))
     assert any(line.startswith("★ (U+2605)") for line in missing), missing
 
