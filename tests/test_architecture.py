@@ -301,6 +301,7 @@ ALLOWED = {
     "check": ("core", "publish.atomic"),
     "moderation": ("core", "publish.atomic"),
     "deploy": ("core", "publish.mirror", "moderation.policy", "incremental.cache", "progress"),
+    "intake": ("core", "moderation"),
 }
 
 

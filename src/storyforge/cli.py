@@ -19,7 +19,7 @@ Handler = Callable[[argparse.Namespace], int]
 #: modules that add their own subcommands with ``add_commands(subparsers)``; each keeps its
 #: top-level imports light (the heavy work is imported inside the handler) so start-up stays fast
 FEATURE_COMMANDS: tuple[str, ...] = ("storyforge.serve.command", "storyforge.check", "storyforge.moderation.commands",
-                                        "storyforge.deploy")
+                                        "storyforge.deploy", "storyforge.intake")
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
