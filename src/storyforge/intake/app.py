@@ -221,7 +221,8 @@ def _error_page(config: SiteConfig, message: str, errors: dict[str, str], reques
     except HTTPException:
         story = ""
     kept = (f"<p>Your story as you wrote it — copy it before going back:</p>"
-            f"<textarea readonly rows=\"10\" cols=\"70\">{esc(story)}</textarea>") if story.strip() else ""
+            "<textarea readonly rows=\"10\" cols=\"70\" aria-label=\"Your story as you wrote it\">"
+            f"{esc(story)}</textarea>") if story.strip() else ""
     return (f"<!doctype html><html lang=\"{esc(config.language)}\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" "
             f"content=\"noindex\"><title>Your story was not sent yet — {esc(config.title)}</title></head><body>"
