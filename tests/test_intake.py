@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import http.server
 import io
 import json
 import socket
@@ -389,3 +390,36 @@ def test_the_command_serves_and_a_kill_9_loses_no_answered_story(make_site, run)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=10)
     assert process.returncode == 0 and "intake: stopped" in out, err
+
+
+def test_the_webhook_gets_a_note_without_the_story_or_contact(make_site):
+    received: list[dict[str, object]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    site = make_site(site_yaml=INTAKE_SITE + f"  notify:\n    webhook: http://127.0.0.1:{hook.server_port}/new\n")
+    service, server, thread = start(site, notify=True)
+    try:
+        assert service.post(FORM).status == 303
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop_server(server, thread)
+        assert service.app.notifier is not None
+        service.app.notifier.stop()
+        hook.shutdown()
+        hook.server_close()
+    [note] = received
+    [saved] = service.inbox()
+    assert note["event"] == "submission" and note["id"] == saved["id"] and note["rating"] == 5
+    assert "maya@example.com" not in json.dumps(note) and FORM["story"] not in json.dumps(note)
