@@ -124,8 +124,9 @@ def title_from(story: str, limit: int = 70) -> str:
 # --- writing new submissions into the inbox ---------------------------------------------
 
 
-def corpus_for(store: Store, place: Placement) -> checks.Corpus:
-    """Published stories and every submission, for the near-duplicate check."""
+def corpus_for(store: Store, place: Placement, known: dict[str, Submission] | None = None) -> checks.Corpus:
+    """Published stories and every submission, for the near-duplicate check; ``known``: inbox
+    submissions read already (by id), not read again."""
     from storyforge.core.content import parse_document
     from storyforge.errors import StoryforgeError
 
@@ -138,6 +139,9 @@ def corpus_for(store: Store, place: Placement) -> checks.Corpus:
             continue  # a broken story is the build's to report
     for state, files in (("pending", place.inbox), ("rejected", place.rejected)):
         for sid, path in files.items():
+            if state == "pending" and known and sid in known:
+                corpus.add(sid, f"submission {sid} ({state})", known[sid].body)
+                continue
             try:
                 corpus.add(sid, f"submission {sid} ({state})", store.read(path)[0].body)
             except ModerationError:
@@ -165,7 +169,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
         decided |= set(place.rejected) | set(place.withdrawn) | set(place.stories)
         pending = _pending(store, place, decided)
         seen = _decided_stories(store, place)
-        corpus = corpus_for(store, place)
+        corpus = corpus_for(store, place, pending)
         for where, label, values in rows:
             try:
                 submission = build_submission(values, source, config, now)
