@@ -302,6 +302,7 @@ ALLOWED = {
     "moderation": ("core", "publish.atomic"),
     "deploy": ("core", "publish.mirror", "moderation.policy", "incremental.cache", "progress"),
     "desk": ("core", "moderation", "publish.atomic"),
+    "intake": ("core", "moderation"),
 }
 
 

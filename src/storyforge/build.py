@@ -155,7 +155,8 @@ def make_model(config: SiteConfig, entries: list[Entry], submissions: Submission
     errors = ErrorCollector()
     reserved = {o.path: describe_copied(o, config.root) for o in statics}
     model = build_site(chosen.published, config.per_page, now, errors, reserved, policy=policy,
-                      share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode")
+                      share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode",
+                      thanks_page=bool(config.moderation.intake_url))
     errors.raise_if_any()
     return model, chosen
 

@@ -21,7 +21,8 @@ Handler = Callable[[argparse.Namespace], int]
 #: module of the command being run is imported at all: start-up is most of a build with nothing to do
 FEATURE_COMMANDS: dict[str, str] = {"serve": "storyforge.serve.command", "check": "storyforge.check",
                                     "submissions": "storyforge.moderation.commands",
-                                    "moderate": "storyforge.moderation.commands", "deploy": "storyforge.deploy"}
+                                    "moderate": "storyforge.moderation.commands", "deploy": "storyforge.deploy",
+                                    "intake": "storyforge.intake"}
 BUILT_IN_COMMANDS = ("build", "new", "init")
 
 

@@ -22,18 +22,21 @@ from storyforge.core.setting_rules import (
     check_bool,
     check_column_names,
     check_country,
+    check_email,
     check_http_url,
     check_mapping,
     check_menu,
     check_orders_file,
     check_positive_int,
     check_relative_dir,
+    check_smtp_security,
     check_submissions_dir,
     check_text,
     check_theme,
     check_timezone,
     check_words,
     normalise_base_url,
+    refuse_secret,
 )
 from storyforge.core.slugs import slug_style
 from storyforge.core.yaml_source import YamlMapping, load_mapping
@@ -63,11 +66,28 @@ class Business:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """moderation.notify: who hears about each story `storyforge intake` takes, and how. The SMTP
+    password is never here: it is read from STORYFORGE_SMTP_PASSWORD when a mail is sent."""
+
+    email_to: str = ""
+    email_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: the security's usual port (587 for starttls, 465 for tls, 25 for none)
+    smtp_user: str = ""
+    smtp_security: str = "starttls"
+    webhook: str = ""
+
+
+@dataclass(frozen=True)
 class Moderation:
     """The moderation: section — where submissions live and how exports and screening work."""
 
     submissions_dir: str = "submissions"
     form_endpoint: str = ""
+    #: where `storyforge intake` answers (ends in /); the share-your-story form then posts there
+    intake_url: str = ""
+    notify: Notify = field(default_factory=Notify)
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     profanity: tuple[str, ...] = ()
     verification: str = ""
@@ -157,6 +177,12 @@ SCHEMA: dict[str, Any] = {
     "moderation": {
         "submissions_dir": check_submissions_dir,
         "form_endpoint": check_http_url,
+        "intake_url": lambda value: normalise_base_url(check_http_url(value)),
+        "notify": {
+            "email_to": check_email, "email_from": check_email, "smtp_host": check_text,
+            "smtp_port": check_positive_int, "smtp_user": check_text, "smtp_security": check_smtp_security,
+            "webhook": check_http_url, "smtp_password": refuse_secret,
+        },
         "columns": dict.fromkeys(SUBMISSION_COLUMNS, check_column_names),
         "profanity": check_words,
         "verification": check_text,
@@ -240,7 +266,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         defaults=defaults,
         default_lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == ("defaults",)},
         extra=values.get("extra", {}),
-        moderation=Moderation(**moderation),
+        moderation=Moderation(**{**moderation, "notify": Notify(**moderation.get("notify", {}))}),
         share_cards=values.get("share_cards", True),
         branding=branding,
         menu=values.get("menu", ()),

@@ -205,8 +205,9 @@ def _split_alerts(alerts: list[Alert], now: datetime) -> tuple[list[Alert], list
 
 def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
                reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True,
-               unicode_slugs: bool = False) -> SiteModel:
-    """Arrange published entries into pages; add an OutputError for each clash of addresses."""
+               unicode_slugs: bool = False, thanks_page: bool = False) -> SiteModel:
+    """Arrange published entries into pages; add an OutputError for each clash of addresses.
+    ``thanks_page``: the share-your-story form posts to `storyforge intake`, which sends customers there."""
     ordered = _newest_first(entries)  # sorted once: a stable sort of a part is that part of the whole, sorted
     stories = [e for e in ordered if isinstance(e, Testimonial)]
     events = [e for e in entries if isinstance(e, Event)]
@@ -226,7 +227,7 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
         now=now, newest=max(dated) if dated else None, policy=policy, tag_index=tag_index,
         campaign_urls={campaign.name: campaign.url for campaign in campaigns},
     )
-    model.pages = _route_table(model, per_page, frozenset() if share_cards else frozenset({"png"}))
+    model.pages = _route_table(model, per_page, frozenset() if share_cards else frozenset({"png"}), thanks_page)
     model.sections = _sections(model)
     _check_collisions(model.pages, errors, reserved or {})
     return model
@@ -283,7 +284,7 @@ def _tags(ordered: list[Entry], unicode_slugs: bool) -> tuple[list[TagInfo], dic
     return sorted(by_slug.values(), key=lambda t: t.slug), as_written
 
 
-def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str]) -> list[PageSpec]:
+def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str], thanks_page: bool) -> list[PageSpec]:
     routes = [PageSpec("home", "/", "home.html", "Home", "the home page (built in)",
                        context={"featured": [s for s in model.testimonials if s.featured][:HOME_FEATURED],
                                 "recent": model.testimonials[:HOME_RECENT],
@@ -326,6 +327,9 @@ def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str]) ->
                            description="How we collect, check and publish customer stories, with live counts."))
     routes.append(PageSpec("info", "/share-your-story/", "share_your_story.html", "Share your story",
                            "the share-your-story page (built in)", context={"policy": model.policy}))
+    if thanks_page:
+        routes.append(PageSpec("info", "/share-your-story/thanks/", "share_thanks.html", "Thank you for your story",
+                               "the thank-you page of the share-your-story form (built in)"))
     routes.append(PageSpec("info", "/embed/", "embed.html", "Our stories on your website",
                            "the embed demo page (built in)",
                            description="Show our customers’ stories on your own website with one line of code."))

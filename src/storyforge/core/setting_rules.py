@@ -3,6 +3,7 @@ value, or raises ValueError with what was expected (``config`` adds the file and
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +90,25 @@ def check_http_url(value: Any) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an absolute http(s) address like https://forms.example.com/f/abc, got {text!r}")
     return check_url(text)
+
+
+def check_email(value: Any) -> str:
+    text = check_text(value)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
+        raise ValueError(f"expected an email address like owner@example.com, got {text!r}")
+    return text
+
+
+def check_smtp_security(value: Any) -> str:
+    text = check_text(value).lower()
+    if text not in ("starttls", "tls", "none"):
+        raise ValueError(f"expected starttls, tls or none (none only for a mail server on this machine), got {text!r}")
+    return text
+
+
+def refuse_secret(value: Any) -> str:
+    raise ValueError("a password is never kept in site.yaml (it is often shared or committed) — remove this line "
+                     "and set the environment variable STORYFORGE_SMTP_PASSWORD where storyforge intake runs")
 
 
 def check_submissions_dir(value: Any) -> str:

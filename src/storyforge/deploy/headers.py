@@ -12,7 +12,8 @@ publish the file itself. It says three things:
 * **security headers**: a Content-Security-Policy the default theme satisfies (its own scripts
   and styles only; style attributes, which the rating bars use, allowed; structured data is
   ``application/ld+json``, which CSP does not run), ``X-Content-Type-Options: nosniff`` and a
-  ``Referrer-Policy``. A form endpoint in site.yaml is added to ``form-action``.
+  ``Referrer-Policy``. A form endpoint in site.yaml is added to ``form-action``, and the intake
+  service's address (``moderation.intake_url``) to ``script-src``, ``connect-src`` and ``form-action``.
 """
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ EMBEDDABLE = ("testimonials.json", "embed.js")
 
 
 def content_security_policy(config: SiteConfig) -> str:
-    form = ""
+    form = intake = ""
     if config.moderation.form_endpoint:
         parts = urlsplit(config.moderation.form_endpoint)
         form = f" {parts.scheme}://{parts.netloc}"
-    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            f"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'{form}; "
-            "frame-ancestors 'self'")
+    if config.moderation.intake_url:  # `storyforge intake`: the form's script, its challenge and its posts
+        parts = urlsplit(config.moderation.intake_url)
+        intake = f" {parts.scheme}://{parts.netloc}"
+    return (f"default-src 'self'; script-src 'self'{intake}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            f"font-src 'self'; connect-src 'self'{intake}; object-src 'none'; base-uri 'self'; "
+            f"form-action 'self'{form}{intake}; frame-ancestors 'self'")
 
 
 def headers_file(config: SiteConfig) -> bytes:

@@ -17,7 +17,7 @@ import yaml
 from storyforge.core.config import SiteConfig
 from storyforge.errors import UsageError
 from storyforge.moderation.decide import KEEP, Editor, approve, reject, story_text, withdraw
-from storyforge.moderation.intake import ImportReport, add_story, import_file
+from storyforge.moderation.intake import ImportReport, RowError, add_story, import_file, story_refused
 from storyforge.moderation.reply import reply
 from storyforge.publish.atomic import write_atomic
 
@@ -97,10 +97,15 @@ def do_add(config: SiteConfig, form: Form, now: datetime) -> tuple[str, list[str
                    "consent_photo": "yes" if form.get("show_photo") == "1" else ""})
     if not values["story"].strip():
         raise UsageError("no story — write the customer's words in the story field")
-    report = add_story(config, values, source, now)
-    if report.already:
+    try:
+        added = add_story(config, values, source, now)
+    except RowError as problem:
+        raise story_refused(problem) from None
+    if added.changed:
+        return f"updated {added.submission.id} in place: {', '.join(added.changed)}", []
+    if not added.new:
         return "this story is already in the submissions (same words, same customer) — nothing added", []
-    sub = report.imported[0]
+    sub = added.submission
     return f"added {sub.id} to the inbox", [f"{config.moderation.submissions_dir}/inbox/{sub.id}.json"]
 
 

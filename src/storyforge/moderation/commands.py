@@ -189,7 +189,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from storyforge.errors import UsageError
-    from storyforge.moderation.intake import add_story, ask_missing
+    from storyforge.moderation.intake import RowError, add_story, ask_missing, story_refused
 
     config = _config(args)
     story = sys.stdin.read() if args.story == "-" else (args.story or "")
@@ -204,12 +204,18 @@ def _cmd_add(args: argparse.Namespace) -> int:
             raise UsageError("no story — pass --story TEXT (or --story - to read it from standard input), "
                              "or run in a terminal to be asked for each value")
         values = ask_missing(values)
-    report = add_story(config, values, args.source, datetime.now(config.tz))
-    _notes(report.recovered)
-    if report.already:
+    try:
+        added = add_story(config, values, args.source, datetime.now(config.tz))
+    except RowError as problem:
+        raise story_refused(problem) from None
+    _notes(added.recovered)
+    if added.changed:
+        say(f"updated {added.submission.id} in place: {', '.join(added.changed)}")
+        return 0
+    if not added.new:
         say("this story is already in the submissions (same words, same customer) — nothing added")
         return 0
-    sub = report.imported[0]
+    sub = added.submission
     say(f"added {sub.id} to the inbox")
     for flag in sub.flags:
         say(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")

@@ -25,11 +25,12 @@ from storyforge.moderation import checks
 from storyforge.moderation.answers import RowError, parse_name_choice, parse_rating, parse_when, parse_yes
 from storyforge.moderation.exports import Export, read_export
 from storyforge.moderation.orders import Orders, load_orders
+from storyforge.moderation.photos import REFERENCE, CleanPhoto, store_clean
 from storyforge.moderation.store import DECIDED, INBOX, UPDATED, Placement, Store, fault
 from storyforge.moderation.submission import Consent, Flag, Submission, Verification, content_id, sha256
 
-__all__ = ["ImportReport", "RowError", "admit", "build_submission", "import_file", "parse_name_choice",
-           "parse_rating", "parse_when", "parse_yes"]
+__all__ = ["Added", "ImportReport", "RowError", "add_story", "admit", "build_submission", "import_file",
+           "parse_name_choice", "parse_rating", "parse_when", "parse_yes", "story_refused"]
 
 MAX_STORY_CHARS = 20_000
 #: the longest answer kept for each other field: a name of thousands of characters is not a name,
@@ -64,8 +65,8 @@ def build_submission(values: dict[str, str], source: str, config: SiteConfig, no
     story = get["story"]
     if not story:
         raise RowError("no story text — the story column is empty")
-    if get["photo"] and not re.match(r"https?://\S+$", get["photo"]):
-        raise RowError(f"photo: expected a web address starting https://, got {get['photo']!r}")
+    if get["photo"]:
+        _check_photo(get["photo"], config)
     rating, rating_given = parse_rating(get["rating"])
     consent = Consent(publish=parse_yes(get["consent_publish"], "consent to publish"),
                       name=parse_name_choice(get["consent_name"]),
@@ -86,6 +87,16 @@ def build_submission(values: dict[str, str], source: str, config: SiteConfig, no
         submission.flags.append(Flag("cleaned", f"{removed} invisible control character{'s' if removed > 1 else ''} "
                                                 "removed from what the customer sent"))
     return submission
+
+
+def _check_photo(photo: str, config: SiteConfig) -> None:
+    """A photo is a web address, or a photo storyforge stored beside the submissions (``photos.py``)."""
+    if REFERENCE.fullmatch(photo):
+        if not (config.root / config.moderation.submissions_dir / photo).is_file():
+            raise RowError(f"photo: {photo} is not among the stored photos in {config.moderation.submissions_dir}/")
+    elif not re.match(r"https?://\S+$", photo):
+        raise RowError(f"photo: expected a web address starting https:// (or a stored photo photos/<file>), "
+                       f"got {photo!r}")
 
 
 def clean_fields(values: dict[str, str]) -> tuple[dict[str, str], int]:
@@ -113,8 +124,9 @@ def title_from(story: str, limit: int = 70) -> str:
 # --- writing new submissions into the inbox ---------------------------------------------
 
 
-def corpus_for(store: Store, place: Placement) -> checks.Corpus:
-    """Published stories and every submission, for the near-duplicate check."""
+def corpus_for(store: Store, place: Placement, known: dict[str, Submission] | None = None) -> checks.Corpus:
+    """Published stories and every submission, for the near-duplicate check; ``known``: inbox
+    submissions read already (by id), not read again."""
     from storyforge.core.content import parse_document
     from storyforge.errors import StoryforgeError
 
@@ -127,6 +139,9 @@ def corpus_for(store: Store, place: Placement) -> checks.Corpus:
             continue  # a broken story is the build's to report
     for state, files in (("pending", place.inbox), ("rejected", place.rejected)):
         for sid, path in files.items():
+            if state == "pending" and known and sid in known:
+                corpus.add(sid, f"submission {sid} ({state})", known[sid].body)
+                continue
             try:
                 corpus.add(sid, f"submission {sid} ({state})", store.read(path)[0].body)
             except ModerationError:
@@ -154,7 +169,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
         decided |= set(place.rejected) | set(place.withdrawn) | set(place.stories)
         pending = _pending(store, place, decided)
         seen = _decided_stories(store, place)
-        corpus = corpus_for(store, place)
+        corpus = corpus_for(store, place, pending)
         for where, label, values in rows:
             try:
                 submission = build_submission(values, source, config, now)
@@ -200,6 +215,39 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             corpus.add(submission.id, f"submission {submission.id} (pending)", submission.body)
             report.imported.append(submission)
     return report
+
+
+@dataclass
+class Added:
+    """What :func:`add_story` did: the submission, and whether it is new; else the same story was in
+    already (a double-click, a resend) and ``changed`` lists what a pending one had updated in place."""
+
+    submission: Submission
+    new: bool
+    changed: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+
+def add_story(config: SiteConfig, values: dict[str, str], source: str, now: datetime,
+              photo: CleanPhoto | None = None) -> Added:
+    """One story into the inbox — ``submissions add`` and ``storyforge intake`` both come here, so a
+    story is checked, screened and written one way whichever door it came in by.
+
+    Checked first (RowError, naming the field, before anything is written); then the photo, already
+    cleaned (``photos.clean_photo``), is stored under the submission's id; then :func:`admit` screens
+    the story and writes it atomically and durably, or finds it there already."""
+    submission = build_submission(values, source, config, now)
+    if photo is not None:
+        values = {**values, "photo": store_clean(config.root / config.moderation.submissions_dir, submission.id,
+                                                 photo)}
+    report = admit(config, [(SourceLocation(f"({source})"), "the story", values)], source, now)
+    if report.skipped:  # the same checks passed above; only a photo that vanished meanwhile ends here
+        raise RowError(report.skipped[0].message.split("skipped: ", 1)[-1])
+    if report.imported:
+        return Added(report.imported[0], True, recovered=report.recovered)
+    if report.updated:
+        return Added(report.updated[0][0], False, report.updated[0][1], report.recovered)
+    return Added(submission, False, recovered=report.recovered)
 
 
 def _earlier_id(values: dict[str, str], sub: Submission) -> str:
@@ -280,15 +328,9 @@ def import_file(config: SiteConfig, path: Path, now: datetime | None = None, *, 
     return report
 
 
-def add_story(config: SiteConfig, values: dict[str, str], source: str, now: datetime) -> ImportReport:
-    """``storyforge submissions add`` and the desk's Add a story: one story taken by phone or email.
-
-    Raises UsageError with the reason when the story cannot be taken; ``report.already`` is set
-    when the same story is in the submissions already, else ``report.imported`` holds it."""
-    report = admit(config, [(SourceLocation(f"({source})"), "the story", values)], source, now)
-    if report.skipped:
-        raise UsageError(report.skipped[0].message.replace("the story: skipped — ", ""))
-    return report
+def story_refused(problem: RowError) -> UsageError:
+    """How ``submissions add`` and the desk's Add a story word a story that cannot be taken."""
+    return UsageError(f"the story skipped: {problem}")
 
 
 PROMPTS: list[tuple[str, str]] = [

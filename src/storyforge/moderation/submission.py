@@ -116,7 +116,7 @@ class Submission:
     rating_given: str = ""  # the customer's answer when it was not a whole number
     product: str = ""
     location: str = ""
-    photo: str = ""  # address of a photo the customer sent
+    photo: str = ""  # address of a photo the customer sent, or photos/<file> stored beside the submissions
     contact_email: str = ""  # for replies only; never published
     incentive: str = ""
     relationship: str = ""

@@ -1,0 +1,211 @@
+"""Throughput, latency and memory of `storyforge intake`, on loopback.
+
+    python benchmarks/bench_intake.py                       # 1,000 stories from 50 clients, 200 slow ones
+    python benchmarks/bench_intake.py --stories 300 --clients 20 --slow 50
+
+A `storyforge intake` runs in a subprocess on a fresh site (rate limits raised out of the way, the
+proof of work kept but made cheap, since the browser's solving time is not the server's). Each
+client asks for a challenge, solves it, and posts a story (one in ten with a 1600 × 1200 JPEG);
+the latency is the POST's, from sending to the answer. Reported: stories per second over the whole
+run, p50 and p99 latency, the server's resident memory at each quarter of the run and its peak,
+and a check that every story answered with success is in the inbox exactly once. Then 200 slow
+clients open connections and trickle their headers a byte at a time while ordinary customers post
+again: their latency says whether they are still served. Nothing here is a test: CI times nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.client
+import io
+import json
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+from altcha.v1 import solve_challenge
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+ORIGIN = "https://bench.test"
+SITE_YAML = ("title: Bench Bakery\nbase_url: https://bench.test/\nlanguage: en-GB\nbusiness:\n  name: Bench Bakery\n"
+             "moderation:\n  intake_url: https://stories.bench.test/\n")
+
+
+def memory_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def photo_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise((1600, 1200), 40).convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+             ) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            answer = conn.getresponse()
+            return answer.status, answer.read()
+        finally:
+            conn.close()
+
+    def post_story(self, n: int, photo: bytes | None) -> tuple[int, float, str]:
+        status, raw = self.call("GET", "/challenge")
+        challenge = json.loads(raw)
+        solution = solve_challenge(challenge["challenge"], challenge["salt"], "SHA-256", challenge["maxnumber"])
+        assert solution is not None
+        token = base64.b64encode(json.dumps({"algorithm": "SHA-256", "challenge": challenge["challenge"],
+                                             "number": solution.number, "salt": challenge["salt"],
+                                             "signature": challenge["signature"]}).encode()).decode()
+        form = {"story": f"Story {n}: the rye loaf was superb and the staff were kind to my kids ({n}).",
+                "name": f"Customer {n}", "email": f"c{n}@example.com", "rating": str(n % 5 + 1),
+                "consent_publish": "yes", "consent_name": "first-initial", "website": "", "altcha": token}
+        headers = {"Origin": ORIGIN, "Accept": "application/json"}
+        if photo is None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            boundary, body = encode_multipart({**form, "photo": FileStorage(io.BytesIO(photo), "p.jpg",
+                                                                            content_type="image/jpeg")})
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        start = time.perf_counter()
+        status, raw = self.call("POST", "/submit", body, headers)
+        took = time.perf_counter() - start
+        return status, took, json.loads(raw).get("id", "") if status == 200 else raw.decode()[:200]
+
+
+def burst(client: Client, numbers: list[int], clients: int, photo: bytes, photo_every: int,
+          on_done: Callable[[int], None] | None = None) -> tuple[list[float], list[str], list[str], float]:
+    latencies: list[float] = []
+    accepted: list[str] = []
+    failed: list[str] = []
+    lock = threading.Lock()
+    queue = list(reversed(numbers))
+
+    def work() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                n = queue.pop()
+            status, took, what = client.post_story(n, photo if photo_every and n % photo_every == 0 else None)
+            with lock:
+                latencies.append(took)
+                (accepted if status == 200 else failed).append(what if status == 200 else f"{status} {what}")
+                if on_done is not None:
+                    on_done(len(latencies))
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, accepted, failed, time.perf_counter() - start
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def trickle(port: int, count: int, stop: threading.Event) -> list[socket.socket]:
+    """``count`` connections that send their request line and headers a byte every half second."""
+    sockets = []
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port))
+        sockets.append(s)
+    request = b"POST /submit HTTP/1.1\r\nHost: x\r\nOrigin: " + ORIGIN.encode() + b"\r\nContent-Length: 10\r\n"
+
+    def drip() -> None:
+        for i in range(len(request)):
+            if stop.is_set():
+                return
+            for s in sockets:
+                with contextlib.suppress(OSError):
+                    s.send(request[i:i + 1])
+            time.sleep(0.5)
+
+    threading.Thread(target=drip, daemon=True).start()
+    return sockets
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stories", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--slow", type=int, default=200)
+    parser.add_argument("--photo-every", type=int, default=10, help="one story in N carries a photo (0: none)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="storyforge-bench-intake-") as tmp:
+        site = Path(tmp)
+        (site / "site.yaml").write_text(SITE_YAML)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "storyforge", "intake", "--site", str(site), "--port", "0", "--work", "1000",
+             "--per-address", "1000000", "--per-minute", "1000000", "--threads", "8"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        found = re.search(r":(\d+)/", process.stdout.readline())
+        assert found, "the service did not start"
+        client = Client(int(found.group(1)))
+        photo = photo_bytes()
+        memory: list[int] = []
+        quarter = max(1, args.stories // 4)
+
+        def sample(done: int) -> None:
+            if done % quarter == 0:
+                memory.append(memory_kb(process.pid))
+
+        try:
+            latencies, accepted, failed, wall = burst(client, list(range(args.stories)), args.clients, photo,
+                                                      args.photo_every, sample)
+            inbox = [p.stem for p in (site / "submissions/inbox").glob("*.json")]
+            print(f"{len(accepted)} stories accepted of {args.stories} from {args.clients} clients in {wall:.1f} s: "
+                  f"{len(accepted) / wall:.0f} stories/s; POST latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+                  f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
+            print(f"server memory (RSS) at each quarter: {', '.join(f'{m / 1024:.0f} MB' for m in memory)}; "
+                  f"peak {memory_kb(process.pid, 'VmHWM') / 1024:.0f} MB")
+            missing = set(accepted) - set(inbox)
+            print(f"inbox: {len(inbox)} files for {len(set(accepted))} accepted ids; missing {len(missing)}, "
+                  f"duplicated {len(accepted) - len(set(accepted))}, refused {len(failed)}"
+                  + (f" (first: {failed[0]})" if failed else ""))
+            if args.slow:
+                stop = threading.Event()
+                slow = trickle(client.port, args.slow, stop)
+                time.sleep(1.0)
+                base = args.stories + 1
+                latencies, accepted, failed, wall = burst(client, list(range(base, base + 100)), 10, photo, 0)
+                stop.set()
+                for s in slow:
+                    s.close()
+                print(f"with {args.slow} slow clients trickling headers: {len(accepted)} of 100 ordinary stories "
+                      f"accepted; p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+                      f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
+        finally:
+            process.terminate()
+            process.communicate(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
