@@ -12,7 +12,7 @@ from browser import chromium_session
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row, decisions, front_matter, inbox, places
 from test_serve_browser import start_serve
 
-WAIT_SECONDS = 10
+WAIT_SECONDS = 30  # a wait, not a time limit: a busy machine (two test workers) takes longer
 ROWS = (csv_row("2026-03-01 09:00", "Priya Sharma", "Alpha loaf", "A crackling crust and a soft crumb.")
         + csv_row("2026-03-02 09:00", "Tom Wells", "Bravo cake", "The cake came an hour late. Awful.", rating="1")
         + csv_row("2026-03-03 09:00", "Ann Lee", "Charlie buns", "Sticky buns. Call me on 07700 900123.")

@@ -18,7 +18,7 @@ import pytest
 from browser import chromium_session
 from conftest import story, write_files
 
-WAIT_SECONDS = 10
+WAIT_SECONDS = 30  # a wait, not a time limit: a busy machine (two test workers) takes longer
 
 
 @pytest.fixture(scope="module")
