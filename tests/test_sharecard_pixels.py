@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,31 +128,34 @@ def test_lines_are_those_measuring_every_trial_gives(name: str, size: int) -> No
 # --- in a build: drawn in worker processes, each card once ----------------------------------------
 
 
-def test_cards_the_cache_cannot_keep_are_drawn_once_in_the_workers(make_site: Any, run: Any, tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cards_the_cache_cannot_keep_are_drawn_once_in_the_workers(make_site: Any, tmp_path: Path) -> None:
     # a cache folder that cannot be written (a full disk, a read-only mount): the workers hand the
     # cards back instead of the build drawing them all again
     from conftest import story
 
-    from storyforge.render import sharecards
-
     site = make_site({f"content/testimonials/s{n}.md": story(f"Story {n}", author=f"Author {n}")
                       for n in range(320)})
     log = tmp_path / "drawn.log"
-    real = sharecards.draw
-
-    def counted(spec: CardSpec) -> bytes:
-        with log.open("a", encoding="utf-8") as drawn:  # forked workers append here too
-            drawn.write(f"{os.getpid()} {spec.author}\n")
-        return real(spec)
-
-    def full_disk(*args: object, **kwargs: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(sharecards, "draw", counted)
-    monkeypatch.setattr(sharecards, "write_atomic", full_disk)
-    monkeypatch.setenv("STORYFORGE_WORKERS", "2")
-    assert run("build", "--site", site).code == 0
+    # the build in a process of its own, as a user runs it (storyforge never forks workers from a
+    # process with threads, and a test process may hold some), with two changes made in it first
+    script = f"""
+import os, sys
+from storyforge.cli import main
+from storyforge.render import sharecards
+real = sharecards.draw
+def counted(spec):
+    with open({str(log)!r}, "a", encoding="utf-8") as drawn:  # forked workers append here too
+        drawn.write(f"{{os.getpid()}} {{spec.author}}\\n")
+    return real(spec)
+def full_disk(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+sharecards.draw = counted
+sharecards.write_atomic = full_disk
+sys.exit(main(["build", "--site", {str(site)!r}]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "STORYFORGE_WORKERS": "2"},
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     lines = log.read_text(encoding="utf-8").splitlines()
     assert sorted(line.split(" ", 1)[1] for line in lines) == sorted(f"Author {n}" for n in range(320))
     assert len({line.split(" ", 1)[0] for line in lines}) == 2  # two worker processes drew them
