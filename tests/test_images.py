@@ -244,3 +244,20 @@ def test_a_photo_without_consent_to_show_it_stays_out_of_the_site(make_site: Cal
     assert "avatar" not in story_file.read_text()
     assert run("build", "--site", site).code == 0
     assert not [p for p in (site / "public").rglob("*") if p.suffix in (".jpg", ".webp")]
+
+
+def test_an_iphone_heic_photo_is_published_as_jpeg_and_webp(make_site: Callable[..., Path],
+                                                            run: Callable[..., CliResult]) -> None:
+    heif = pytest.importorskip("pillow_heif", reason="the optional heic extra is not installed")
+    heif.register_heif_opener()
+    site = make_site(site_yaml=QUICK_SITE, files={
+        "content/pages/about.md": "---\ntitle: About\n---\n![Our counter](/images/counter.heic)\n"})
+    (site / "static/images").mkdir(parents=True)
+    photo = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(photo, "HEIF", quality=80)
+    (site / "static/images/counter.heic").write_bytes(photo.getvalue())
+    assert run("build", "--site", site).code == 0
+    page = (site / "public/about/index.html").read_text()
+    assert 'src="/images/counter-640w.jpg"' in page and "/images/counter-640w.webp 640w" in page
+    assert not (site / "public/images/counter.heic").exists()
+    assert_clean(site / "public")
