@@ -1,9 +1,10 @@
-"""The build pipeline: load settings → discover → load entries → model → render → publish.
+"""The build pipeline: load settings → discover → load entries → images → model → render → publish.
 
     site.yaml ─ load settings ─▶ SiteConfig
     content/, static/, theme ─ discover ─▶ SiteInputs           (stat only)
               nothing changed since the last build? stop here   (the no-op build)
     content files ─ load entries ─▶ [Entry]                     (changed files only; all errors collected)
+    raster images ─ images ─▶ processed files, ImageInfo         (upright, no metadata, widths; cached by content)
     entries + submissions ─ model ─▶ SiteModel                   (routes, collisions; nothing written yet)
     SiteModel ─ render ─▶ [Output]                                (pages, feeds, cards — in memory)
     [Output] ─ publish ─▶ public/                                 (atomically)
