@@ -87,27 +87,7 @@
     var quote = el("blockquote", "sf-quote");
     quote.appendChild(el("p", null, story.text));
     box.appendChild(quote);
-    var byline = el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + shownDate(story.date) : ""));
-    var photo = story.photo || {};
-    if (typeof photo.url === "string" && /^https?:\/\//.test(photo.url)) {  // the customer agreed to show it
-      var face = document.createElement("img");
-      face.className = "sf-photo";
-      // from where this script came from (the site itself, also in a local preview of it)
-      var here = function (address) { return new URL(new URL(address).pathname, base).href; };
-      face.src = here(photo.url);
-      if (typeof photo.srcset === "string") {
-        face.srcset = photo.srcset.split(", ").map(function (item) {
-          var parts = item.split(" ");
-          return here(parts[0]) + " " + parts[1];
-        }).join(", ");
-        face.sizes = "40px";
-      }
-      face.width = 40; face.height = 40;
-      face.alt = typeof photo.alt === "string" ? photo.alt : "";
-      face.loading = "lazy";
-      byline.insertBefore(face, byline.firstChild);
-    }
-    box.appendChild(byline);
+    box.appendChild(el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + shownDate(story.date) : "")));
     var labels = story.labels || {};
     var names = [];
     if (labels.verified === true) names.push(["sf-verified", "Verified customer"]);
