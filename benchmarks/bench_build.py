@@ -5,7 +5,8 @@
 
 Two corpora: ``plain`` (``corpus.py``: plain-prose stories, share cards off) and ``rich``
 (``rich_corpus.py``: testimonials, events and charity updates with headings, lists, links,
-emphasis and quotes, default settings — share cards on), each reported in its own table, with
+emphasis and quotes, default settings — share cards on), and ``photos`` (``photo_corpus.py``: the
+rich corpus with a customer's photo on one story in ten), each reported in its own table, with
 the seconds per phase of one more cold build (``build -v``) and the time of a build in a fresh
 clone with the cache (and the output) restored, as a CI service with a kept cache runs it.
 
@@ -38,12 +39,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from corpus import markdown_site, storyforge_site
 from peers import PEERS
 from phases import fresh_clone_times, phase_times, print_phases
+from photo_corpus import photo_site
 from rich_corpus import rich_markdown_site, rich_site
 
 #: corpus name → (how to make the storyforge site, how to make the peers' Markdown)
 CORPORA: dict[str, tuple[Callable[[Path, int], Path], Callable[..., Path]]] = {
     "plain": (storyforge_site, markdown_site),
     "rich": (rich_site, rich_markdown_site),
+    "photos": (photo_site, rich_markdown_site),  # the rich corpus, a photo on one story in ten
 }
 
 #: every command runs as it would for a user: Python may keep its byte-code caches

@@ -300,6 +300,7 @@ ALLOWED = {
     "publish": ("render.outputs",),
     "check": ("core", "publish.atomic"),
     "moderation": ("core", "publish.atomic"),
+    "images": ("core", "parallel", "render.outputs", "render.pictures", "publish.atomic"),
     "deploy": ("core", "publish.mirror", "moderation.policy", "incremental.cache", "progress"),
     "desk": ("core", "moderation", "publish.atomic"),
     "intake": ("core", "moderation"),

@@ -26,8 +26,11 @@ PAGES = {
 def site_with(make_site, run, monkeypatch):
     """A small clean site plus ``extra`` files, built, with the current folder in the site."""
 
-    def make(extra: dict[str, str] | None = None) -> Path:
+    def make(extra: dict[str, str] | None = None, binary: dict[str, bytes] | None = None) -> Path:
         site = make_site({**PAGES, **(extra or {})})
+        for name, data in (binary or {}).items():
+            (site / name).parent.mkdir(parents=True, exist_ok=True)
+            (site / name).write_bytes(data)
         monkeypatch.chdir(site)
         built = run("build")
         assert built.code == 0, built.err
@@ -85,9 +88,14 @@ def test_broken_anchors_on_another_page_and_on_the_same_page(site_with, run):
     assert result.code == 1
 
 
-def test_images_must_exist_and_have_alt_text(site_with, run):
-    site_with({
-        "static/images/cake.jpg": "not really a jpeg",
+def test_images_must_exist_and_have_alt_text_and_a_size(site_with, run):
+    import io
+
+    from PIL import Image
+
+    cake = io.BytesIO()
+    Image.new("RGB", (64, 48), (250, 230, 120)).save(cake, "JPEG")
+    site_with(binary={"static/images/cake.jpg": cake.getvalue()}, extra={
         "content/pages/cakes.md": '---\ntitle: Cakes\n---\n![A lemon cake](/images/cake.jpg)\n\n'
                                   '<img src="/images/cake.jpg">\n\n![](/images/cake.jpg)\n\n'
                                   '![A scone](/images/scone.jpg)\n',
@@ -96,6 +104,8 @@ def test_images_must_exist_and_have_alt_text(site_with, run):
     assert problems(result) == [
         ('public/cakes/index.html: <img src="/images/cake.jpg">: missing alt text (describe the image, '
          'or use alt="" if it is decorative)'),
+        ('public/cakes/index.html: <img src="/images/scone.jpg">: image without width and height: the page jumps '
+         "as it loads (the build adds them to the site's own photos; give width and height to others)"),
         'public/cakes/index.html: <img src="/images/scone.jpg">: image not found',
     ]
 

@@ -325,6 +325,38 @@ def test_320_px_gate_fails_on_a_page_wider_than_the_screen(broken, browser, serv
         and '<div style="width: 30rem">' in too_wide[0], too_wide
 
 
+def image_bytes_loaded(browser: Any, address: str, width: int, scale: float) -> tuple[int, list[str]]:
+    """The bytes of every image the home page loads on a ``width`` px screen of pixel density
+    ``scale``, scrolled to the end so that lazy pictures load too; and their addresses."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": 844, "deviceScaleFactor": scale, "mobile": True})
+    try:
+        browser.get(address + "/")
+        browser.execute_async_script(
+            "const done = arguments[arguments.length - 1]; let y = 0;"
+            "const step = () => { window.scrollTo(0, y += 400);"
+            "  if (y < document.documentElement.scrollHeight) setTimeout(step, 30);"
+            "  else Promise.all([...document.images].map(i => i.decode().catch(() => null))).then(() => done()); };"
+            "step();")
+        loaded = browser.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => e.initiatorType === 'img')"
+            ".map(e => [e.name, e.encodedBodySize]);")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    return sum(size for _, size in loaded), [name for name, _ in loaded]
+
+
+def test_gate_the_home_page_loads_under_300_kb_of_images_on_a_phone(example, browser, served):
+    assert list(example.glob("images/stories/*.jpg")), "the example site shows customers' photos"
+    total, names = image_bytes_loaded(browser, served(example), 390, 3)
+    assert any(name.endswith(".webp") for name in names), names  # the modern format, where it is taken
+    assert not any(name.endswith("/priya.jpg") for name in names), names  # not the widest file for a face
+    assert total < 300_000, (total, names)
+
+
 # --- storyforge check ---------------------------------------------------------------------------------
 
 

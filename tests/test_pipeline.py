@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest import copy_example, snapshot
 
-from storyforge.build import BuildOptions, build, discover_inputs, load_settings, make_model
+from storyforge.build import BuildOptions, build, discover_inputs, load_settings, make_model, process_site_images
 from storyforge.core.reading import EntryReader
 from storyforge.errors import ErrorCollector
 from storyforge.incremental.session import IncrementalBuild
@@ -29,13 +29,16 @@ def test_the_render_stage_without_a_cache_makes_what_a_cold_build_publishes(tmp_
     for source in inputs.sources:
         with open(source.path, "rb") as handle:
             entries.append(reader.read(handle.read(), source.rel_path, source.content_type or "page"))
-    statics = IncrementalBuild(config, inputs, output_dir, drafts=False, use_cache=False).static_outputs()
-    site, _ = make_model(config, entries, load_index(config, ErrorCollector()), statics, options,
+    sources = IncrementalBuild(config, inputs, output_dir, drafts=False, use_cache=False).static_outputs()
+    images = process_site_images(config, sources, entries, tmp_path / "cache", False, lambda *progress: None)
+    statics = images.outputs
+    site, _ = make_model(config, entries, load_index(config, ErrorCollector()), statics, images.origins, options,
                          build_now(options))
+    site.images = images.images
     plan = MakeEverything()
-    rendered = render_site(config, site, plan, inputs.static_files,
-                           {path: stats[1] for path, stats in inputs.static_stats.items()},
-                           lambda *progress: None, lambda phase: None)
+    sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}
+    sizes.update({info.path: info.size for info in images.images.values()})
+    rendered = render_site(config, site, plan, inputs.static_files, sizes, lambda *progress: None, lambda phase: None)
 
     made = {output.path: output.data for output in rendered.outputs}
     assert made, "the render stage made nothing"

@@ -69,12 +69,12 @@ def test_an_explicit_menu_in_site_yaml_replaces_the_navigation(make_site: MakeSi
 
 
 def test_brand_colours_fonts_hero_and_css_reach_every_page(make_site: MakeSite, run: Run) -> None:
-    site = make_site({"static/css/shop.css": ".hero { border: 2px solid; }\n", "static/images/shop.jpg": "jpeg"},
+    site = make_site({"static/css/shop.css": ".hero { border: 2px solid; }\n", "static/images/shop.svg": "<svg/>"},
                      site_yaml=SITE + (
                          "branding:\n  colors:\n    accent: \"#1F5F8B\"\n    background: \"#fff\"\n"
                          "  dark_colors:\n    accent: \"#8cc8ff\"\n"
                          "  font: Atkinson Hyperlegible,  system-ui, sans-serif\n"
-                         "  hero_image: /images/shop.jpg\n  custom_css: css/shop.css\n"))
+                         "  hero_image: /images/shop.svg\n  custom_css: css/shop.css\n"))
     result = run("build", "--site", site)
     assert result.code == 0, result.err
     html = (site / "public/index.html").read_text()
@@ -87,7 +87,7 @@ def test_brand_colours_fonts_hero_and_css_reach_every_page(make_site: MakeSite, 
     assert "--btn-text:#111111;" in style.group(1).split("dark")[1]  # dark text on a light button
     head = html.split("</head>")[0]
     assert head.index("/css/style.css") < head.index("<style>") < head.index('href="/css/shop.css"')
-    assert '<img class="hero-image" src="/images/shop.jpg" alt="">' in html
+    assert '<img class="hero-image" src="/images/shop.svg" alt="">' in html
     assert (site / "public/css/shop.css").is_file()
 
 

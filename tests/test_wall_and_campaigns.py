@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import feedparser
 from conftest import REPO, page_text, parse_html, story
+from PIL import Image
 
 SITE = {
     "content/testimonials/a.md": story("Alpha", author="Ann B.", extra=(
         "date: 2026-03-05\nrating: 5\ntags: [Cakes, birthdays]\nfeatured: true\nverified: true\n"
         "incentive: A free coffee\nrelationship: Neighbour\nlocation: Eastbridge\navatar: /testimonials/ann.png\n"))
         .replace("date: 2026-03-01\n", ""),
-    "content/testimonials/ann.png": "not really a picture, but 44 bytes long....\n",
     "content/testimonials/b.md": story("Bravo", author="Bo C.", extra="tags: [bread]\n",
                                        body="Crusty. ![The loaf](loaf.jpg)"),
     "content/testimonials/draft.md": story("Draft one", extra="draft: true\ntags: [cakes]\n"),
@@ -31,6 +32,9 @@ SITE = {
 
 def build(make_site, run):
     site = make_site(SITE)
+    photo = io.BytesIO()
+    Image.new("RGB", (120, 90), (200, 160, 90)).save(photo, "PNG")  # Ann's photo, published processed
+    (site / "content/testimonials/ann.png").write_bytes(photo.getvalue())
     result = run("build", "--site", site)
     assert result.code == 0, result.err
     return site / "public"
@@ -48,7 +52,9 @@ def test_testimonials_json_has_published_stories_with_their_labels_only(make_sit
         "byline": "Ann B., Eastbridge", "rating": 5, "date": "2026-03-05", "product": None,
         "tags": ["cakes", "birthdays"],
         "labels": {"verified": True, "featured": True, "incentive": "A free coffee", "relationship": "Neighbour"},
-        "image": "https://bakery.test/testimonials/a/card.png"}
+        "image": "https://bakery.test/testimonials/a/card.png",
+        "photo": {"url": "https://bakery.test/testimonials/ann.png", "alt": "", "width": 120, "height": 90,
+                  "srcset": "https://bakery.test/testimonials/ann-120w.webp 120w"}}
     assert data["stories"][1]["rating"] is None and data["stories"][1]["labels"]["incentive"] is None
 
 
@@ -97,7 +103,7 @@ def test_per_tag_feeds_with_image_enclosures(make_site, run):
             'href="/tags/cakes/feed.xml">') in (out / "tags/cakes/index.html").read_text()
     [enclosure] = feed.entries[0].enclosures
     assert (enclosure.href, enclosure.type, enclosure.length) == \
-        ("https://bakery.test/testimonials/ann.png", "image/png", "44")
+        ("https://bakery.test/testimonials/ann.png", "image/png", str((out / "testimonials/ann.png").stat().st_size))
     bread = feedparser.parse((out / "tags/bread/feed.xml").read_bytes()).entries[0]
     assert bread.enclosures[0].href == "https://bakery.test/testimonials/b/loaf.jpg"  # the first image
     atom = feedparser.parse((out / "atom.xml").read_bytes())

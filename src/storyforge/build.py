@@ -1,9 +1,10 @@
-"""The build pipeline: load settings → discover → load entries → model → render → publish.
+"""The build pipeline: load settings → discover → load entries → images → model → render → publish.
 
     site.yaml ─ load settings ─▶ SiteConfig
     content/, static/, theme ─ discover ─▶ SiteInputs           (stat only)
               nothing changed since the last build? stop here   (the no-op build)
     content files ─ load entries ─▶ [Entry]                     (changed files only; all errors collected)
+    raster images ─ images ─▶ processed files, ImageInfo         (upright, no metadata, widths; cached by content)
     entries + submissions ─ model ─▶ SiteModel                   (routes, collisions; nothing written yet)
     SiteModel ─ render ─▶ [Output]                                (pages, feeds, cards — in memory)
     [Output] ─ publish ─▶ public/                                 (atomically)
@@ -30,6 +31,7 @@ from storyforge.core.inputs import SiteInputs, gather_inputs
 from storyforge.core.model import SiteModel, build_site
 from storyforge.core.publication import Selection, scaffold_leftovers, select_published
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
+from storyforge.images.store import ProcessedImages, is_raster, process_images
 from storyforge.incremental.cache import cache_root, lock_file
 from storyforge.incremental.session import IncrementalBuild
 from storyforge.moderation.policy import SubmissionIndex, folder_state, gather, load_index
@@ -73,18 +75,23 @@ def build(options: BuildOptions) -> BuildResult:
             stages.mark("read and render content")
 
             statics = memory.static_outputs()
-            model, chosen = stages.run("model", make_model, config, entries, submissions, statics, options, now)
+            published = stages.run("images", process_site_images, config, statics, entries, cache_folder,
+                                   options.use_cache, stages.report)
+            model, chosen = stages.run("model", make_model, config, entries, submissions, published.outputs,
+                                       published.origins, options, now)
+            model.images = published.images
             plan = memory.plan(model, now, (publisher := Publisher(output_dir, memory.manifests)).live_manifest)
-            rendered = render_site(config, model, plan, inputs.static_files,
-                                   {path: stats[1] for path, stats in inputs.static_stats.items()},
-                                   stages.report, stages.mark)
-            outputs = [*rendered.outputs, *statics, *hosting_files(config)]
+            sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}
+            sizes.update({info.path: info.size for info in published.images.values()})
+            rendered = render_site(config, model, plan, inputs.static_files, sizes, stages.report, stages.mark)
+            outputs = [*rendered.outputs, *published.outputs, *hosting_files(config)]
             refuse_clashes(outputs, config.root)
             report = stages.run("publish", publisher.publish, outputs)
             write_record(output_dir, RECORD_FILE, record().to_bytes())  # what check and deploy read
 
             pages = count_pages(model.pages)
             warnings = [*scaffold_leftovers(chosen.published, config.root),
+                        *published.warnings,
                         *memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})]
             stages.mark("save cache")
             return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
@@ -146,14 +153,35 @@ def discover_inputs(config: SiteConfig) -> SiteInputs:
     return gather_inputs(config, sources, assets)
 
 
+def process_site_images(config: SiteConfig, statics: list[Output], entries: list[Entry], cache_folder: Path,
+                        use_cache: bool, report: Callable[[str, int, int], None]) -> ProcessedImages:
+    """Every raster image the site publishes, processed (or taken from the image cache); an image
+    that cannot be read is named with the story that shows it."""
+    if not any(is_raster(o.path) for o in statics):
+        return ProcessedImages(outputs=statics)
+    return process_images(statics, config.images, cache_folder / "images", use_cache, report,
+                          lambda output: image_reference(config, output, entries))
+
+
+def image_reference(config: SiteConfig, output: Output, entries: list[Entry]) -> SourceLocation:
+    """The line of the first story that shows the image, else the image file itself."""
+    name = output.path.rsplit("/", 1)[-1]
+    for entry in entries:
+        if name in entry.html or (isinstance(entry, Testimonial) and entry.avatar.endswith("/" + output.path)):
+            lines = (config.root / entry.source).read_text(encoding="utf-8", errors="replace").splitlines()
+            line = next((n for n, text in enumerate(lines, 1) if name in text), 1)
+            return SourceLocation(entry.source, line)
+    return SourceLocation(describe_copied(output, config.root))
+
+
 def make_model(config: SiteConfig, entries: list[Entry], submissions: SubmissionIndex, statics: list[Output],
-               options: BuildOptions, now: datetime) -> tuple[SiteModel, Selection]:
+               origins: dict[str, Output], options: BuildOptions, now: datetime) -> tuple[SiteModel, Selection]:
     """The site as data: what is published, every page and where it goes; clashes refused."""
     chosen = select_published(entries, options.drafts, submissions.hides if submissions.any_withdrawn else None)
     policy = gather(config, [e for e in entries if isinstance(e, Testimonial)],
                     [e for e in chosen.published if isinstance(e, Testimonial)], submissions)
     errors = ErrorCollector()
-    reserved = {o.path: describe_copied(o, config.root) for o in statics}
+    reserved = {o.path: describe_copied(origins.get(o.path, o), config.root) for o in statics}
     model = build_site(chosen.published, config.per_page, now, errors, reserved, policy=policy,
                       share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode",
                       thanks_page=bool(config.moderation.intake_url))

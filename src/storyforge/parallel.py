@@ -22,8 +22,9 @@ MIN_ITEMS_PER_WORKER = 150
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
-def worker_count(items: int) -> int:
-    """How many processes to use for ``items`` pieces of work (1 means: stay in this process)."""
+def worker_count(items: int, min_items: int = MIN_ITEMS_PER_WORKER) -> int:
+    """How many processes to use for ``items`` pieces of work (1 means: stay in this process);
+    ``min_items``: how many items make forking one more worker worth it (a few photos do)."""
     import multiprocessing  # only when there is work to spread: a build with nothing to do never is
 
     configured = os.environ.get("STORYFORGE_WORKERS", "").strip()
@@ -32,18 +33,19 @@ def worker_count(items: int) -> int:
         return 1
     if threading.active_count() > 1:  # forking a threaded process (e.g. the dev server) is unsafe
         return 1
-    return max(1, min(cores, items // MIN_ITEMS_PER_WORKER))
+    return max(1, min(cores, items // min_items))
 
 
 Report = Callable[[int, int], None]
 
 
-def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | None = None) -> list[R]:
+def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | None = None,
+                min_items: int = MIN_ITEMS_PER_WORKER) -> list[R]:
     """``[func(x) for x in items]``, in forked worker processes when that pays off.
 
-    ``report(done, total)`` is called as pieces of the work finish.
+    ``report(done, total)`` is called as pieces of the work finish; ``min_items``: see ``worker_count``.
     """
-    workers = worker_count(len(items))
+    workers = worker_count(len(items), min_items)
     if workers == 1:
         results = []
         for number, item in enumerate(items, start=1):

@@ -45,6 +45,7 @@ class ParsedPage:
     ids: set[str] = field(default_factory=set)
     refs: list[Ref] = field(default_factory=list)
     images_without_alt: list[Ref] = field(default_factory=list)
+    images_without_size: list[Ref] = field(default_factory=list)  # the page jumps as they load
 
 
 class _PageParser(HTMLParser):
@@ -67,6 +68,8 @@ class _PageParser(HTMLParser):
             self.page.refs.extend(Ref(tag, attribute, a, rel) for a in addresses if a)
         if tag == "img" and "alt" not in values:
             self.page.images_without_alt.append(Ref("img", "src", values.get("src", "")))
+        if tag == "img" and not (values.get("width", "").strip() and values.get("height", "").strip()):
+            self.page.images_without_size.append(Ref("img", "src", values.get("src", "")))
 
     handle_startendtag = handle_starttag
 
@@ -157,6 +160,10 @@ def check_pages(pages: SitePages, report: Report) -> dict[str, list[tuple[str, s
         for image in parsed.images_without_alt:
             report.add(rel, image.describe(), 'missing alt text (describe the image, or use alt="" if it is '
                                               'decorative)')
+        for image in parsed.images_without_size:
+            report.add(rel, image.describe(), "image without width and height: the page jumps as it loads (the "
+                                              "build adds them to the site's own photos; give width and height "
+                                              "to others)")
         for ref in parsed.refs:
             if ref.tag == "link" and NOT_DOCUMENTS & set(ref.rel.split()):
                 continue

@@ -103,6 +103,29 @@ class Moderation:
 
 
 @dataclass(frozen=True)
+class ImageSettings:
+    """The images: section — how every published photo is made ready for the web."""
+
+    widths: tuple[int, ...] = (160, 480, 960, 1600)  # the widest is also the largest size published
+    quality: int = 80  # JPEG and WebP quality, 1–95
+    warn_over_kb: int = 2000  # a source image larger than this gets a warning (it still builds)
+
+
+def check_widths(value: Any) -> tuple[int, ...]:
+    """images.widths: whole numbers of pixels, each from 16 to 4096."""
+    if not isinstance(value, list) or not value or not all(
+            isinstance(w, int) and not isinstance(w, bool) and 16 <= w <= 4096 for w in value):
+        raise ValueError(f"expected a list of widths in pixels from 16 to 4096, e.g. [480, 960, 1600], got {value!r}")
+    return tuple(sorted(set(value)))
+
+
+def check_quality(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 95:
+        raise ValueError(f"expected a whole number from 1 to 95, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything site.yaml says, typed and checked."""
 
@@ -129,6 +152,7 @@ class SiteConfig:
     #: the navigation, when site.yaml lists it; else the theme makes it from the site's sections and pages
     menu: tuple[MenuLink, ...] = ()
     deploy: DeploySettings = field(default_factory=DeploySettings)  # where `storyforge deploy` publishes
+    images: ImageSettings = field(default_factory=ImageSettings)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -189,6 +213,7 @@ SCHEMA: dict[str, Any] = {
         "orders": check_orders_file,
         "country": check_country,
     },
+    "images": {"widths": check_widths, "quality": check_quality, "warn_over_kb": check_positive_int},
     "deploy": lambda value: value,  # named targets: checked by core.deploy_settings, with their lines
 }
 
@@ -271,6 +296,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         branding=branding,
         menu=values.get("menu", ()),
         deploy=deploy,
+        images=ImageSettings(**values.get("images", {})),
     )
 
 

@@ -89,6 +89,8 @@ class Testimonial(Entry):
     submitted: datetime | None = None  # set by moderation, with approved and submission
     approved: datetime | None = None
     submission: str = ""  # the submission id, which `storyforge moderate withdraw` looks for
+    avatar_alt: str = ""  # what the photo shows; the build warns when a photo has none
+    logo: str = ""  # the customer's company logo
     response_html: str = ""
 
     @property

@@ -142,6 +142,9 @@ class SiteModel:
     #: the list pages of the sections this site has entries in, for the navigation (a shop with no
     #: charity work gets no Charity link); the content types' order
     sections: list[NavItem] = field(default_factory=list)
+    #: the site's processed images (``render.pictures.ImageInfo``) by their source's path: set by
+    #: the build's image stage, read by pages through ``data.images``
+    images: dict[str, Any] = field(default_factory=dict)
 
     def tags_of(self, entry: Entry) -> list[TagInfo]:
         """The tag pages an entry links to, in the order of its tags."""

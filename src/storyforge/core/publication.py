@@ -49,6 +49,10 @@ def scaffold_leftovers(published: list[Entry], root: Path) -> list[str]:
                 line = _line_of(root / entry.source, f"{key}:")
                 warnings.append(f"{entry.source}:{line}: warning: {key}: still the placeholder {placeholder!r} "
                                 f"from storyforge new — write the real {key}, or set draft: true")
+        if getattr(entry, "avatar", "") and not getattr(entry, "avatar_alt", ""):
+            line = _line_of(root / entry.source, "avatar:")
+            warnings.append(f"{entry.source}:{line}: warning: avatar: the photo has no avatar_alt — add "
+                            "avatar_alt: what it shows (e.g. the customer's name), for readers who cannot see it")
         if PLACEHOLDER_BODY in entry.html:
             line = _line_of(root / entry.source, PLACEHOLDER_BODY, at_start=False)
             warnings.append(f"{entry.source}:{line}: warning: still the placeholder text {PLACEHOLDER_BODY!r} "

@@ -30,6 +30,7 @@ from storyforge.errors import (
     UsageError,
 )
 from storyforge.moderation import checks
+from storyforge.moderation.approved_photos import photo_beside_story, story_photos
 from storyforge.moderation.store import (
     REJECTED,
     STORY_DIR,
@@ -211,10 +212,16 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
             raise ModerationError(draft.rating_problem)
         front, title, body = draft.front, draft.title, draft.body
         rel = story_path(place, store, front["date"], title, sid)
+        photo = photo_beside_story(store, sub, rel)
+        if photo is not None:
+            front["avatar"] = "/" + photo[0].removeprefix("content/")
+            front["avatar_alt"] = front["author"]  # what the photo shows: the customer, by the name they chose
         text = story_text(front, body)
         validate_story(text, rel, config, sid)
         if editor is not None:
             text = _edit(store, sid, text, rel, config, editor, retry)
+        if photo is not None:  # before the story that shows it: a crash leaves a photo no page shows
+            store.save(store.site / photo[0], photo[1])
         store.save(store.site / rel, text.encode("utf-8"))
         fault("approve:after-story-written")
         checked = {"verified": sub.verification.checked or "by hand"} if front["verified"] else {}
@@ -319,6 +326,9 @@ def withdraw(config: SiteConfig, ident: str, note: str = "", now: datetime | Non
         store.log(decision)
         fault("withdraw:after-decision-logged")
         remove_file(source)
+        if story_file:
+            for photo in story_photos(store.site, story_file):  # the next build drops its variants
+                remove_file(photo)
     where = f"{story_file} removed" if story_file else "taken out of the inbox"
     return Outcome(sid, f"withdrew {sid}: {where}; kept in {store.rel(copy)}", store.rel(copy), recovered)
 

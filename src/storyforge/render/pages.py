@@ -19,6 +19,7 @@ from storyforge.render.compiled_i18n import CompiledTranslations
 from storyforge.render.formats import formats_for
 from storyforge.render.i18n import install_translations, text_direction, translation_stamp
 from storyforge.render.jsonld import as_script_text, structured_data
+from storyforge.render.pictures import responsive
 from storyforge.render.sharecards import share_image
 
 
@@ -85,10 +86,16 @@ class Renderer:
     def render(self, page: PageSpec, data: Any = None) -> bytes:
         """The page's HTML. ``data`` is what templates see as ``data`` (the site's collections):
         the model itself, or a stand-in that notes what a render reads."""
-        context: dict[str, Any] = {"page": page, "data": self.model if data is None else data, **page.context}
+        data = self.model if data is None else data
+        context: dict[str, Any] = {"page": page, "data": data, **page.context}
         with translate_template_errors(self.config, self.dirs, page.template):
             template = self.env.get_template(page.template)
-            return template.render(context).encode("utf-8")
+            text = template.render(context)
+        if "<img" in text:  # its pictures depend on the images as processed: read through data, so noted
+            images = data.images
+            if images:
+                text = responsive(text, images, page.url, self.config.base_path)
+        return text.encode("utf-8")
 
 
 class translate_template_errors:  # noqa: N801 - a context manager used like a function, as suppress is

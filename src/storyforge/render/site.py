@@ -186,7 +186,7 @@ def _wall(config: SiteConfig, model: SiteModel, plan: Plan) -> Output:
     from storyforge.render.wall import WALL_FILE, wall_bytes
 
     cards = [p.url for p in model.outputs("png")]
-    return plan.file(WALL_FILE, ["wall", model.testimonials, cards],
+    return plan.file(WALL_FILE, ["wall", model.testimonials, cards, model.images],
                      lambda: wall_bytes(config, model, plan.fragments))
 
 

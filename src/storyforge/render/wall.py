@@ -38,19 +38,25 @@ def wall_bytes(config: SiteConfig, model: SiteModel,
         if story.draft or not story.consent:
             continue
         card = cards.get(story.slug, "") if cards else ""
+        photo = model.images.get(_site_path(story.avatar)) if story.avatar else None
         # made from the story (its file, name and the site's settings: what its cache entry is
-        # kept for) and its card
+        # kept for), its card and its photo as processed
+        made_from = f"{card}|{photo!r}"
         pieces = fragments(story.source) if fragments is not None else {}
         kept = pieces.get("wall")
-        if kept is None or kept[0] != card:
-            kept = pieces["wall"] = (card, _dumps(_story(config, story, card)).encode())
+        if kept is None or kept[0] != made_from:
+            kept = pieces["wall"] = (made_from, _dumps(_story(config, story, card, photo)).encode())
         stories.append(kept[1])
     business = {"name": config.business.name, "url": config.base_url, "policy": config.base_url + "reviews-policy/"}
     head = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)},"stories":['.encode()
     return head + b",".join(stories) + b"]}\n"
 
 
-def _story(config: SiteConfig, story: Testimonial, card: str) -> dict[str, Any]:
+def _site_path(address: str) -> str:
+    return "" if "://" in address else address.lstrip("/")
+
+
+def _story(config: SiteConfig, story: Testimonial, card: str, photo: Any) -> dict[str, Any]:
     item: dict[str, Any] = {
         "url": config.base_url + story.url.lstrip("/"),
         "title": story.title,
@@ -66,7 +72,19 @@ def _story(config: SiteConfig, story: Testimonial, card: str) -> dict[str, Any]:
     }
     if card:
         item["image"] = config.base_url + card
+    if story.avatar:  # set only when the customer agreed to show their photo
+        item["photo"] = _photo(config, story.avatar, story.avatar_alt, photo)
+    if story.logo:
+        item["logo"] = story.logo if "://" in story.logo else config.base_url + story.logo.lstrip("/")
     return item
+
+
+def _photo(config: SiteConfig, avatar: str, alt: str, info: Any) -> dict[str, Any]:
+    """The photo's address, and with a processed one its widths (WebP) and size."""
+    if info is None:
+        return {"url": avatar if "://" in avatar else config.base_url + avatar.lstrip("/"), "alt": alt}
+    return {"url": config.base_url + info.path, "alt": alt, "width": info.width, "height": info.height,
+            "srcset": ", ".join(f"{config.base_url}{path} {width}w" for width, path in info.modern)}
 
 
 def _dumps(value: Any) -> str:
