@@ -143,7 +143,7 @@ def _index_rows(site: Path) -> list[tuple]:
     finally:
         db.close()
     for folder, file, *_, words in docs:
-        expected = set(checks.signature(json.loads(words), lambda t: ranks.get(t, 0))) if words else set()
+        expected = set(checks.signature(words.split(), lambda t: ranks.get(t, 0))) if words else set()
         assert filed.get((folder, file), set()) == expected, (folder, file)
     return docs
 

@@ -22,12 +22,10 @@ It is a cache, never the truth, so nothing can make it wrong for long:
 * a damaged or unreadable index is deleted and rebuilt; where it cannot be written (a read-only
   folder, a full disk, another process holding it), the command builds one in memory, as slowly
   as before, and correctly; deleting ``.storyforge-cache/`` is always safe;
-* only a command holding the submissions lock writes it; the others (``moderate list`` without
-  the lock, an import's ``--dry-run``) work on a copy in memory and write nothing.
+* only a command holding the submissions lock writes it; the others work on a copy in memory.
 
-A submission edited by hand *in place* (its folder's time unchanged) keeps its old words here until
-its folder next changes: they only feed the near-duplicate hint and the search for a pending story
-imported again, and every decision and every re-import reads the submission's file itself.
+A submission edited by hand *in place* keeps its old words here until its folder next changes: they
+only feed the near-duplicate hint; every decision and every re-import reads the file itself.
 
 Near-duplicates are filed by their rarest words (``checks.signature``): the words are ranked by
 how many texts hold them, again each time the texts have doubled, so the cost stays constant per text.
@@ -54,7 +52,7 @@ from storyforge.publish.atomic import make_folders
 
 INDEX_FILE = Path(".storyforge-cache") / "moderation" / "index.sqlite"
 #: bump when what is stored, or how a text is filed (``checks.signature``), changes: the index is rebuilt
-VERSION = "1"
+VERSION = "2"
 #: a file changed this recently before it was read may change again unseen in the same instant
 RACY_SECONDS = 2.0
 STORY_DIR = "content/testimonials"
@@ -70,6 +68,7 @@ CREATE TABLE IF NOT EXISTS docs (
     PRIMARY KEY (folder, file));
 CREATE INDEX IF NOT EXISTS docs_sid ON docs (sid);
 CREATE INDEX IF NOT EXISTS docs_story_name ON docs (story_name);
+CREATE INDEX IF NOT EXISTS docs_body ON docs (body);
 CREATE TABLE IF NOT EXISTS filed (token TEXT NOT NULL, folder TEXT NOT NULL, file TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS folders (folder TEXT PRIMARY KEY, mtime INTEGER NOT NULL, checked REAL NOT NULL,
     ours INTEGER NOT NULL);
@@ -80,16 +79,13 @@ CREATE INDEX IF NOT EXISTS filed_doc ON filed (folder, file);
 
 
 @dataclass(frozen=True)
-class Found:
-    """One published story as the index knows it."""
-
+class Found:  # one published story as the index knows it
     file: str
     sid: str
     slug: str
 
 
-def story_key(body: str, name: str) -> str:
-    """What makes two submissions the same customer's same story, as a short hash."""
+def story_key(body: str, name: str) -> str:  # the same customer's same story
     return hashlib.sha256(json.dumps([body, name], ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
 
 
@@ -100,6 +96,7 @@ class StoreIndex:
         self.site, self.root, self.writable = site, root, writable
         self.path = site / INDEX_FILE
         self._ranks: dict[str, int] = {}
+        self._texts: dict[tuple[str, str], tuple[str, str, list[str]]] = {}  # see similar()
         self.db = self._open()
 
     # --- opening: the file when we may write it and it works, else a copy in memory -------
@@ -164,6 +161,7 @@ class StoreIndex:
 
     def refresh(self) -> None:
         """Read again every file that is new or changed; forget the files that are gone."""
+        self._texts = {}
         try:
             self._refresh()
         except sqlite3.Error:
@@ -201,7 +199,7 @@ class StoreIndex:
             self._rank_if_grown()
 
     def _folders(self) -> list[tuple[str, Path]]:
-        return [*((folder, self.root / folder) for folder in SUBMISSION_FOLDERS), (STORIES, self.site / STORY_DIR)]
+        return [*((name, self.root / name) for name in SUBMISSION_FOLDERS), (STORIES, self.site / STORY_DIR)]
 
     def _walk(self, folder: str, path: Path, stale: list[tuple[str, Path]], gone: list[tuple[str, str]]) -> None:
         """Compare one folder's files with what is known of them, by size and modification time."""
@@ -274,7 +272,7 @@ class StoreIndex:
         texts: dict[str, int] = {}
         rows = self.db.execute("SELECT folder, file, words FROM docs WHERE words IS NOT NULL").fetchall()
         for _, _, words in rows:
-            for token in set(json.loads(words)):
+            for token in set(words.split()):
                 texts[token] = texts.get(token, 0) + 1
         self.db.execute("DELETE FROM ranks")
         self.db.executemany("INSERT INTO ranks VALUES (?, ?)", texts.items())
@@ -283,7 +281,7 @@ class StoreIndex:
         self.db.execute("DELETE FROM filed")
         self.db.executemany("INSERT INTO filed VALUES (?, ?, ?)", [
             (token, folder, file) for folder, file, words in rows
-            for token in checks.signature(json.loads(words), self.rarity)])
+            for token in checks.signature(words.split(), self.rarity)])
 
     def _read_into(self, folder: str, path: Path) -> None:
         checked = time.time()
@@ -306,7 +304,7 @@ class StoreIndex:
             "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (folder, path.name, info.st_size, info.st_mtime_ns, checked, row["sid"], row["slug"], row["story_name"],
              int(row["ok"]), row["body"], row["name"], row["received"],
-             None if row["words"] is None else json.dumps(row["words"]), len(row["words"] or ())))
+             None if row["words"] is None else " ".join(row["words"]), len(row["words"] or ())))
         self.db.execute("DELETE FROM filed WHERE folder = ? AND file = ?", (folder, path.name))
         self.db.executemany("INSERT INTO filed VALUES (?, ?, ?)", [(token, folder, path.name) for token in tokens])
 
@@ -359,30 +357,34 @@ class StoreIndex:
         return [sid for (sid,) in self._ask("SELECT sid FROM docs WHERE folder = 'inbox' AND ok = 1 AND body = ? "
                                             "ORDER BY file", (body,))]
 
-    def files(self, folder: str) -> list[str]:
-        """The names of the files in ``folder`` (``inbox``, ``rejected`` or ``withdrawn``), in order."""
+    def files(self, folder: str) -> list[str]:  # inbox, rejected or withdrawn: its files, in order
         return [file for (file,) in self._ask("SELECT file FROM docs WHERE folder = ? ORDER BY file", (folder,))]
 
     def similar(self, tokens: list[str], shortest: int, longest: int) -> list[tuple[str, str, list[str]]]:
         """(key, label, words) of every text filed under one of ``tokens`` with a length in range:
-        pending and rejected submissions, and published stories."""
+        pending and rejected submissions, and published stories. Each text's words are fetched
+        once per command: the rows of one import meet many of the same texts."""
         if not tokens:
             return []
         marks = ",".join("?" * len(tokens))
-        rows = self._ask(
-            f"SELECT DISTINCT d.folder, d.file, d.sid, d.words FROM filed f JOIN docs d "  # noqa: S608 - only ?s
-            f"ON d.folder = f.folder AND d.file = f.file WHERE f.token IN ({marks}) AND d.ok = 1 "
-            "AND d.folder IN ('inbox', 'rejected', 'stories') AND d.nwords BETWEEN ? AND ? ORDER BY d.folder, d.file",
-            (*tokens, shortest, longest))
-        found = []
-        for folder, file, sid, words in rows:
-            if folder == STORIES:
-                rel = f"{STORY_DIR}/{file}"
-                found.append((rel, f"the published story {rel}", json.loads(words)))
-            else:
-                state = "pending" if folder == "inbox" else "rejected"
-                found.append((sid, f"submission {sid} ({state})", json.loads(words)))
-        return found
+        keys = self._ask(
+            "SELECT folder, file FROM docs WHERE (folder, file) IN "  # noqa: S608 - only ?s
+            f"(SELECT folder, file FROM filed WHERE token IN ({marks})) AND ok = 1 "
+            "AND folder IN ('inbox', 'rejected', 'stories') AND nwords BETWEEN ? AND ?", (*tokens, shortest, longest))
+        missing = [key for key in keys if key not in self._texts]
+        for start in range(0, len(missing), 400):
+            chunk = missing[start:start + 400]
+            pairs = " OR ".join("(folder = ? AND file = ?)" for _ in chunk)
+            for folder, file, sid, words in self._ask(
+                    f"SELECT folder, file, sid, words FROM docs WHERE {pairs}",  # noqa: S608 - only ?s
+                    [value for key in chunk for value in key]):
+                if folder == STORIES:
+                    rel = f"{STORY_DIR}/{file}"
+                    self._texts[(folder, file)] = (rel, f"the published story {rel}", words.split())
+                else:
+                    state = "pending" if folder == "inbox" else "rejected"
+                    self._texts[(folder, file)] = (sid, f"submission {sid} ({state})", words.split())
+        return [self._texts[key] for key in keys if key in self._texts]
 
 
 def _listed(folder: str, name: str) -> bool:
@@ -393,8 +395,6 @@ def _listed(folder: str, name: str) -> bool:
 
 
 def _scan(folder: Path) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as found:
-            return list(found)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(folder) as found:
+        return list(found)
+    return []
