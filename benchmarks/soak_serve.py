@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         text = log.read_text()
     builds = rebuild_seconds(log) if log.exists() else []
     problems = [line for line in text.splitlines() if "error" in line.lower() or "Traceback" in line]
+    if problems:
+        (Path(tempfile.gettempdir()) / "storyforge-soak-serve.log").write_text(text)
+        print(f"the server's log, with its problems: {Path(tempfile.gettempdir()) / 'storyforge-soak-serve.log'}")
     over = [t for t in tally.latencies if t > args.limit]
     print(f"site: {args.pages:,} stories, {len(paths):,} addresses; {args.connections} connections for "
           f"{elapsed:.0f} s; {len(saves)} saves, {len(tally.saves_seen)} of them seen by the clients")

@@ -127,3 +127,22 @@ def test_ctrl_c_during_an_import_is_one_line_and_loses_nothing(make_site, tmp_pa
                             str(site)], capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stderr
     assert len(list(inbox.glob("*.json"))) == 3000  # every row once: none lost, none doubled
+
+
+def test_worker_processes_end_quietly_under_a_preview_s_sigterm_handler():
+    """The preview turns SIGTERM into Ctrl-C; a build's worker pool, closed with SIGTERM, must not
+    inherit that and print a traceback from every worker (seen on every rebuild of a large site)."""
+    script = (
+        "import signal\n"
+        "from storyforge.parallel import ordered_map\n"
+        "def interrupt(signum, frame):\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGTERM, interrupt)\n"
+        "for _ in range(3):\n"
+        "    assert ordered_map(abs, list(range(-3000, 0))) == list(range(3000, 0, -1))\n"
+        "print('done')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120,
+                          env={**os.environ, "STORYFORGE_WORKERS": "2"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "done"
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr

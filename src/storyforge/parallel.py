@@ -77,10 +77,14 @@ def _forked_pool(context: Any, workers: int) -> Any:
     if threading.current_thread() is not threading.main_thread():
         return context.Pool(workers)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # and with SIGTERM's default action, which the pool sends its workers when it closes: not a
+    # handler of the parent's (the preview's turns SIGTERM into Ctrl-C) printing a traceback each
+    previous_term = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         return context.Pool(workers)
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 def _run_range(bounds: tuple[int, int]) -> list[Any]:
