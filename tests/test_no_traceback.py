@@ -8,12 +8,14 @@ file modes (root does not, so as root the commands run with those privileges dro
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import SITE_YAML, story
@@ -146,3 +148,58 @@ def test_worker_processes_end_quietly_under_a_preview_s_sigterm_handler():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "done"
     assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 4 MB file system (tmpfs), for a disk that really fills up; root only."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
+                                           capture_output=True, check=False).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while out.write(b"x" * 4096):
+            pass
+    return filler
+
+
+@pytest.mark.parametrize("command", ["build", "import", "reject"])
+def test_a_disk_that_really_fills_up_is_one_line_and_loses_nothing(small_disk, command):
+    from conftest import snapshot
+
+    site = small_disk / "site"
+    site.mkdir()
+    (site / "site.yaml").write_text(MODERATED_SITE)
+    (site / "content/testimonials").mkdir(parents=True)
+    (site / "content/testimonials/kept.md").write_text(story("Kept"))
+    export = small_disk / "export.csv"
+    export.write_text(HEADER + csv_row("2026-03-01 09:12", "Priya Shah", "Sourdough", "The best loaf in town."))
+
+    def storyforge(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "storyforge", *arguments, "--site", str(site)],
+                              capture_output=True, text=True, check=False)
+
+    if command == "reject":
+        assert storyforge("submissions", "import", str(export)).returncode == 0
+    assert storyforge("build").returncode == 0
+    (site / "content/testimonials/kept.md").write_text(story("Kept, edited", body="Edited on a full disk."))
+    site_before, where_before = snapshot(site / "public"), places(site)
+    filler = _fill(small_disk)
+    arguments = {"build": ["build"], "import": ["submissions", "import", str(export)],
+                 "reject": ["moderate", "reject", next(iter(where_before), ""), "--reason", "fake"]}[command]
+    result = storyforge(*arguments)
+    _one_line(result.returncode, result.stderr, "No space left on device")
+    assert snapshot(site / "public") == site_before  # the last good site, as it was
+    assert places(site) == where_before
+    assert not list(site.rglob(".storyforge-tmp*"))
+    filler.unlink()  # room again: the same command now succeeds
+    assert storyforge(*arguments).returncode == 0
