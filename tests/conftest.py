@@ -100,6 +100,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
             if p.is_file() and p.name != BUILD_RECORD}
 
 
+def owner_files(site: Path) -> dict[str, bytes]:
+    """``snapshot`` of a site without its caches (``.storyforge-cache/``, rebuilt from the rest at any
+    time): what a command that "changes nothing" must leave as it was."""
+    return {rel: data for rel, data in snapshot(site).items() if not rel.startswith(".storyforge-cache/")}
+
+
 class _LinkParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -291,7 +291,7 @@ def test_moderation_reads_a_story_s_id_and_slug_as_yaml_would(front, tmp_path):
     without a YAML parse must agree with the parse, or leave the file to it."""
     import yaml
 
-    from storyforge.moderation.store import _plain_keys
+    from storyforge.moderation.story_keys import _plain_keys
 
     data = f"---\ntitle: A story\nauthor: Sam\n{front}---\nText.\n".encode()
     fast = _plain_keys(data)

@@ -9,6 +9,7 @@ one too; the example site is shipped inside the package, so this works from an i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from storyforge.core.config import CONFIG_FILE, checked_setting
 from storyforge.core.content_types import DRAFT_LINE, PLACEHOLDER_VALUES, ContentType, all_types
-from storyforge.errors import UsageError
+from storyforge.errors import OutputError, UsageError
 from storyforge.publish.atomic import make_folders, write_atomic
 
 #: the example site inside an installed package (see pyproject's force-include) …
@@ -189,12 +190,30 @@ def create_site(folder: Path, files: list[tuple[str, bytes]]) -> None:
     clashes = [rel for rel, _ in files if (folder / rel).exists()]
     if clashes:
         raise UsageError(f"{folder / clashes[0]}: already exists — choose an empty or new folder; nothing was changed")
-    for rel, data in files:
-        try:
-            write_atomic(folder / rel, data, durable=True, exclusive=True)
-        except FileExistsError:
-            raise UsageError(f"{folder / rel}: appeared while the site was being made — left as it was") from None
-    make_folders(folder / "submissions", durable=True)
+    written: list[Path] = []
+    current = folder
+    try:
+        for rel, data in files:
+            current = folder / rel
+            try:
+                write_atomic(folder / rel, data, durable=True, exclusive=True)
+            except FileExistsError:
+                raise UsageError(f"{folder / rel}: appeared while the site was being made — left as it was") from None
+            written.append(folder / rel)
+        make_folders(folder / "submissions", durable=True)
+    except OSError as exc:  # a full disk, a folder we may not write to: take back what this run wrote
+        for path in reversed(written):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        for rel_name, _ in files:  # and the folders it made, now empty, so init can run here again
+            for parent in (folder / rel_name).parents:
+                if parent == folder.parent or not parent.is_relative_to(folder):
+                    break
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
+        where = exc.filename or current
+        raise OutputError(f"{where}: cannot write: {exc.strerror or exc} — nothing was kept; free some space or "
+                          "choose a folder you may write to, then run storyforge init again") from None
 
 
 def next_steps(folder: Path) -> str:

@@ -8,6 +8,7 @@ Output is identical to a serial run; ``STORYFORGE_WORKERS=1`` forces one.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ def worker_count(items: int, min_items: int = MIN_ITEMS_PER_WORKER) -> int:
 
 
 Report = Callable[[int, int], None]
+#: the signals held back while workers are forked (see _forked_pool)
+_HELD = {signal.SIGINT, signal.SIGTERM}
 
 
 def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | None = None,
@@ -75,28 +78,27 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], report: Report | Non
 def _forked_pool(context: Any, workers: int) -> Iterator[Any]:
     """A pool whose workers ignore Ctrl-C from birth: it reaches every process of the terminal's
     group, and the parent alone stops the pool and says 'interrupted' (instead of a traceback from
-    every worker). Ctrl-C is blocked, not ignored, while forking: workers are born unable to
-    receive it and ignore it first thing, and the parent receives one that came meanwhile as soon
-    as the pool is in its hands, so the pool is stopped with the build."""
-    import signal
-
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    every worker). Ctrl-C and SIGTERM are blocked, not ignored, while forking: workers are born
+    unable to receive them and set their own handling first thing, and the parent receives one that
+    came meanwhile as soon as the pool is in its hands, so the pool is stopped with the build."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
-        pool = context.Pool(workers, initializer=_ignore_interrupts)
+        pool = context.Pool(workers, initializer=_worker_signals)
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
         raise
     with pool:  # stopped on the way out, however the way out is reached
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a Ctrl-C of the start arrives here
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # a Ctrl-C of the start arrives here
         yield pool
 
 
-def _ignore_interrupts() -> None:
-    """In each worker, before anything else: Ctrl-C is the parent's to handle."""
-    import signal
-
+def _worker_signals() -> None:
+    """In each worker, before anything else: Ctrl-C is the parent's to handle, and SIGTERM (which
+    the pool sends its workers when it closes) ends the worker quietly instead of running a handler
+    inherited from the parent (the preview's turns SIGTERM into Ctrl-C and would print a traceback)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
 
 
 def _run_range(bounds: tuple[int, int]) -> list[Any]:

@@ -10,7 +10,7 @@ from storyforge.core.content import parse_document
 from storyforge.core.content_types import PLACEHOLDER_BODY, by_name
 from storyforge.core.schema import Validator
 from storyforge.core.slugs import slugify
-from storyforge.errors import ContentError, ErrorCollector, SourceLocation, UsageError
+from storyforge.errors import ContentError, ErrorCollector, OutputError, SourceLocation, UsageError
 from storyforge.publish.atomic import write_atomic
 
 
@@ -35,4 +35,8 @@ def new_entry(site_dir: Path, kind: str, title: str) -> Path:
         write_atomic(path, text.encode("utf-8"), durable=True, exclusive=True)
     except FileExistsError:
         raise ContentError("already exists — choose another title or edit that file", SourceLocation(rel)) from None
+    except OSError as exc:  # a full disk, a folder we may not write to: nothing was written
+        raise OutputError(f"cannot write: {exc.strerror or exc} — nothing was written; free some space or make "
+                          f"{Path(rel).parent.as_posix()}/ writable, then run storyforge new again",
+                          SourceLocation(rel)) from None
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path

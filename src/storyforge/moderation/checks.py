@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from storyforge.moderation.submission import Flag, Submission
@@ -97,24 +99,88 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
+#: words so common that filing a text under them finds every text (English; any word list files correctly)
+COMMON_WORDS = frozenset(("a", "about", "after", "all", "also", "an", "and", "are", "as", "at", "be", "been", "but",
+                          "by", "came", "can", "did", "do", "for", "from", "get", "got", "had", "has", "have", "he",
+                          "her", "his", "i", "if", "in", "is", "it", "it's", "just", "me", "my", "not", "of", "on",
+                          "one", "or", "our", "she", "so", "that", "the", "their", "them", "there", "they", "this",
+                          "to", "up", "us", "very", "was", "we", "were", "what", "when", "which", "will", "with",
+                          "would", "you", "your"))
+
+
+def _least_shared(count: int) -> int:
+    """The fewest words (counted with repeats) a text of ``count`` words shares with any text it is
+    a near-duplicate of. The ratio 2·matches/(both lengths) ≥ 0.8 needs the shorter text to be at
+    least 2/3 of the longer, so at least 2/3 of ``count`` shared words; one less, for rounding."""
+    return max(1, -(-2 * count // 3) - 1)
+
+
+def length_range(count: int) -> tuple[int, int]:
+    """The lengths, in words, a near-duplicate of a text of ``count`` words can have."""
+    return count * 2 // 3 - 1, count * 3 // 2 + 1
+
+
+def signature(tokens: list[str], rarity: Callable[[str], int] | None = None) -> list[str]:
+    """The tokens a text is filed under for the near-duplicate search, so that a new text is
+    compared with the few texts that can be near-duplicates of it instead of with every text.
+
+    Prefix filtering (as in set-similarity joins): two texts sharing at least t of their words
+    share at least one of each one's first |words| − t + 1 words, in any fixed order of words.
+    Repeated words count once per repeat ("the#2"). The order must stay fixed while texts are
+    filed under it: ``rarity`` (how many texts held a word when the submissions index last ranked
+    its words: rare words first, so few texts share them), else common English words last and
+    longer words first; then a hash."""
+    seen: dict[str, int] = {}
+    counted = []
+    for token in tokens:
+        seen[token] = seen.get(token, 0) + 1
+        counted.append((token, f"{token}#{seen[token]}"))
+    if rarity is None:
+        counted.sort(key=lambda pair: (pair[0] in COMMON_WORDS, -len(pair[0]), zlib.crc32(pair[1].encode()), pair[1]))
+    else:
+        counted.sort(key=lambda pair: (rarity(pair[0]), zlib.crc32(pair[1].encode()), pair[1]))
+    return [name for _, name in counted[:len(tokens) - _least_shared(len(tokens)) + 1]]
+
+
+#: texts filed elsewhere (the submissions index): (key, label, words) of those filed under a token, in a length range
+Lookup = Callable[[list[str], int, int], list[tuple[str, str, list[str]]]]
+
+
 @dataclass
 class Corpus:
-    """Texts a new submission is compared with: published stories and other submissions."""
+    """Texts a new submission is compared with: published stories and other submissions, each
+    filed under its signature; ``elsewhere`` finds those kept in the submissions index."""
 
-    texts: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (key, label, words)
+    texts: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # key → (label, words)
+    filed: dict[str, list[str]] = field(default_factory=dict)  # token → keys
+    elsewhere: Lookup | None = None
+    rarity: Callable[[str], int] | None = None  # the order texts are filed in (see signature)
 
     def add(self, key: str, label: str, text: str) -> None:
-        self.texts.append((key, label, words(text)))
+        tokens = words(text)
+        self.texts[key] = (label, tokens)
+        for token in signature(tokens, self.rarity):
+            self.filed.setdefault(token, []).append(key)
 
     def nearest(self, key: str, text: str) -> tuple[str, float] | None:
-        """The most similar text (label, ratio) at or above the duplicate threshold, if any."""
+        """The most similar text (label, ratio) at or above the duplicate threshold, if any; of
+        equally similar ones, the first by label."""
         mine = words(text)
         if not mine:
             return None
+        tokens = signature(mine, self.rarity)
+        shortest, longest = length_range(len(mine))
+        candidates: dict[str, tuple[str, list[str]]] = {}
+        if self.elsewhere is not None:
+            for other_key, label, theirs in self.elsewhere(tokens, shortest, longest):
+                candidates[other_key] = (label, theirs)
+        for token in tokens:
+            for other_key in self.filed.get(token, ()):
+                candidates[other_key] = self.texts[other_key]
         best: tuple[str, float] | None = None
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(mine)
-        for other_key, label, theirs in self.texts:
+        for other_key, (label, theirs) in sorted(candidates.items(), key=lambda item: item[1][0]):
             if other_key == key or not theirs:
                 continue
             matcher.set_seq1(theirs)

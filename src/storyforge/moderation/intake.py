@@ -124,39 +124,56 @@ def title_from(story: str, limit: int = 70) -> str:
 # --- writing new submissions into the inbox ---------------------------------------------
 
 
-def corpus_for(store: Store, place: Placement, known: dict[str, Submission] | None = None) -> checks.Corpus:
-    """Published stories and every submission, for the near-duplicate check; ``known``: inbox
-    submissions read already (by id), not read again."""
-    from storyforge.core.content import parse_document
-    from storyforge.errors import StoryforgeError
-
-    corpus = checks.Corpus()
-    for rel in sorted(place.story_paths):
-        data = (store.site / rel).read_bytes()
-        try:
-            corpus.add(rel, f"the published story {rel}", parse_document(data, rel, "testimonial", len(data) + 1).body)
-        except StoryforgeError:
-            continue  # a broken story is the build's to report
-    for state, files in (("pending", place.inbox), ("rejected", place.rejected)):
-        for sid, path in files.items():
-            if state == "pending" and known and sid in known:
-                corpus.add(sid, f"submission {sid} ({state})", known[sid].body)
-                continue
-            try:
-                corpus.add(sid, f"submission {sid} ({state})", store.read(path)[0].body)
-            except ModerationError:
-                continue  # listed as broken by `moderate list`
-    return corpus
+def corpus_for(store: Store, place: Placement) -> checks.Corpus:
+    """Published stories, pending and rejected submissions, for the near-duplicate check: found
+    through the submissions index, so a row is compared with the few texts that can be like it."""
+    del place  # where each file is no longer matters here: the index knows each file's words
+    index = store.index(refresh=False)
+    return checks.Corpus(elsewhere=index.similar, rarity=index.rarity)
 
 
 Rows = list[tuple[SourceLocation, str, dict[str, str]]]
+
+
+class Pending:
+    """The pending submissions an import may meet again: those of earlier imports, found through
+    the index and read when asked for, and those of this import, kept in memory."""
+
+    def __init__(self, store: Store, place: Placement, decided: set[str]) -> None:
+        self.store, self.place, self.decided = store, place, decided
+        self.index = store.index(refresh=False)
+        self.taken: dict[str, Submission] = {}
+
+    def get(self, sid: str) -> Submission | None:
+        if sid in self.taken:
+            return self.taken[sid]
+        if sid in self.decided or sid not in self.place.inbox:
+            return None
+        with contextlib.suppress(ModerationError):  # a broken file is listed by `moderate list`
+            return self.store.read(self.place.inbox[sid])[0]
+        return None
+
+    def with_body(self, body: str) -> list[Submission]:
+        found = {}
+        for sid in self.index.pending_with_body(body):  # in the inbox's order, then this import's
+            if (sub := self.get(sid)) is not None and sub.body == body:
+                found[sid] = sub
+        for sid, sub in self.taken.items():
+            if sub.body == body:
+                found.setdefault(sid, sub)
+        return list(found.values())
+
+    def __setitem__(self, sid: str, submission: Submission) -> None:
+        self.taken[sid] = submission
 
 
 def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run: bool = False,
           no_consent_asked: bool = False) -> ImportReport:
     """Screen each row; write new ones into the inbox and update pending ones in place.
 
-    With ``dry_run`` nothing is written (no lock, no recovery): the report says what would happen."""
+    With ``dry_run`` nothing is written (no lock, no recovery): the report says what would happen.
+    What the rows are compared with comes from the submissions index (``moderation.index``), so the
+    cost of an import follows its rows, not the size of the inbox."""
     store = Store(config)
     report = ImportReport()
     orders = load_orders(config)
@@ -165,11 +182,12 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             place = store.placement()
         else:
             report.recovered, place = store.settle()
-        decided = {str(r.get("id")) for r in store.decisions() if r.get("decision") in DECIDED}
+        log = store.decisions()
+        decided = {str(r.get("id")) for r in log if r.get("decision") in DECIDED}
         decided |= set(place.rejected) | set(place.withdrawn) | set(place.stories)
-        pending = _pending(store, place, decided)
-        seen = _decided_stories(store, place)
-        corpus = corpus_for(store, place, pending)
+        pending = Pending(store, place, decided)
+        corpus = corpus_for(store, place)
+        index = store.index(refresh=False)
         for where, label, values in rows:
             try:
                 submission = build_submission(values, source, config, now)
@@ -177,7 +195,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                 report.skipped.append(ModerationError(f"{label} skipped: {exc}", where))
                 continue
             earlier_id = _earlier_id(values, submission)
-            if {submission.id, earlier_id} & decided or (submission.body, submission.name) in seen:
+            if {submission.id, earlier_id} & decided or index.decided_story(submission.body, submission.name):
                 report.already.append(label)
                 continue
             _check(submission, orders)
@@ -187,7 +205,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             if no_consent_asked:
                 _note_no_consent_asked(submission)
             earlier = (pending.get(submission.id) or pending.get(earlier_id)
-                       or _same_story(pending.values(), submission))
+                       or _same_story(pending.with_body(submission.body), submission))
             if earlier is not None:
                 submission.id = earlier.id
                 changed = _changes(earlier, submission)
@@ -200,20 +218,22 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                     # could never be told from an unchanged file
                     data = submission.to_json()
                     store.log(store.record(submission.id, UPDATED, sha256(data), note=f"re-imported ({label}); "
-                                           f"changed: {', '.join(changed)}", when=now))
+                                           f"changed: {', '.join(changed)}", when=now), log)
                     fault("import:after-update-logged")
-                    store.write(INBOX, submission.id, data)
+                    store.write(INBOX, submission.id, data, sync_folder=False)
                 pending[submission.id] = submission
                 report.labels[submission.id] = label
                 report.updated.append((submission, changed))
                 continue
             if not dry_run:
-                store.write(INBOX, submission.id, submission.to_json())
+                store.write(INBOX, submission.id, submission.to_json(), sync_folder=False)
                 fault("import:after-write")
             pending[submission.id] = submission
             report.labels[submission.id] = label
             corpus.add(submission.id, f"submission {submission.id} (pending)", submission.body)
             report.imported.append(submission)
+        if not dry_run and (report.imported or report.updated):
+            store.sync(INBOX)  # once for every row, before the command says they are saved
     return report
 
 
@@ -260,26 +280,6 @@ def _earlier_id(values: dict[str, str], sub: Submission) -> str:
                        "photo": get["photo"], "consent": vars(sub.consent), "incentive": get["incentive"],
                        "relationship": get["relationship"],
                        "verification": {"method": sub.verification.method, "reference": sub.verification.reference}})
-
-
-def _pending(store: Store, place: Placement, decided: set[str]) -> dict[str, Submission]:
-    found = {}
-    for sid, path in place.inbox.items():
-        if sid not in decided:
-            with contextlib.suppress(ModerationError):  # a broken file is listed by `moderate list`
-                found[sid] = store.read(path)[0]
-    return found
-
-
-def _decided_stories(store: Store, place: Placement) -> set[tuple[str, str]]:
-    """(story, name) of rejected and withdrawn submissions: a re-import under a new id is still them."""
-    seen = set()
-    for path in (*place.rejected.values(), *place.withdrawn.values()):
-        with contextlib.suppress(ModerationError):
-            data = store.read_json(path)
-            inner = data["submission"] if isinstance(data.get("submission"), dict) else data
-            seen.add((str(inner.get("body", "")), str(inner.get("name", ""))))
-    return seen
 
 
 def _same_story(pending: Iterable[Submission], new: Submission) -> Submission | None:

@@ -23,13 +23,11 @@ passed to :func:`fault`, e.g. ``approve:after-story-written``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import getpass
 import json
 import os
-import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +35,8 @@ from typing import Any
 
 from storyforge.core.config import SiteConfig
 from storyforge.errors import ModerationError, SourceLocation
+from storyforge.moderation.index import STORY_DIR as STORY_DIR
+from storyforge.moderation.index import StoreIndex
 from storyforge.moderation.submission import Submission, sha256
 from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
 
@@ -44,12 +44,6 @@ INBOX, REJECTED, WITHDRAWN = "inbox", "rejected", "withdrawn"
 DECISIONS = "decisions.jsonl"
 UPDATED = "updated"  # not a decision: a re-import corrected a pending submission in place
 DECIDED = ("approved", "rejected", "withdrawn")
-STORY_DIR = "content/testimonials"
-_SUBMISSION_LINE = re.compile(r"^submission:\s*['\"]?([0-9A-Za-z_-]+)", re.MULTILINE)
-#: a front-matter line whose value YAML reads as exactly the word written (bare, or quoted without
-#: escapes): for these, the two keys a moderation step needs are read without a YAML parse
-_PLAIN_VALUE = r"[ \t]*(?:([A-Za-z0-9_-]*)|'([A-Za-z0-9_-]*)'|\"([A-Za-z0-9_-]*)\")[ \t]*(?:#.*)?$"
-_PLAIN_KEYS = {key: re.compile(rf"^{key}:{_PLAIN_VALUE}", re.MULTILINE) for key in ("submission", "slug")}
 
 
 def fault(point: str) -> None:
@@ -94,13 +88,37 @@ class StoryFile:
     slug: str
 
 
+class Listing(Mapping[str, Path]):
+    """A folder's ``<id>.json`` files by id, in order; each path is made when asked for (an inbox
+    of 10,000 needs few of them)."""
+
+    def __init__(self, folder: Path, files: list[str]) -> None:
+        self.folder = folder
+        self._ids = [file.removesuffix(".json") for file in files]
+        self._known = set(self._ids)
+
+    def __getitem__(self, sid: str) -> Path:
+        if sid not in self._known:
+            raise KeyError(sid)
+        return self.folder / f"{sid}.json"
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 @dataclass
 class Placement:
     """Where every submission is; a submission seen in two places is where the later step put it."""
 
-    inbox: dict[str, Path] = field(default_factory=dict)
-    rejected: dict[str, Path] = field(default_factory=dict)
-    withdrawn: dict[str, Path] = field(default_factory=dict)
+    inbox: Mapping[str, Path] = field(default_factory=dict)
+    rejected: Mapping[str, Path] = field(default_factory=dict)
+    withdrawn: Mapping[str, Path] = field(default_factory=dict)
     stories: dict[str, StoryFile] = field(default_factory=dict)  # by submission id
     story_paths: set[str] = field(default_factory=set)
     story_slugs: set[str] = field(default_factory=set)
@@ -127,6 +145,9 @@ class Store:
         self.site = config.root
         self.root = config.root / config.moderation.submissions_dir
         self.decisions_path = self.root / DECISIONS
+        self._index: StoreIndex | None = None
+        self._place: Placement | None = None
+        self._locked = self._index_locked = False
 
     def folder(self, name: str) -> Path:
         return self.root / name
@@ -168,37 +189,34 @@ class Store:
         return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix == ".json" and not p.name.startswith(".")}
 
     def stories(self) -> list[StoryFile]:
-        """Every testimonial file with the submission id in its front matter (if any)."""
-        from storyforge.core.content import parse_document
-        from storyforge.errors import StoryforgeError
+        """Every testimonial file with the submission id in its front matter (if any), from the index."""
+        return [StoryFile(f"{STORY_DIR}/{found.file}", found.sid, found.slug) for found in self.index().stories()]
 
-        folder = self.site / STORY_DIR
-        found = []
-        for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
-            if path.name.startswith((".", "_")):
-                continue
-            rel = self.rel(path)
-            data = path.read_bytes()
-            plain = _plain_keys(data)
-            if plain is not None:  # the common case, a tenth of the time: no YAML parse
-                found.append(StoryFile(rel, plain[0], plain[1] or path.stem))
-                continue
-            try:
-                front = parse_document(data, rel, "testimonial", len(data) + 1).front.data
-                sid, slug = str(front.get("submission") or ""), str(front.get("slug") or path.stem)
-            except StoryforgeError:  # the build reports the file; here the id is all that matters
-                match = _SUBMISSION_LINE.search(data.decode("utf-8", "replace"))
-                sid, slug = (match.group(1) if match else ""), path.stem
-            found.append(StoryFile(rel, sid, slug))
-        return found
+    def index(self, *, refresh: bool = True) -> StoreIndex:
+        """The submissions index (``moderation.index``), brought up to date unless ``refresh`` is
+        False (the caller has just done so, and keeps track of what it writes itself): written only
+        by a command holding the lock, kept in memory by the others."""
+        if self._index is None or self._index_locked != self._locked:
+            if self._index is not None:
+                self._index.close()
+            self._index = StoreIndex(self.site, self.root, writable=self._locked)
+            self._index_locked = self._locked
+            refresh = True
+        if refresh:
+            self._index.refresh()
+        return self._index
 
     def placement(self) -> Placement:
-        stories = self.stories()
-        return Placement(
-            inbox=self.listing(INBOX), rejected=self.listing(REJECTED), withdrawn=self.listing(WITHDRAWN),
+        """Where every submission is, from the index (brought up to date with the folders first)."""
+        index = self.index()
+        stories = [StoryFile(f"{STORY_DIR}/{found.file}", found.sid, found.slug) for found in index.stories()]
+        listed = {name: Listing(self.folder(name), index.files(name)) for name in (INBOX, REJECTED, WITHDRAWN)}
+        self._place = Placement(
+            inbox=listed[INBOX], rejected=listed[REJECTED], withdrawn=listed[WITHDRAWN],
             stories={s.submission: s for s in stories if s.submission},
             story_paths={s.rel_path for s in stories}, story_slugs={s.slug for s in stories},
         )
+        return self._place
 
     def decisions(self) -> list[dict[str, Any]]:
         """Every line of decisions.jsonl that parses (a torn last line from a power cut is left out)."""
@@ -216,19 +234,30 @@ class Store:
 
     # --- writing ---------------------------------------------------------------
 
-    def write(self, name: str, sid: str, data: bytes) -> Path:
+    def write(self, name: str, sid: str, data: bytes, *, sync_folder: bool = True) -> Path:
         path = self.folder(name) / f"{sid}.json"
-        self.save(path, data)
+        self.save(path, data, sync_folder=sync_folder)
         return path
 
-    def save(self, path: Path, data: bytes) -> None:
+    def save(self, path: Path, data: bytes, *, sync_folder: bool = True) -> None:
         """Replace ``path`` (in the submissions folder, or a story in content/) with ``data``: a
         crash leaves the old file or the new one, and once this returns a power cut cannot undo
-        it. Readable by its owner only, as submissions hold contact details."""
+        it — or, with ``sync_folder=False``, once the caller has called :meth:`sync` on its folder
+        (an import flushes the inbox once for all its rows, not once per row). Readable by its
+        owner only, as submissions hold contact details."""
+        index = self._index if self._locked else None
+        mark = index.folder_mark(path) if index is not None else None
         try:
-            write_atomic(path, data, durable=True, mode=0o600, before_replace=_stop_before_replace)
+            write_atomic(path, data, durable=True, mode=0o600, before_replace=_stop_before_replace,
+                         sync_folder=sync_folder)
         except OSError as exc:
             raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(path))) from None
+        if index is not None:
+            index.wrote(path, mark)
+
+    def sync(self, name: str) -> None:
+        """Make every file written into the folder ``name`` with ``sync_folder=False`` durable."""
+        fsync_dir(self.folder(name))
 
     def log(self, record: dict[str, Any], existing: list[dict[str, Any]] | None = None) -> bool:
         """Append one decision line (fsynced) unless this id already has this decision; True if added.
@@ -267,8 +296,13 @@ class Store:
         fd = os.open(self.root, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._locked = True
             yield
         finally:
+            self._locked = False
+            if self._index is not None:
+                self._index.close()
+                self._index = None
             os.close(fd)  # closing releases the lock
 
     # --- finishing what a killed command started ---------------------------------
@@ -277,7 +311,7 @@ class Store:
         """What every command does first, under the lock: finish what a killed run left half done,
         then say where each submission is. Returns the lines recovery printed and the placement."""
         recovered = self.recover()
-        return recovered, self.placement()
+        return recovered, self._place if not recovered and self._place is not None else self.placement()
 
     def recover(self) -> list[str]:
         """Complete every half-done decision; returns one line per submission it finished."""
@@ -285,8 +319,9 @@ class Store:
         place = self.placement()
         log = self.decisions()
         done: list[str] = []
-        for sid, source in sorted(place.inbox.items()):
-            where = place.where(sid)
+        elsewhere = set(place.rejected) | set(place.withdrawn) | set(place.stories)
+        for sid in sorted(elsewhere.intersection(place.inbox)):  # left in the inbox by a killed decision
+            source, where = place.inbox[sid], place.where(sid)
             if where in ("rejected", "withdrawn"):
                 copy = (place.rejected if where == "rejected" else place.withdrawn)[sid]
                 self._log_from_copy(copy, log)
@@ -337,35 +372,3 @@ def _placed(where: str | None) -> str:
 
 def _json_bytes(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _plain_keys(data: bytes) -> tuple[str, str] | None:
-    """(submission, slug) of a story whose front matter gives each at most once, as a plain word
-    on a line of its own (or not at all); None when only a YAML parse can say."""
-    if not data.startswith(b"---\n"):
-        return None
-    end = data.find(b"\n---", 3)
-    try:
-        front = data[4:end if end >= 0 else len(data)].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    values = []
-    for key, pattern in _PLAIN_KEYS.items():
-        mentions = front.count(f"\n{key}:") + front.startswith(f"{key}:")
-        matches = pattern.findall(front)
-        if mentions != len(matches) or len(matches) > 1:
-            return None  # written some other way (a block, escapes, twice): YAML decides
-        bare, single, double = matches[0] if matches else ("", "", "")
-        if bare and _yaml_type(bare) != "tag:yaml.org,2002:str":
-            return None  # a number, a yes/no or a null to YAML: it decides what the value is
-        values.append(bare or single or double)
-    return values[0], values[1]
-
-
-@functools.cache
-def _yaml_type(word: str) -> str:
-    """The type YAML gives a bare word (by its own rules: 'yes', '0123' and '~' are no strings)."""
-    import yaml
-
-    resolve: Callable[..., object] = yaml.resolver.Resolver().resolve  # untyped in the stubs
-    return str(resolve(yaml.ScalarNode, word, (True, False)))

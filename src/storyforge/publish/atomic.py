@@ -47,7 +47,7 @@ _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool, exclusive: bool = False, mode: int = 0o666,
-                 before_replace: Callable[[], None] | None = None) -> None:
+                 before_replace: Callable[[], None] | None = None, sync_folder: bool = True) -> None:
     """Give ``path`` the contents ``data``: the old file or the new one, never a mix.
 
     ``durable``: flush the file and its folder (see the module's fsync rule).
@@ -57,6 +57,8 @@ def write_atomic(path: Path, data: bytes, *, durable: bool, exclusive: bool = Fa
     to its owner.
     ``before_replace``: called when the temporary file is complete, just before it takes the
     target's name — where moderation's crash tests stop the process.
+    ``sync_folder=False`` (with ``durable``): leave the folder's flush to the caller, who writes
+    many files into it and flushes it once (:func:`fsync_dir`) before saying they are saved.
     Missing folders are created (and, when durable, their creation flushed too).
     """
     folder = path.parent
@@ -73,7 +75,7 @@ def write_atomic(path: Path, data: bytes, *, durable: bool, exclusive: bool = Fa
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    if durable:
+    if durable and sync_folder:
         fsync_dir(folder)
 
 

@@ -1,0 +1,400 @@
+"""What a moderation step needs to know of every submission and published story, kept beside them.
+
+Importing one row used to read and parse every submission and every published story, to find
+near-duplicates and stories seen before: a cost that grew with the inbox, not with the work.
+This index (an SQLite database, ``.storyforge-cache/moderation/index.sqlite`` in the site) holds,
+for each file, what was read from it — ids, slug, a hash of the story and name, the story's words
+and the tokens it is filed under for the near-duplicate search — with the size and modification
+time it had when it was read.
+
+It is a cache, never the truth, so nothing can make it wrong for long:
+
+* every command first compares it with the folders. A submissions folder whose modification time
+  is the one recorded has had no file added, removed or replaced since (storyforge replaces a
+  file by renaming a new one over it, which changes the folder's time), so it costs one ``stat``;
+  a changed folder is looked through, file by file, by size and modification time, and only new
+  or changed files are read again. Published stories, which owners edit in place, are always
+  compared file by file. A time within two seconds of its reading is not trusted (too coarse to
+  tell two writes in the same instant apart, as the build cache also knows);
+* a command holding the lock records its own writes as it makes them, so the next command need
+  not look through the folder it wrote to;
+* its changes are one SQLite transaction: a kill leaves the old index or the new one;
+* a damaged or unreadable index is deleted and rebuilt; where it cannot be written (a read-only
+  folder, a full disk, another process holding it), the command builds one in memory, as slowly
+  as before, and correctly; deleting ``.storyforge-cache/`` is always safe;
+* only a command holding the submissions lock writes it; the others work on a copy in memory.
+
+A submission edited by hand *in place* keeps its old words here until its folder next changes: they
+only feed the near-duplicate hint; every decision and every re-import reads the file itself.
+
+Near-duplicates are filed by their rarest words (``checks.signature``): the words are ranked by
+how many texts hold them, again each time the texts have doubled, so the cost stays constant per text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyforge.errors import StoryforgeError
+from storyforge.moderation import checks
+from storyforge.moderation.story_keys import story_body, story_ids
+from storyforge.moderation.submission import Submission
+from storyforge.publish.atomic import make_folders
+
+INDEX_FILE = Path(".storyforge-cache") / "moderation" / "index.sqlite"
+#: bump when what is stored, or how a text is filed (``checks.signature``), changes: the index is rebuilt
+VERSION = "2"
+#: a file changed this recently before it was read may change again unseen in the same instant
+RACY_SECONDS = 2.0
+STORY_DIR = "content/testimonials"
+SUBMISSION_FOLDERS = ("inbox", "rejected", "withdrawn")
+STORIES = "stories"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    folder TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, checked REAL NOT NULL,
+    sid TEXT NOT NULL, slug TEXT NOT NULL, story_name TEXT NOT NULL, ok INTEGER NOT NULL,
+    body TEXT NOT NULL, name TEXT NOT NULL, received TEXT NOT NULL, words TEXT, nwords INTEGER NOT NULL,
+    PRIMARY KEY (folder, file));
+CREATE INDEX IF NOT EXISTS docs_sid ON docs (sid);
+CREATE INDEX IF NOT EXISTS docs_story_name ON docs (story_name);
+CREATE INDEX IF NOT EXISTS docs_body ON docs (body);
+CREATE TABLE IF NOT EXISTS filed (token TEXT NOT NULL, folder TEXT NOT NULL, file TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (folder TEXT PRIMARY KEY, mtime INTEGER NOT NULL, checked REAL NOT NULL,
+    ours INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ranks (token TEXT PRIMARY KEY, texts INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS filed_token ON filed (token);
+CREATE INDEX IF NOT EXISTS filed_doc ON filed (folder, file);
+"""
+
+
+@dataclass(frozen=True)
+class Found:  # one published story as the index knows it
+    file: str
+    sid: str
+    slug: str
+
+
+def story_key(body: str, name: str) -> str:  # the same customer's same story
+    return hashlib.sha256(json.dumps([body, name], ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
+
+
+class StoreIndex:
+    """The index of one submissions folder and the published stories of its site."""
+
+    def __init__(self, site: Path, root: Path, *, writable: bool) -> None:
+        self.site, self.root, self.writable = site, root, writable
+        self.path = site / INDEX_FILE
+        self._ranks: dict[str, int] = {}
+        self._texts: dict[tuple[str, str], tuple[str, str, list[str]]] = {}  # see similar()
+        self.db = self._open()
+
+    # --- opening: the file when we may write it and it works, else a copy in memory -------
+
+    def _open(self) -> sqlite3.Connection:
+        if self.writable:
+            with contextlib.suppress(sqlite3.Error, OSError):
+                return self._prepared(self._connect_file())
+            for leftover in ("", "-wal", "-shm", "-journal"):  # damaged: rebuilt from the files
+                with contextlib.suppress(OSError):
+                    Path(f"{self.path}{leftover}").unlink()
+            with contextlib.suppress(sqlite3.Error, OSError):
+                return self._prepared(self._connect_file())
+        memory = sqlite3.connect(":memory:")
+        if self.path.is_file():
+            with contextlib.suppress(sqlite3.Error):
+                source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=1.0)
+                try:
+                    source.backup(memory)
+                finally:
+                    source.close()
+        try:
+            return self._prepared(memory)
+        except sqlite3.Error:
+            return self._prepared(sqlite3.connect(":memory:"))
+
+    def _connect_file(self) -> sqlite3.Connection:
+        make_folders(self.path.parent, durable=False)
+        db = sqlite3.connect(self.path, timeout=10.0)
+        os.chmod(self.path, 0o600)  # it holds the customers' words and names, as the submissions do
+        # a cache: a kill leaves the last transaction or the one before, a power cut at worst an
+        # older index; neither needs a flush per command (the fsync rule in publish.atomic)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _prepared(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        """``db`` with the tables, emptied if it was made by another version or for another folder."""
+        db.executescript(_SCHEMA)
+        made_for = f"{VERSION} {self.root}"
+        row = db.execute("SELECT value FROM meta WHERE key = 'made-for'").fetchone()
+        if row is None or row[0] != made_for:
+            with db:
+                for table in ("docs", "filed", "folders", "ranks"):
+                    db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
+                db.execute("DELETE FROM meta")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('made-for', ?)", (made_for,))
+        return db
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+    def _to_memory(self) -> None:
+        """Give up on the file for this command: the same index, built in memory."""
+        self.close()
+        self._ranks = {}
+        self.writable = False
+        self.db = self._prepared(sqlite3.connect(":memory:"))
+
+    # --- bringing it up to date ------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read again every file that is new or changed; forget the files that are gone."""
+        self._texts = {}
+        try:
+            self._refresh()
+        except sqlite3.Error:
+            self._to_memory()
+            self._refresh()
+
+    def _refresh(self) -> None:
+        marks = {folder: (mtime, checked, ours) for folder, mtime, checked, ours
+                 in self.db.execute("SELECT folder, mtime, checked, ours FROM folders")}
+        stale: list[tuple[str, Path]] = []
+        gone: list[tuple[str, str]] = []
+        settled: list[tuple[str, int, float]] = []
+        for folder, path in self._folders():
+            checked = time.time()
+            try:
+                mtime = os.stat(path).st_mtime_ns
+            except OSError:
+                mtime = -1
+            mark = marks.get(folder)
+            if (folder != STORIES and mark is not None and mark[0] == mtime
+                    and (mark[2] or mark[1] - mtime / 1e9 > RACY_SECONDS)):
+                continue  # no file added, removed or replaced since it was last read: nothing to look at
+            self._walk(folder, path, stale, gone)
+            settled.append((folder, mtime, checked))
+        if not stale and not gone and not settled:
+            return
+        with self.db:  # one transaction: the old index or the new one
+            self.db.executemany("DELETE FROM docs WHERE folder = ? AND file = ?", gone)
+            self.db.executemany("DELETE FROM filed WHERE folder = ? AND file = ?", gone)
+            for number, (folder, path) in enumerate(stale):
+                self._read_into(folder, path)
+                if number == 0 and os.environ.get("STORYFORGE_FAULT") == "index:during-refresh":
+                    os._exit(137)  # crash tests: killed in the middle of the transaction
+            self.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, 0)", settled)
+            self._rank_if_grown()
+
+    def _folders(self) -> list[tuple[str, Path]]:
+        return [*((name, self.root / name) for name in SUBMISSION_FOLDERS), (STORIES, self.site / STORY_DIR)]
+
+    def _walk(self, folder: str, path: Path, stale: list[tuple[str, Path]], gone: list[tuple[str, str]]) -> None:
+        """Compare one folder's files with what is known of them, by size and modification time."""
+        known = {file: (size, mtime, checked) for file, size, mtime, checked in self.db.execute(
+            "SELECT file, size, mtime, checked FROM docs WHERE folder = ?", (folder,))}
+        seen = set()
+        for entry in _scan(path):
+            if not _listed(folder, entry.name) or not entry.is_file():
+                continue
+            info = entry.stat()
+            seen.add(entry.name)
+            old = known.get(entry.name)
+            if (old is None or old[0] != info.st_size or old[1] != info.st_mtime_ns
+                    or old[2] - info.st_mtime_ns / 1e9 <= RACY_SECONDS):
+                stale.append((folder, Path(entry.path)))
+        gone.extend((folder, file) for file in known if file not in seen)
+
+    def folder_mark(self, path: Path) -> int | None:
+        """The modification time of the folder ``path`` is in, if the index is up to date with it
+        (taken just before a command of ours writes ``path``: see :meth:`wrote`)."""
+        folder = self._folder_of(path)
+        try:
+            mtime = os.stat(path.parent).st_mtime_ns
+            row = self.db.execute("SELECT mtime FROM folders WHERE folder = ?", (folder,)).fetchone()
+        except (OSError, sqlite3.Error):
+            return None
+        return mtime if row is not None and row[0] == mtime else None
+
+    def wrote(self, path: Path, mark: int | None) -> None:
+        """A command holding the lock has just written or removed ``path``: learn it now. If the
+        folder was up to date just before (``mark``), the write was its only change, and the next
+        command need not look through the folder."""
+        folder = self._folder_of(path)
+        if folder is None or not self.writable:
+            return
+        with contextlib.suppress(sqlite3.Error, OSError), self.db:
+            if path.exists():
+                self._read_into(folder, path)
+            else:
+                self.db.execute("DELETE FROM docs WHERE folder = ? AND file = ?", (folder, path.name))
+                self.db.execute("DELETE FROM filed WHERE folder = ? AND file = ?", (folder, path.name))
+            if mark is not None:
+                self.db.execute("UPDATE folders SET mtime = ?, checked = ?, ours = 1 WHERE folder = ?",
+                                (os.stat(path.parent).st_mtime_ns, time.time(), folder))
+
+    def _folder_of(self, path: Path) -> str | None:
+        for folder, where in self._folders():
+            if path.parent == where and _listed(folder, path.name):
+                return folder
+        return None
+
+    # --- how texts are filed: their rarest words first, by how many texts held them ----------
+
+    def rarity(self, token: str) -> int:
+        """How many texts held ``token`` when the index was last ranked (0 for words seen since):
+        a fixed order between rankings, so every text stays rightly filed."""
+        if token not in self._ranks:
+            row = self.db.execute("SELECT texts FROM ranks WHERE token = ?", (token,)).fetchone()
+            self._ranks[token] = row[0] if row else 0
+        return self._ranks[token]
+
+    def _rank_if_grown(self) -> None:
+        """Rank the words again when the texts have doubled since the last ranking (so the cost,
+        spread over the texts added, stays constant), and file every text again under the new order."""
+        count = self.db.execute("SELECT COUNT(*) FROM docs WHERE words IS NOT NULL").fetchone()[0]
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'ranked'").fetchone()
+        ranked = int(row[0]) if row else 0
+        if count < max(2 * ranked, 1) or (ranked and count < 50):
+            return
+        texts: dict[str, int] = {}
+        rows = self.db.execute("SELECT folder, file, words FROM docs WHERE words IS NOT NULL").fetchall()
+        for _, _, words in rows:
+            for token in set(words.split()):
+                texts[token] = texts.get(token, 0) + 1
+        self.db.execute("DELETE FROM ranks")
+        self.db.executemany("INSERT INTO ranks VALUES (?, ?)", texts.items())
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ranked', ?)", (str(count),))
+        self._ranks = dict(texts)
+        self.db.execute("DELETE FROM filed")
+        self.db.executemany("INSERT INTO filed VALUES (?, ?, ?)", [
+            (token, folder, file) for folder, file, words in rows
+            for token in checks.signature(words.split(), self.rarity)])
+
+    def _read_into(self, folder: str, path: Path) -> None:
+        checked = time.time()
+        try:
+            with path.open("rb") as handle:
+                info = os.fstat(handle.fileno())
+                data = handle.read()
+            row = self._derive(folder, path, data)
+        except OSError:  # unreadable now: listed, never trusted (the step reading it says why)
+            try:
+                info = os.stat(path)
+            except OSError:
+                return
+            checked, row = 0.0, {"sid": path.stem, "slug": "", "story_name": "", "ok": False, "body": "",
+                                 "name": "", "received": "", "words": None}
+        tokens: list[str] = []
+        if row["words"] is not None:
+            tokens = checks.signature(row["words"], self.rarity)
+        self.db.execute(
+            "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (folder, path.name, info.st_size, info.st_mtime_ns, checked, row["sid"], row["slug"], row["story_name"],
+             int(row["ok"]), row["body"], row["name"], row["received"],
+             None if row["words"] is None else " ".join(row["words"]), len(row["words"] or ())))
+        self.db.execute("DELETE FROM filed WHERE folder = ? AND file = ?", (folder, path.name))
+        self.db.executemany("INSERT INTO filed VALUES (?, ?, ?)", [(token, folder, path.name) for token in tokens])
+
+    def _derive(self, folder: str, path: Path, data: bytes) -> dict[str, Any]:
+        """What the steps ask of one file: its ids, its story and name, the words compared."""
+        row: dict[str, Any] = {"sid": path.stem, "slug": "", "story_name": "", "ok": False, "body": "", "name": "",
+                               "received": "", "words": None}
+        if folder == STORIES:
+            rel = f"{STORY_DIR}/{path.name}"
+            row["sid"], row["slug"] = story_ids(data, rel, path.stem)
+            body = story_body(data, rel)
+            row["ok"] = body is not None
+            row["words"] = checks.words(body) if body is not None else None
+            return row
+        if folder in ("inbox", "rejected"):
+            with contextlib.suppress(StoryforgeError):
+                submission = Submission.from_json(data, path.name)
+                if submission.id == path.stem:
+                    row.update(ok=True, body=submission.body, name=submission.name,
+                               received=submission.received_at, words=checks.words(submission.body))
+        if folder in ("rejected", "withdrawn"):  # the story and name a re-import under a new id still is
+            with contextlib.suppress(ValueError):
+                saved = json.loads(data)
+                if isinstance(saved, dict):
+                    inner = saved["submission"] if isinstance(saved.get("submission"), dict) else saved
+                    row["story_name"] = story_key(str(inner.get("body", "")), str(inner.get("name", "")))
+        return row
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def _ask(self, query: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(query, tuple(parameters)).fetchall()
+        except sqlite3.Error:
+            self._to_memory()
+            self._refresh()
+            return self.db.execute(query, tuple(parameters)).fetchall()
+
+    def stories(self) -> list[Found]:
+        return [Found(file, sid, slug) for file, sid, slug
+                in self._ask("SELECT file, sid, slug FROM docs WHERE folder = ? ORDER BY file", (STORIES,))]
+
+    def decided_story(self, body: str, name: str) -> bool:
+        """A rejected or withdrawn submission holds this story from this customer."""
+        return bool(self._ask("SELECT 1 FROM docs WHERE story_name = ? AND folder IN ('rejected', 'withdrawn') "
+                              "LIMIT 1", (story_key(body, name),)))
+
+    def pending_with_body(self, body: str) -> list[str]:
+        """Ids of readable pending submissions whose story is exactly ``body``."""
+        return [sid for (sid,) in self._ask("SELECT sid FROM docs WHERE folder = 'inbox' AND ok = 1 AND body = ? "
+                                            "ORDER BY file", (body,))]
+
+    def files(self, folder: str) -> list[str]:  # inbox, rejected or withdrawn: its files, in order
+        return [file for (file,) in self._ask("SELECT file FROM docs WHERE folder = ? ORDER BY file", (folder,))]
+
+    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[tuple[str, str, list[str]]]:
+        """(key, label, words) of every text filed under one of ``tokens`` with a length in range:
+        pending and rejected submissions, and published stories. Each text's words are fetched
+        once per command: the rows of one import meet many of the same texts."""
+        if not tokens:
+            return []
+        marks = ",".join("?" * len(tokens))
+        keys = self._ask(
+            "SELECT folder, file FROM docs WHERE (folder, file) IN "  # noqa: S608 - only ?s
+            f"(SELECT folder, file FROM filed WHERE token IN ({marks})) AND ok = 1 "
+            "AND folder IN ('inbox', 'rejected', 'stories') AND nwords BETWEEN ? AND ?", (*tokens, shortest, longest))
+        missing = [key for key in keys if key not in self._texts]
+        for start in range(0, len(missing), 400):
+            chunk = missing[start:start + 400]
+            pairs = " OR ".join("(folder = ? AND file = ?)" for _ in chunk)
+            for folder, file, sid, words in self._ask(
+                    f"SELECT folder, file, sid, words FROM docs WHERE {pairs}",  # noqa: S608 - only ?s
+                    [value for key in chunk for value in key]):
+                if folder == STORIES:
+                    rel = f"{STORY_DIR}/{file}"
+                    self._texts[(folder, file)] = (rel, f"the published story {rel}", words.split())
+                else:
+                    state = "pending" if folder == "inbox" else "rejected"
+                    self._texts[(folder, file)] = (sid, f"submission {sid} ({state})", words.split())
+        return [self._texts[key] for key in keys if key in self._texts]
+
+
+def _listed(folder: str, name: str) -> bool:
+    """Whether a file of this name in this folder is a submission (or a story), not a temporary or hidden file."""
+    if folder == STORIES:
+        return name.endswith(".md") and not name.startswith((".", "_"))
+    return name.endswith(".json") and not name.startswith(".")
+
+
+def _scan(folder: Path) -> list[os.DirEntry[str]]:
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(folder) as found:
+        return list(found)
+    return []
