@@ -166,9 +166,10 @@ def small_disk(tmp_path):
 
 def _fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
-        while out.write(b"x" * 4096):
-            pass
+    for chunk in (b"x" * 4096, b"x"):  # then byte by byte: no room left in the last block either
+        with filler.open("ab", buffering=0) as out, contextlib.suppress(OSError):
+            while out.write(chunk):
+                pass
     return filler
 
 
@@ -197,6 +198,12 @@ def test_a_disk_that_really_fills_up_is_one_line_and_loses_nothing(small_disk, c
     arguments = {"build": ["build"], "import": ["submissions", "import", str(export)],
                  "reject": ["moderate", "reject", next(iter(where_before), ""), "--reason", "fake"]}[command]
     result = storyforge(*arguments)
+    if command == "reject" and result.returncode == 0:
+        # a decision appends one short line and renames a file: on a full disk it can still fit in
+        # the space the files already hold. Then it must have been made whole, and said so plainly.
+        assert "Traceback" not in result.stderr
+        assert places(site) == {sid: ["rejected"] for sid in where_before}
+        return
     _one_line(result.returncode, result.stderr, "No space left on device")
     assert snapshot(site / "public") == site_before  # the last good site, as it was
     assert places(site) == where_before
