@@ -28,6 +28,7 @@ from storyforge.core.entries import Entry, Testimonial
 from storyforge.core.inputs import SiteInputs, gather_inputs
 from storyforge.core.model import SiteModel, build_site
 from storyforge.core.publication import Selection, scaffold_leftovers, select_published
+from storyforge.core.words import translations
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
 from storyforge.incremental.cache import cache_root, lock_file
 from storyforge.incremental.session import IncrementalBuild
@@ -147,7 +148,8 @@ def make_model(config: SiteConfig, entries: list[Entry], submissions: Submission
     errors = ErrorCollector()
     reserved = {o.path: describe_copied(o, config.root) for o in statics}
     model = build_site(chosen.published, config.per_page, now, errors, reserved, policy=policy,
-                      share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode")
+                      share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode",
+                       words=translations(config))
     errors.raise_if_any()
     return model, chosen
 

@@ -28,6 +28,7 @@ from storyforge.core.entries import Testimonial
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
 from storyforge.core.theme import CHECKOUT_THEMES, PACKAGE_THEMES
+from storyforge.core.words import translations
 from storyforge.publish.atomic import write_atomic
 from storyforge.render.outputs import Output, content_hash
 
@@ -95,13 +96,14 @@ def branded(colours: tuple[tuple[str, str], ...], config: SiteConfig) -> tuple[t
 
 
 def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...]) -> CardSpec:
+    _ = translations(config).gettext  # the labels in the site's language, as its pages show them
     labels = []
     if story.verified:
-        labels.append("Verified customer")
+        labels.append(_("Verified customer"))
     if story.incentive:
-        labels.append(f"Disclosure: {story.incentive}")
+        labels.append(_("Disclosure:") + " " + story.incentive)
     if story.relationship:
-        labels.append(f"Connection: {story.relationship}")
+        labels.append(_("Connection:") + " " + story.relationship)
     return CardSpec(quote=story.summary or story.title, author=story.byline, rating=story.rating,
                     labels=tuple(labels), business=config.business.name,
                     host=urlsplit(config.base_url).netloc, colours=colours)
