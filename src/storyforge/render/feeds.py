@@ -58,8 +58,9 @@ def feed_bytes(config: SiteConfig, model: SiteModel, page: PageSpec, fmt: str,
     fg.updated(newest)
     fg.lastBuildDate(newest)
     photos = {}
+    words = translations(config).gettext  # the labels in the site's language, read once per feed
     for entry in entries:
-        link = _add_entry(fg, config, entry, fmt, entry.date or fallback)
+        link = _add_entry(fg, config, entry, fmt, entry.date or fallback, words)
         photo = _photo(config, entry, link)
         if photo:
             photos[link] = (photo[0], str((sizes or {}).get(photo[1], 0)), photo[2])
@@ -91,7 +92,8 @@ def _with_atom_enclosures(feed: bytes, photos: dict[str, tuple[str, str, str]]) 
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, when: datetime) -> str:
+def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, when: datetime,
+               words: Callable[[str], str]) -> str:
     link = config.base_url + entry.url.lstrip("/")
     item = fg.add_entry(order="append")
     item.id(link)
@@ -104,7 +106,6 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
         item.author({"name": safe(entry.author)})
     if entry.tags:  # in one call: feedgen rebuilds its RSS list of categories on each call
         item.category([{"term": safe(tag), "label": safe(tag)} for tag in entry.tags])
-    words = translations(config).gettext
     body = safe(absolutize(feed_html(entry, config.business.name, formats_for(config.language), words), link))
     # readers treat an RSS description as HTML: the plain-text summary goes in escaped, after the
     # disclosures, which travel with a story wherever it is shown

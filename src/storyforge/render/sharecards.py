@@ -95,8 +95,9 @@ def branded(colours: tuple[tuple[str, str], ...], config: SiteConfig) -> tuple[t
     return tuple(chosen.items())
 
 
-def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...]) -> CardSpec:
-    _ = translations(config).gettext  # the labels in the site's language, as its pages show them
+def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...],
+              _: Callable[[str], str] = str) -> CardSpec:
+    """``_``: the site's catalogs' gettext, for the labels in the site's language, as its pages show them."""
     labels = []
     if story.verified:
         labels.append(_("Verified customer"))
@@ -115,7 +116,8 @@ def card_outputs(config: SiteConfig, model: SiteModel, stylesheet: Path | None, 
     ``folder`` (None: nowhere; ``trusted``: whether what is there may be used)."""
     colours = branded(palette(stylesheet), config)
     pages = model.outputs("png")
-    specs = [card_spec(config, page.context["entry"], colours) for page in pages]
+    words = translations(config).gettext
+    specs = [card_spec(config, page.context["entry"], colours, words) for page in pages]
     wanted = {spec.key(): spec for spec in specs}
     missing = [spec for key, spec in wanted.items()
                if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]
@@ -302,8 +304,9 @@ def cards_lacking_glyphs(config: SiteConfig, model: SiteModel) -> list[str]:
     fonts = {"quote": _font_path("DejaVuSerif.ttf"), "author": _font_path("DejaVuSans-Bold.ttf"),
              "labels": _font_path("DejaVuSans.ttf")}
     lacking = []
+    words = translations(config).gettext
     for page in model.outputs("png"):
-        spec = card_spec(config, page.context["entry"], ())
+        spec = card_spec(config, page.context["entry"], (), words)
         texts = {"quote": spec.quote, "author": spec.author, "labels": " ".join(spec.labels)}
         if any(missing_glyphs(texts[name], path) for name, path in fonts.items()):
             lacking.append(page.context["entry"].source)
