@@ -142,3 +142,15 @@ def test_the_template_catalog_holds_every_string_the_code_and_theme_use():
         template = {(m.context + "\x04" if m.context else "") + (m.id if isinstance(m.id, str) else m.id[0])
                     for m in read_po(handle) if m.id}
     assert template == theme_strings(THEME), "run the extraction in README's 'Translating the theme'"
+
+
+def test_a_postponed_event_is_named_so_in_the_sites_language_in_calendars(make_site, run):
+    event = ("---\ntitle: Atelier levain\nstart: 2027-01-14 18:30\nstatus: postponed\nlocation: La boutique\n"
+             "---\nVenez.\n")
+    site = make_site({"content/events/atelier.md": event}, site_yaml=FRENCH_YAML)
+    assert run("build", "--site", site).code == 0
+    calendar = (site / "public" / "events" / "calendar.ics").read_text(encoding="utf-8")
+    assert "SUMMARY:Reporté\u00a0: Atelier levain" in calendar and "Postponed" not in calendar
+    assert "X-WR-CALNAME:Test Bakery — événements" in calendar
+    page = shown_text(site / "public" / "events" / "atelier" / "index.html")
+    assert "Cet événement est reporté." in page
