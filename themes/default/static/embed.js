@@ -12,13 +12,11 @@
   var dataUrl = new URL("testimonials.json", base).href;
   var motion = window.matchMedia ? matchMedia("(prefers-reduced-motion: reduce)") : { matches: true };
   var loading = null;
-  var words = {};  // the site's words for the English below, from testimonials.json (none on an English site)
+  var words = {};  // the site's words for this English, from testimonials.json
 
-  // "Rated %(rating)s out of 5" in the stories' language, with its values put in
   function t(text, values) {
-    var own = Object.prototype.hasOwnProperty.call(words, text) && typeof words[text] === "string";
-    return (own ? words[text] : text).replace(/%\((\w+)\)s/g, function (all, name) {
-      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    return (typeof words[text] === "string" ? words[text] : text).replace(/%\((\w+)\)s/g, function (all, k) {
+      return values && values[k] !== undefined ? String(values[k]) : all;
     });
   }
 
@@ -155,7 +153,7 @@
       return s && typeof s === "object" && (!tag || (Array.isArray(s.tags) && s.tags.map(slug).indexOf(tag) >= 0));
     }).slice(0, limit);
     var business = data.business || {};
-    words = data.words && typeof data.words === "object" ? data.words : {};
+    words = data.words || {};
     host.textContent = "";
     host.classList.add("sf-wall", "sf-" + layout);
     var list = el("ul", "sf-list");
@@ -165,7 +163,6 @@
     if (!stories.length) host.appendChild(el("p", "sf-empty", t("No stories to show yet.")));
     else host.appendChild(list);
     var source = el("p", "sf-source");
-    // the business's name is a link inside the sentence, wherever the language puts it
     var sentence = t("Stories sent by customers of %(business)s and read by a person before publishing.").split("%(business)s");
     source.appendChild(document.createTextNode(sentence[0]));
     source.appendChild(link(business.name || t("this business"), business.url));
