@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from browser import WAIT_SECONDS, chromium_session
-from conftest import copy_example, story
+from conftest import SITE_YAML, copy_example, story
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; report-uri /csp-report")
@@ -184,3 +184,40 @@ def test_the_wall_writes_dates_in_the_reader_page_language(make_site, run, brows
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_wall_labels_a_french_sites_stories_in_french(make_site, run, browser):
+    """The stories are in the site's language, so the words around them are too (the date is the reader's)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    french = story("Un pain superbe", "Claire D.", "rating: 4\nverified: true\nincentive: Une baguette offerte\n")
+    site = make_site({"content/testimonials/pain.md": french},
+                     site_yaml=SITE_YAML.replace("language: en-GB", "language: fr"))
+    assert run("build", "--site", site).code == 0
+    assert json.loads((site / "public" / "testimonials.json").read_bytes())["words"]["Verified customer"] == (
+        "Client vérifié")
+    (site / "public" / "host.html").write_text(
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Host</title></head><body>'
+        '<div data-storyforge-wall></div><script src="/embed.js" defer></script></body></html>', encoding="utf-8")
+    server = StrictServer(site / "public")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".sf-byline"), message="the wall did not render")
+        labels = [e.get_attribute("textContent") for e in browser.find_elements(By.CSS_SELECTOR, ".sf-label")]
+        assert labels == ["Client vérifié", "Mention\u00a0: Une baguette offerte"]
+        assert browser.find_element(By.CSS_SELECTOR, ".sf-stars").get_attribute("aria-label") == "Noté 4 sur 5"
+        assert browser.find_element(By.CSS_SELECTOR, ".sf-source").text.startswith(
+            "Témoignages envoyés par des clients de Test Bakery Ltd et lus par une personne")
+        assert browser.find_element(By.CSS_SELECTOR, ".sf-byline").text.endswith(", 1 March 2026")  # the reader's
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_english_sites_wall_document_carries_no_words(make_site, run):
+    site = make_site({"content/testimonials/a.md": story()})
+    assert run("build", "--site", site).code == 0
+    assert "words" not in json.loads((site / "public" / "testimonials.json").read_bytes())

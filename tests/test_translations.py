@@ -6,35 +6,58 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from conftest import REPO, SITE_YAML, page_text
 
 THEME = REPO / "themes" / "default"
+SOURCES = REPO / "src" / "storyforge"
 SHIPPED = ("fr", "de", "es", "he")
 
 
-def theme_strings(theme: Path) -> set[str]:
-    """Every string the theme's templates pass through gettext, found as `pybabel extract` finds them."""
+def _ids(found: set[str], message: str | tuple[str, ...], context: str | None) -> None:
+    for text in [message] if isinstance(message, str) else [m for m in message[:1] if m]:
+        found.add(f"{context}\x04{text}" if context else text)
+
+
+def theme_strings(theme: Path, sources: Path | None = SOURCES) -> set[str]:
+    """Every string the theme's templates and storyforge's Python (``_``, ``N_``, ``gettext``…) pass
+    through gettext, found as `pybabel extract` finds them (a plural by its singular, a string with a
+    context as ``context\\x04string``, as catalogs key them)."""
     with (theme / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
     found: set[str] = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(theme, method_map, options_map):
-        found.update([message] if isinstance(message, str) else [m for m in message if m])
+    for _file, _line, message, _comments, context in extract_from_dir(theme, method_map, options_map):
+        _ids(found, message, context)
+    if sources is not None:
+        keywords = {**DEFAULT_KEYWORDS, "N_": None}
+        for _file, _line, message, _comments, context in extract_from_dir(
+                sources, [("**.py", "python")], {}, keywords=keywords):
+            _ids(found, message, context)
     return found
 
 
-def missing_translations(theme: Path) -> dict[str, list[str]]:
+def missing_translations(theme: Path, sources: Path | None = SOURCES) -> dict[str, list[str]]:
     """For each shipped catalog, the theme's strings it leaves untranslated (absent, empty or fuzzy)."""
-    wanted = theme_strings(theme)
+    wanted = theme_strings(theme, sources)
     missing = {}
     for language in SHIPPED:
         with (theme / "locale" / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
             catalog = read_po(handle)
-        done = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+        done = {_key(m.id, m.context) for m in catalog if m.id and _complete(m.string) and not m.fuzzy}
         missing[language] = sorted(wanted - done)
     return {language: ids for language, ids in missing.items() if ids}
+
+
+def _key(message: str | tuple[str, ...], context: str | None) -> str:
+    text = message if isinstance(message, str) else message[0]
+    return f"{context}\x04{text}" if context else text
+
+
+def _complete(translation: str | tuple[str, ...]) -> bool:
+    """Translated in every form (a plural has one per form the language has)."""
+    return bool(translation) and (isinstance(translation, str) or all(translation))
 
 
 def test_every_theme_string_is_translated_in_every_shipped_catalog():

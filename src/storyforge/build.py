@@ -30,6 +30,7 @@ from storyforge.core.entries import Entry, Testimonial
 from storyforge.core.inputs import SiteInputs, gather_inputs
 from storyforge.core.model import SiteModel, build_site
 from storyforge.core.publication import Selection, scaffold_leftovers, select_published
+from storyforge.core.words import translations
 from storyforge.errors import ContentError, ErrorCollector, SourceLocation, StoryforgeError
 from storyforge.images.store import ProcessedImages, is_raster, process_images
 from storyforge.incremental.cache import cache_root, lock_file
@@ -184,7 +185,7 @@ def make_model(config: SiteConfig, entries: list[Entry], submissions: Submission
     reserved = {o.path: describe_copied(origins.get(o.path, o), config.root) for o in statics}
     model = build_site(chosen.published, config.per_page, now, errors, reserved, policy=policy,
                       share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode",
-                      thanks_page=bool(config.moderation.intake_url))
+                      thanks_page=bool(config.moderation.intake_url), words=translations(config))
     errors.raise_if_any()
     return model, chosen
 

@@ -27,6 +27,7 @@ from storyforge.core.fields import (
     TESTIMONIAL_FIELDS,
     FieldSpec,
 )
+from storyforge.core.words import N_
 
 #: the output formats of an entry's own page, by the page's kind: a story also has its share card
 #: (png, see site.yaml share_cards), an event its calendar file; any other entry only its HTML
@@ -186,22 +187,22 @@ def _new_page(title: str, now: datetime) -> str:
 # --- the built-in types, in the order messages list them --------------------------
 
 register(ContentType(
-    name="testimonial", folder="testimonials", url_prefix="/testimonials/", title="Customer stories",
+    name="testimonial", folder="testimonials", url_prefix="/testimonials/", title=N_("Customer stories"),
     entry_class=Testimonial, fields=TESTIMONIAL_FIELDS, template="testimonial.html", page_kind="story",
-    summary_name="testimonials", new_front_matter=_new_testimonial, nav_title="Stories"))
+    summary_name="testimonials", new_front_matter=_new_testimonial, nav_title=N_("Stories")))
 register(ContentType(
-    name="event", folder="events", url_prefix="/events/", title="Events",
+    name="event", folder="events", url_prefix="/events/", title=N_("Events"),
     entry_class=Event, fields=EVENT_FIELDS, template="event.html", page_kind="event",
     summary_name="events", new_front_matter=_new_event))
 register(ContentType(
-    name="charity", folder="charity", url_prefix="/charity/", title="Charity",
+    name="charity", folder="charity", url_prefix="/charity/", title=N_("Charity"),
     entry_class=CharityUpdate, fields=CHARITY_FIELDS, template="charity.html", page_kind="entry",
     summary_name="charity", new_front_matter=_new_charity))
 register(ContentType(
-    name="alert", folder="alerts", url_prefix="/alerts/", title="Notices",
+    name="alert", folder="alerts", url_prefix="/alerts/", title=N_("Notices"),
     entry_class=Alert, fields=ALERT_FIELDS, template="alert.html", page_kind="entry",
     summary_name="alerts", new_front_matter=_new_alert, nav_title=""))
 register(ContentType(
-    name="page", folder="pages", url_prefix="/", title="Pages",
+    name="page", folder="pages", url_prefix="/", title=N_("Pages"),
     entry_class=Page, fields=PAGE_FIELDS, template="page.html", page_kind="entry",
     summary_name="pages", new_front_matter=_new_page, nav_title=""))

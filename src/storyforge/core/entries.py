@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from storyforge.core.words import N_
+
 
 @dataclass(kw_only=True, slots=True)
 class Entry:
@@ -100,7 +102,7 @@ class Testimonial(Entry):
 
     @property
     def kind_label(self) -> str:
-        return "Customer story"
+        return N_("Customer story")
 
 
 @dataclass(kw_only=True, slots=True)
@@ -116,7 +118,7 @@ class Event(Entry):
 
     @property
     def kind_label(self) -> str:
-        return "Event"
+        return N_("Event")
 
 
 @dataclass(kw_only=True, slots=True)

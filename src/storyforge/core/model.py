@@ -7,6 +7,7 @@ refuses two sources for one address, before anything is rendered.
 
 from __future__ import annotations
 
+import gettext
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -208,9 +209,11 @@ def _split_alerts(alerts: list[Alert], now: datetime) -> tuple[list[Alert], list
 
 def build_site(entries: list[Entry], per_page: int, now: datetime, errors: ErrorCollector,
                reserved: dict[str, str] | None = None, policy: Any = None, share_cards: bool = True,
-               unicode_slugs: bool = False, thanks_page: bool = False) -> SiteModel:
+               unicode_slugs: bool = False, thanks_page: bool = False,
+               words: gettext.NullTranslations | None = None) -> SiteModel:
     """Arrange published entries into pages; add an OutputError for each clash of addresses.
-    ``thanks_page``: the share-your-story form posts to `storyforge intake`, which sends customers there."""
+    ``thanks_page``: the share-your-story form posts to `storyforge intake`, which sends customers there.
+    ``words``: the site's catalogs, for the titles of built-in pages (English as written without)."""
     ordered = _newest_first(entries)  # sorted once: a stable sort of a part is that part of the whole, sorted
     stories = [e for e in ordered if isinstance(e, Testimonial)]
     events = [e for e in entries if isinstance(e, Event)]
@@ -230,17 +233,18 @@ def build_site(entries: list[Entry], per_page: int, now: datetime, errors: Error
         now=now, newest=max(dated) if dated else None, policy=policy, tag_index=tag_index,
         campaign_urls={campaign.name: campaign.url for campaign in campaigns},
     )
-    model.pages = _route_table(model, per_page, frozenset() if share_cards else frozenset({"png"}), thanks_page)
-    model.sections = _sections(model)
+    words = words or gettext.NullTranslations()
+    model.pages = _route_table(model, per_page, frozenset() if share_cards else frozenset({"png"}), words, thanks_page)
+    model.sections = _sections(model, words)
     _check_collisions(model.pages, errors, reserved or {})
     return model
 
 
-def _sections(model: SiteModel) -> list[NavItem]:
+def _sections(model: SiteModel, words: gettext.NullTranslations) -> list[NavItem]:
     """Each content type with a navigation title, a list page and at least one published entry."""
     list_pages = {page.url for page in model.pages if page.kind != "home"}
     present = {entry.content_type for entry in model.entries}
-    return [NavItem(row.url_prefix, row.title if row.nav_title is None else row.nav_title)
+    return [NavItem(row.url_prefix, words.gettext(row.title if row.nav_title is None else row.nav_title))
             for row in all_types()
             if row.nav_title != "" and row.name in present and row.url_prefix in list_pages]
 
@@ -287,33 +291,35 @@ def _tags(ordered: list[Entry], unicode_slugs: bool) -> tuple[list[TagInfo], dic
     return sorted(by_slug.values(), key=lambda t: t.slug), as_written
 
 
-def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str], thanks_page: bool) -> list[PageSpec]:
-    routes = [PageSpec("home", "/", "home.html", "Home", "the home page (built in)",
+def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str],
+                 words: gettext.NullTranslations, thanks_page: bool) -> list[PageSpec]:
+    _ = words.gettext
+    routes = [PageSpec("home", "/", "home.html", _("Home"), "the home page (built in)",
                        context={"featured": [s for s in model.testimonials if s.featured][:HOME_FEATURED],
                                 "recent": model.testimonials[:HOME_RECENT],
                                 "upcoming": model.events_upcoming[:HOME_UPCOMING]},
                        feed_entries=model.entries, lastmod=model.newest)]
-    routes += _paginated(model.testimonials, per_page)
-    routes.append(PageSpec("events", "/events/", "events.html", by_name("event").title,
+    routes += _paginated(model.testimonials, per_page, words)
+    routes.append(PageSpec("events", "/events/", "events.html", _(by_name("event").title),
                            "the events list (built in)",
                            context={"upcoming": model.events_upcoming, "past": model.events_past},
                            feed_entries=_newest_first(model.events_upcoming + model.events_past)))
     charity = [u for c in model.campaigns for u in c.updates]
     if charity:  # a business with no charity work has no charity page, nor a link to one
-        routes.append(PageSpec("section", "/charity/", "charity_list.html", by_name("charity").title,
+        routes.append(PageSpec("section", "/charity/", "charity_list.html", _(by_name("charity").title),
                                "the charity page (built in)", feed_entries=_newest_first(charity)))
     for campaign in model.campaigns:
         routes.append(PageSpec("campaign", campaign.url, "campaign.html", campaign.name,
                                f"the campaign '{campaign.name}'", context={"campaign": campaign},
-                               description=_campaign_description(campaign), lastmod=campaign.as_of))
-    routes.append(PageSpec("alerts", by_name("alert").url_prefix, "alerts.html", by_name("alert").title,
+                               description=_campaign_description(campaign, words), lastmod=campaign.as_of))
+    routes.append(PageSpec("alerts", by_name("alert").url_prefix, "alerts.html", _(by_name("alert").title),
                            "the notices page (built in)", feed_entries=list[Entry](model.alerts),
-                           description="Changed opening hours, closures and other notices, current and past."))
+                           description=_("Changed opening hours, closures and other notices, current and past.")))
     types = {row.name: row for row in all_types()}
     for row in types.values():  # a registered type with a list template and no list page above
         if row.list_template is not None:
             listed = [e for e in model.entries if e.content_type == row.name]
-            routes.append(PageSpec("section", row.url_prefix, row.list_template, row.title,
+            routes.append(PageSpec("section", row.url_prefix, row.list_template, _(row.title),
                                    f"the {row.folder} list (built in)", context={"entries": listed},
                                    feed_entries=listed))
     for entry in model.entries:
@@ -321,39 +327,45 @@ def _route_table(model: SiteModel, per_page: int, turned_off: frozenset[str], th
         routes.append(PageSpec(row.page_kind, entry.url, row.template, entry.title, entry.source, entry.slug_line,
                                context={"entry": entry}, description=entry.summary, lastmod=entry.date,
                                turned_off=turned_off))
-    routes.append(PageSpec("tags", "/tags/", "tags.html", "Tags", "the tags list (built in)"))
+    routes.append(PageSpec("tags", "/tags/", "tags.html", _("Tags"), "the tags list (built in)"))
     for tag in model.tags:
-        routes.append(PageSpec("tag", tag.url, "tag.html", f"Tagged “{tag.name}”", f"the tag '{tag.name}'",
-                               context={"tag": tag, "entries": tag.entries}, feed_entries=tag.entries))
-    routes.append(PageSpec("info", "/reviews-policy/", "reviews_policy.html", "How we handle customer stories",
+        routes.append(PageSpec("tag", tag.url, "tag.html", _("Tagged “%(tag)s”") % {"tag": tag.name},
+                               f"the tag '{tag.name}'", context={"tag": tag, "entries": tag.entries},
+                               feed_entries=tag.entries))
+    routes.append(PageSpec("info", "/reviews-policy/", "reviews_policy.html", _("How we handle customer stories"),
                            "the reviews policy page (built in)", context={"policy": model.policy},
-                           description="How we collect, check and publish customer stories, with live counts."))
-    routes.append(PageSpec("info", "/share-your-story/", "share_your_story.html", "Share your story",
+                           description=_("How we collect, check and publish customer stories, with live counts.")))
+    routes.append(PageSpec("info", "/share-your-story/", "share_your_story.html", _("Share your story"),
                            "the share-your-story page (built in)", context={"policy": model.policy}))
     if thanks_page:
-        routes.append(PageSpec("info", "/share-your-story/thanks/", "share_thanks.html", "Thank you for your story",
+        routes.append(PageSpec("info", "/share-your-story/thanks/", "share_thanks.html", _("Thank you for your story"),
                                "the thank-you page of the share-your-story form (built in)"))
-    routes.append(PageSpec("info", "/embed/", "embed.html", "Our stories on your website",
+    routes.append(PageSpec("info", "/embed/", "embed.html", _("Our stories on your website"),
                            "the embed demo page (built in)",
-                           description="Show our customers’ stories on your own website with one line of code."))
-    routes.append(PageSpec("notfound", "/404.html", "404.html", "Page not found", "the 404 page (built in)",
+                           description=_("Show our customers’ stories on your own website with one line of code.")))
+    routes.append(PageSpec("notfound", "/404.html", "404.html", _("Page not found"), "the 404 page (built in)",
                            in_sitemap=False))
     return routes
 
 
-def _campaign_description(campaign: Campaign) -> str:
+def _campaign_description(campaign: Campaign, words: gettext.NullTranslations) -> str:
     for update in reversed(campaign.updates):
         if update.summary:
             return update.summary
-    return f"Our charity campaign {campaign.name}" + (f" for {campaign.beneficiary}." if campaign.beneficiary else ".")
+    if campaign.beneficiary:
+        return words.gettext("Our charity campaign %(name)s for %(beneficiary)s.") % {
+            "name": campaign.name, "beneficiary": campaign.beneficiary}
+    return words.gettext("Our charity campaign %(name)s.") % {"name": campaign.name}
 
 
-def _paginated(stories: list[Testimonial], per_page: int) -> list[PageSpec]:
+def _paginated(stories: list[Testimonial], per_page: int, words: gettext.NullTranslations) -> list[PageSpec]:
     chunks = [stories[i:i + per_page] for i in range(0, len(stories), per_page)] or [[]]
     specs = []
     for number, chunk in enumerate(chunks, start=1):
         paginator = Paginator(number, len(chunks), "/testimonials/")
-        title = by_name("testimonial").title + (f" (page {number})" if number > 1 else "")
+        title = words.gettext(by_name("testimonial").title)
+        if number > 1:
+            title = words.gettext("%(title)s (page %(number)s)") % {"title": title, "number": number}
         specs.append(PageSpec("section", paginator.url_of(number), "testimonials.html", title,
                               "the customer stories list (built in)",
                               context={"entries": chunk, "paginator": paginator},

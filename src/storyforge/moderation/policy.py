@@ -16,24 +16,30 @@ from typing import Any
 
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
+from storyforge.core.words import N_
 from storyforge.errors import ErrorCollector, ModerationError, SourceLocation
 from storyforge.moderation.submission import REASONS
 
 #: what "Verified customer" means, by what the site really does (moderation.orders set or not)
-VERIFIED_BY_RECORDS = (
+VERIFIED_BY_RECORDS = N_(
     "We mark a story “Verified customer” only when the order or booking reference sent with it matches "
     "our own sales or booking records, or when one of us has checked those records by hand. A reference "
     "typed into the form is not enough on its own.")
-VERIFIED_BY_HAND = (
+VERIFIED_BY_HAND = N_(
     "We mark a story “Verified customer” only when one of us has checked by hand, in our own records, "
     "that it comes from a customer. A reference typed into the form is not enough on its own.")
-UNVERIFIED = ("Stories without that label come from people we could not match to a purchase; a person "
+UNVERIFIED = N_("Stories without that label come from people we could not match to a purchase; a person "
               "still reads every one before it is published.")
 
 
 def verification_text(config: SiteConfig) -> str:
     """The policy's account of the label, generated from the configuration rather than promised."""
-    return f"{VERIFIED_BY_RECORDS if config.moderation.orders else VERIFIED_BY_HAND} {UNVERIFIED}"
+    return " ".join(verification_parts(config))
+
+
+def verification_parts(config: SiteConfig) -> tuple[str, str]:
+    """The account in its two sentences as written (the policy page translates each)."""
+    return (VERIFIED_BY_RECORDS if config.moderation.orders else VERIFIED_BY_HAND), UNVERIFIED
 
 
 @dataclass
@@ -60,6 +66,7 @@ class PolicyStats:
     featured: int = 0
     disclosed: int = 0
     verification: str = VERIFIED_BY_HAND
+    verification_parts: tuple[str, ...] = (VERIFIED_BY_HAND, UNVERIFIED)
     verification_note: str = ""  # the owner's own words from moderation.verification, after ours
     form_endpoint: str = ""
 
@@ -154,7 +161,7 @@ def gather(config: SiteConfig, stories: list[Testimonial], published: list[Testi
     withheld: Counter[str] = Counter()
     published_ratings: list[int] = []
     all_ratings: list[int] = []
-    stats = PolicyStats(verification=verification_text(config),
+    stats = PolicyStats(verification=verification_text(config), verification_parts=verification_parts(config),
                         verification_note=config.moderation.verification,
                         form_endpoint=config.moderation.form_endpoint)
 
@@ -190,7 +197,7 @@ def gather(config: SiteConfig, stories: list[Testimonial], published: list[Testi
         withheld["withdrawn-by-author"] += 1
     stats.withheld = sum(withheld.values())
     stats.reasons = [ReasonCount(code, meaning, withheld.get(code, 0)) for code, meaning in REASONS.items()]
-    stats.reasons += [ReasonCount(code, "recorded before this list existed", n)
+    stats.reasons += [ReasonCount(code, N_("recorded before this list existed"), n)
                       for code, n in sorted(withheld.items()) if code not in REASONS]
     stats.published_rated, stats.published_average = len(published_ratings), _average(published_ratings)
     stats.received_rated, stats.received_average = len(all_ratings), _average(all_ratings)

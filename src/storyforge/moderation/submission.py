@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from storyforge.core.words import N_
 from storyforge.errors import ModerationError, SourceLocation
 
 NAME_CHOICES = ("full", "first-initial", "anonymous")
@@ -22,21 +23,21 @@ ID_LENGTH = 12
 
 #: the only grounds on which a story may be withheld (16 CFR 465.7(b)(2)), plus three of our own
 REASONS: dict[str, str] = {
-    "confidential": "contains confidential or private business information",
-    "defamatory": "makes damaging claims about a person or business that are not true",
-    "harassing": "harasses a person",
-    "abusive": "is abusive towards a person",
-    "obscene": "is obscene",
-    "vulgar": "is vulgar",
-    "sexually-explicit": "is sexually explicit",
-    "personal-information": "reveals another person's personal information",
-    "discriminatory": "is discriminatory (race, gender, sexuality, ethnicity or another protected trait)",
-    "false-or-misleading": "is clearly false or misleading",
-    "fake": "is, we reasonably believe, fake (not from a real customer, or written for pay)",
-    "unrelated": "is wholly unrelated to our products or services (for example advertising)",
-    "no-consent": "was sent without its author's agreement to publish it",
-    "duplicate": "repeats a story the same person already sent",
-    "withdrawn-by-author": "was taken down at its author's request",
+    "confidential": N_("contains confidential or private business information"),
+    "defamatory": N_("makes damaging claims about a person or business that are not true"),
+    "harassing": N_("harasses a person"),
+    "abusive": N_("is abusive towards a person"),
+    "obscene": N_("is obscene"),
+    "vulgar": N_("is vulgar"),
+    "sexually-explicit": N_("is sexually explicit"),
+    "personal-information": N_("reveals another person's personal information"),
+    "discriminatory": N_("is discriminatory (race, gender, sexuality, ethnicity or another protected trait)"),
+    "false-or-misleading": N_("is clearly false or misleading"),
+    "fake": N_("is, we reasonably believe, fake (not from a real customer, or written for pay)"),
+    "unrelated": N_("is wholly unrelated to our products or services (for example advertising)"),
+    "no-consent": N_("was sent without its author's agreement to publish it"),
+    "duplicate": N_("repeats a story the same person already sent"),
+    "withdrawn-by-author": N_("was taken down at its author's request"),
 }
 #: other names for a reason: the screening flag is called ``spam``, the lawful ground ``unrelated``
 REASON_ALIASES: dict[str, str] = {"spam": "unrelated"}

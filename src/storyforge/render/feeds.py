@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -23,9 +23,12 @@ from storyforge.core.markup import absolutize
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
 from storyforge.core.textpolicy import xml_safe as safe
+from storyforge.core.words import N_, translations
 from storyforge.render.formats import Formats, formats_for
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: an alert's severity as its feed item names it
+SEVERITY_WORDS = {"info": N_("Info"), "warning": N_("Warning"), "critical": N_("Critical")}
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
                "webp": "image/webp", "avif": "image/avif", "svg": "image/svg+xml"}
 _FIRST_IMAGE = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]+)\"")
@@ -55,8 +58,9 @@ def feed_bytes(config: SiteConfig, model: SiteModel, page: PageSpec, fmt: str,
     fg.updated(newest)
     fg.lastBuildDate(newest)
     photos = {}
+    words = translations(config).gettext  # the labels in the site's language, read once per feed
     for entry in entries:
-        link = _add_entry(fg, config, entry, fmt, entry.date or fallback)
+        link = _add_entry(fg, config, entry, fmt, entry.date or fallback, words)
         photo = _photo(config, entry, link)
         if photo:
             photos[link] = (photo[0], str((sizes or {}).get(photo[1], 0)), photo[2])
@@ -88,7 +92,8 @@ def _with_atom_enclosures(feed: bytes, photos: dict[str, tuple[str, str, str]]) 
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, when: datetime) -> str:
+def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, when: datetime,
+               words: Callable[[str], str]) -> str:
     link = config.base_url + entry.url.lstrip("/")
     item = fg.add_entry(order="append")
     item.id(link)
@@ -101,10 +106,10 @@ def _add_entry(fg: FeedGenerator, config: SiteConfig, entry: Entry, fmt: str, wh
         item.author({"name": safe(entry.author)})
     if entry.tags:  # in one call: feedgen rebuilds its RSS list of categories on each call
         item.category([{"term": safe(tag), "label": safe(tag)} for tag in entry.tags])
-    body = safe(absolutize(feed_html(entry, config.business.name, formats_for(config.language)), link))
+    body = safe(absolutize(feed_html(entry, config.business.name, formats_for(config.language), words), link))
     # readers treat an RSS description as HTML: the plain-text summary goes in escaped, after the
     # disclosures, which travel with a story wherever it is shown
-    item.summary(html.escape(safe(disclosed(entry, entry.summary)), quote=False), type="html")
+    item.summary(html.escape(safe(disclosed(entry, entry.summary, words)), quote=False), type="html")
     # RSS: escaped HTML in content:encoded; Atom: <content type="html">
     item.content(body, type="html" if fmt == "atom" else None)
     return link
@@ -129,53 +134,59 @@ def _photo(config: SiteConfig, entry: Entry, link: str) -> tuple[str, str, str] 
     return address, local.split("?", 1)[0].split("#", 1)[0], kind
 
 
-def disclosed(entry: Entry, summary: str) -> str:
+def disclosed(entry: Entry, summary: str, _: Callable[[str], str] = str) -> str:
     """A story's plain-text summary preceded by its disclosures ('Disclosure: … Connection to the
     business: …'), for the places that show a summary alone: a feed's description and summary."""
     if not isinstance(entry, Testimonial):
         return summary
-    notes = [f"{label}: {value.rstrip('.')}." for label, value in (
-        ("Disclosure", entry.incentive), ("Connection to the business", entry.relationship)) if value]
+    notes = [_("%(label)s: %(value)s.") % {"label": label, "value": value.rstrip(".")} for label, value in (
+        (_("Disclosure"), entry.incentive), (_("Connection to the business"), entry.relationship)) if value]
     return " ".join((*notes, summary))
 
 
-def feed_html(entry: Entry, business_name: str, formats: Formats) -> str:
-    """The entry as a feed reader shows it: labels first, so disclosures travel with the story."""
+def feed_html(entry: Entry, business_name: str, formats: Formats, _: Callable[[str], str] = str) -> str:
+    """The entry as a feed reader shows it: labels first, so disclosures travel with the story.
+    ``_``: the site's catalogs' gettext, for the labels' words."""
     lines: list[str] = []
     if isinstance(entry, Testimonial):
-        facts = [f"By {entry.byline}"]
+        facts = [_("By %(name)s") % {"name": entry.byline}]
         if entry.rating is not None:
-            facts.append(f"Rated {entry.rating} out of 5")
+            facts.append(_("Rated %(rating)s out of 5") % {"rating": entry.rating})
         if entry.product:
-            facts.append(f"About: {entry.product}")
+            facts.append(_("About: %(product)s") % {"product": entry.product})
         if entry.verified:
-            facts.append("Verified customer")
+            facts.append(_("Verified customer"))
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
         if entry.incentive:
-            lines.append(f"<p><strong>Disclosure:</strong> {html.escape(entry.incentive)}</p>")
+            lines.append(f"<p><strong>{html.escape(_('Disclosure:'))}</strong> {html.escape(entry.incentive)}</p>")
         if entry.relationship:
-            lines.append(f"<p><strong>Connection to the business:</strong> {html.escape(entry.relationship)}</p>")
+            lines.append(f"<p><strong>{html.escape(_('Connection to the business:'))}</strong> "
+                         f"{html.escape(entry.relationship)}</p>")
     elif isinstance(entry, Event):
         when = formats.date(entry.start, with_weekday=True)
         if not entry.all_day:
             when += f", {formats.time(entry.start)}"
         facts = [when] + [x for x in (entry.location, entry.address, entry.cost) if x]
         if entry.status != "scheduled":
-            facts.insert(0, entry.status.upper())
+            facts.insert(0, {"cancelled": _("Cancelled"), "postponed": _("Postponed")}.get(entry.status,
+                                                                                       entry.status).upper())
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
     elif isinstance(entry, Alert):
-        facts = [entry.severity.capitalize(), f"From {formats.date(entry.starts, with_weekday=True)}"]
+        facts = [_(SEVERITY_WORDS.get(entry.severity, entry.severity.capitalize())),
+                 _("From %(day)s") % {"day": formats.date(entry.starts, with_weekday=True)}]
         if entry.expires is not None:
-            facts.append(f"until {formats.date(entry.expires, with_weekday=True)}"
+            facts.append(_("until %(day)s") % {"day": formats.date(entry.expires, with_weekday=True)}
                          + ("" if entry.expires_all_day else f", {formats.time(entry.expires)}"))
         lines.append(f"<p>{html.escape(' · '.join(facts))}</p>")
     elif isinstance(entry, CharityUpdate) and entry.raised is not None:
-        progress = f"Raised so far: {formats.money(entry.raised, entry.currency)}"
-        if entry.goal:
-            progress += f" of {formats.money(entry.goal, entry.currency)}"
+        raised = formats.money(entry.raised, entry.currency)
+        progress = (_("Raised so far: %(raised)s of %(goal)s") % {"raised": raised,
+                                                                   "goal": formats.money(entry.goal, entry.currency)}
+                    if entry.goal else _("Raised so far: %(raised)s") % {"raised": raised})
         lines.append(f"<p>{html.escape(progress)}</p>")
     lines.append(entry.html)
     if isinstance(entry, Testimonial) and entry.response_html:
-        lines.append(f"<p><strong>Reply from {html.escape(business_name)}:</strong></p>")
+        reply = _("Reply from %(business)s:") % {"business": business_name}
+        lines.append(f"<p><strong>{html.escape(reply)}</strong></p>")
         lines.append(entry.response_html)
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from icalendar import Event as VEvent
 from storyforge import __version__
 from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Event
+from storyforge.core.words import translations
 
 STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
 #: how often a subscribed calendar (webcal://) is fetched again (REFRESH-INTERVAL, X-PUBLISHED-TTL)
@@ -43,8 +44,9 @@ def calendar_bytes(config: SiteConfig, events: list[Event], name: str | None = N
     zone = _vtimezone(config, [e for e in ordered if not e.all_day])
     if zone is not None:
         cal.add_component(zone)
+    postponed = translations(config).gettext("Postponed: %(title)s")  # in the site's language, read once
     for event in ordered:
-        cal.add_component(_vevent(config, event))
+        cal.add_component(_vevent(config, event, postponed))
     return bytes(cal.to_ical())
 
 
@@ -73,7 +75,7 @@ def _moment(config: SiteConfig, value: datetime) -> datetime:
     return value.astimezone(UTC if _uses_utc(config) else config.tz)
 
 
-def _vevent(config: SiteConfig, event: Event) -> VEvent:
+def _vevent(config: SiteConfig, event: Event, postponed: str = "Postponed: %(title)s") -> VEvent:
     link = config.base_url + event.url.lstrip("/")
     item = VEvent()
     item.add("uid", uid(config, event))
@@ -87,7 +89,7 @@ def _vevent(config: SiteConfig, event: Event) -> VEvent:
         item.add("dtstart", _moment(config, event.start))
         if event.end is not None:
             item.add("dtend", _moment(config, event.end))
-    title = f"Postponed: {event.title}" if event.status == "postponed" else event.title
+    title = postponed % {"title": event.title} if event.status == "postponed" else event.title
     item.add("summary", title)
     item.add("status", STATUS[event.status])
     description = "\n\n".join(part for part in (event.summary, event.cost, link) if part)

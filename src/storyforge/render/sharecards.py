@@ -21,6 +21,7 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
+from storyforge.core.words import translations
 from storyforge.publish.atomic import write_atomic
 from storyforge.render.carddraw import PALETTE, CardSpec, _font_path, draw, missing_glyphs
 from storyforge.render.outputs import Output, content_hash
@@ -53,14 +54,16 @@ def branded(colours: tuple[tuple[str, str], ...], config: SiteConfig) -> tuple[t
     return tuple(chosen.items())
 
 
-def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...]) -> CardSpec:
+def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...],
+              _: Callable[[str], str] = str) -> CardSpec:
+    """``_``: the site's catalogs' gettext, for the labels in the site's language, as its pages show them."""
     labels = []
     if story.verified:
-        labels.append("Verified customer")
+        labels.append(_("Verified customer"))
     if story.incentive:
-        labels.append(f"Disclosure: {story.incentive}")
+        labels.append(_("Disclosure:") + " " + story.incentive)
     if story.relationship:
-        labels.append(f"Connection: {story.relationship}")
+        labels.append(_("Connection:") + " " + story.relationship)
     return CardSpec(quote=story.summary or story.title, author=story.byline, rating=story.rating,
                     labels=tuple(labels), business=config.business.name,
                     host=urlsplit(config.base_url).netloc, colours=colours)
@@ -75,7 +78,8 @@ def card_outputs(config: SiteConfig, model: SiteModel, stylesheet: Path | None, 
     ``folder`` (None: nowhere; ``trusted``: whether what is there may be used)."""
     colours = branded(palette(stylesheet), config)
     pages = model.outputs("png")
-    specs = [card_spec(config, page.context["entry"], colours) for page in pages]
+    words = translations(config).gettext
+    specs = [card_spec(config, page.context["entry"], colours, words) for page in pages]
     wanted = {spec.key(): spec for spec in specs}
     missing = [spec for key, spec in wanted.items()
                if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]
@@ -155,8 +159,9 @@ def cards_lacking_glyphs(config: SiteConfig, model: SiteModel) -> list[str]:
     fonts = {"quote": _font_path("DejaVuSerif.ttf"), "author": _font_path("DejaVuSans-Bold.ttf"),
              "labels": _font_path("DejaVuSans.ttf")}
     lacking = []
+    words = translations(config).gettext
     for page in model.outputs("png"):
-        spec = card_spec(config, page.context["entry"], ())
+        spec = card_spec(config, page.context["entry"], (), words)
         texts = {"quote": spec.quote, "author": spec.author, "labels": " ".join(spec.labels)}
         if any(missing_glyphs(texts[name], path) for name, path in fonts.items()):
             lacking.append(page.context["entry"].source)

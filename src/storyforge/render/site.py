@@ -18,6 +18,7 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Event
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
+from storyforge.core.words import translations
 from storyforge.parallel import ordered_map
 from storyforge.render.outputs import Output, content_hash
 from storyforge.render.site_files import robots_bytes, sitemap_bytes
@@ -166,7 +167,8 @@ def _calendars(config: SiteConfig, model: SiteModel, plan: Plan) -> list[Output]
     for page in model.outputs("ics"):
         entry = page.context.get("entry")
         events = [entry] if isinstance(entry, Event) else model.events_upcoming + model.events_past
-        name = None if isinstance(entry, Event) else f"{config.title} — events"
+        name = None if isinstance(entry, Event) else translations(config).gettext("%(site)s — events") % {
+            "site": config.title}
 
         def make(events: list[Event] = events, name: str | None = name) -> bytes:
             from storyforge.render.ics import calendar_bytes

@@ -7,12 +7,17 @@ to the business, hand-picked). Never contact details, never drafts or stories wi
 Addresses are absolute, since the wall is shown on other sites. The embed script inserts every
 string as text, never as HTML.
 
+A site in another language than English (or with its own catalog) also gives the wall its words,
+``words``: the English of each thing the script writes → the site's, so the labels read in the
+language the stories are written in. An English site's document has none and the script's English.
+
 Each story's JSON is kept with the story in the build cache, beside what it was made from, so a
 site of thousands of stories writes the document again without encoding every story again.
 """
 
 from __future__ import annotations
 
+import gettext
 import json
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -21,9 +26,19 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.entries import Testimonial
 from storyforge.core.model import SiteModel
 from storyforge.core.slugs import slugify
+from storyforge.core.words import N_, translations
 
 WALL_FILE = "testimonials.json"
 FORMAT_VERSION = 1
+#: what embed.js writes around the stories, in its own English (the keys of ``words``)
+EMBED_WORDS = (
+    N_("Rated %(rating)s out of 5"), N_("Verified customer"), N_("Disclosure:"), N_("Connection:"),
+    N_("Hand-picked by the business"), N_("About this story"), N_("Read the full story"),
+    N_("Previous stories"), N_("Next stories"), N_("Customer stories"), N_("Customer stories about %(business)s"),
+    N_("No stories to show yet."),
+    N_("Stories sent by customers of %(business)s and read by a person before publishing."),
+    N_("this business"), N_("How stories are checked"),
+)
 
 
 def wall_bytes(config: SiteConfig, model: SiteModel,
@@ -48,7 +63,9 @@ def wall_bytes(config: SiteConfig, model: SiteModel,
             kept = pieces["wall"] = (made_from, _dumps(_story(config, story, card, photo)).encode())
         stories.append(kept[1])
     business = {"name": config.business.name, "url": config.base_url, "policy": config.base_url + "reviews-policy/"}
-    head = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)},"stories":['.encode()
+    words = translations(config)
+    said = f',"words":{_dumps({text: words.gettext(text) for text in EMBED_WORDS})}' if _translates(words) else ""
+    head = f'{{"version":{FORMAT_VERSION},"business":{_dumps(business)}{said},"stories":['.encode()
     return head + b",".join(stories) + b"]}\n"
 
 
@@ -85,6 +102,11 @@ def _photo(config: SiteConfig, avatar: str, alt: str, info: Any) -> dict[str, An
         return {"url": avatar if "://" in avatar else config.base_url + avatar.lstrip("/"), "alt": alt}
     return {"url": config.base_url + info.path, "alt": alt, "width": info.width, "height": info.height,
             "srcset": ", ".join(f"{config.base_url}{path} {width}w" for width, path in info.modern)}
+
+
+def _translates(words: gettext.NullTranslations) -> bool:
+    """Whether the site has catalogs at all (an English site without its own has none)."""
+    return type(words) is not gettext.NullTranslations
 
 
 def _dumps(value: Any) -> str:

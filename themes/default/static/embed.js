@@ -12,6 +12,13 @@
   var dataUrl = new URL("testimonials.json", base).href;
   var motion = window.matchMedia ? matchMedia("(prefers-reduced-motion: reduce)") : { matches: true };
   var loading = null;
+  var words = {};  // the site's words for this English, from testimonials.json
+
+  function t(text, values) {
+    return (typeof words[text] === "string" ? words[text] : text).replace(/%\((\w+)\)s/g, function (all, k) {
+      return values && values[k] !== undefined ? String(values[k]) : all;
+    });
+  }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -78,7 +85,7 @@
     if (rating >= 1 && rating <= 5 && Math.floor(rating) === rating) {
       var stars = el("p", "sf-stars");
       stars.setAttribute("role", "img");
-      stars.setAttribute("aria-label", "Rated " + rating + " out of 5");
+      stars.setAttribute("aria-label", t("Rated %(rating)s out of 5", { rating: rating }));
       var shown = el("span", null, "★★★★★".slice(0, rating) + "☆☆☆☆☆".slice(0, 5 - rating));
       shown.setAttribute("aria-hidden", "true");
       stars.appendChild(shown);
@@ -90,17 +97,17 @@
     box.appendChild(el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + shownDate(story.date) : "")));
     var labels = story.labels || {};
     var names = [];
-    if (labels.verified === true) names.push(["sf-verified", "Verified customer"]);
-    if (labels.incentive) names.push(["sf-disclosure", "Disclosure: " + labels.incentive]);
-    if (labels.relationship) names.push(["sf-disclosure", "Connection: " + labels.relationship]);
-    if (labels.featured === true) names.push(["sf-featured", "Hand-picked by the business"]);
+    if (labels.verified === true) names.push(["sf-verified", t("Verified customer")]);
+    if (labels.incentive) names.push(["sf-disclosure", t("Disclosure:") + " " + labels.incentive]);
+    if (labels.relationship) names.push(["sf-disclosure", t("Connection:") + " " + labels.relationship]);
+    if (labels.featured === true) names.push(["sf-featured", t("Hand-picked by the business")]);
     if (names.length) {
       var list = el("ul", "sf-labels");
-      list.setAttribute("aria-label", "About this story");
+      list.setAttribute("aria-label", t("About this story"));
       names.forEach(function (pair) { list.appendChild(el("li", "sf-label " + pair[0], pair[1])); });
       box.appendChild(list);
     }
-    var more = link("Read the full story", story.url, "sf-more");
+    var more = link(t("Read the full story"), story.url, "sf-more");
     more.appendChild(el("span", "sf-hidden", ": " + story.title));
     box.appendChild(more);
     item.appendChild(box);
@@ -120,7 +127,7 @@
     [["Previous stories", "‹", -1], ["Next stories", "›", 1]].forEach(function (b) {
       var button = el("button", "sf-button", b[1]);
       button.type = "button";
-      button.setAttribute("aria-label", b[0]);
+      button.setAttribute("aria-label", t(b[0]));
       button.addEventListener("click", function () { stop(); step(b[2]); });
       controls.appendChild(button);
     });
@@ -146,18 +153,21 @@
       return s && typeof s === "object" && (!tag || (Array.isArray(s.tags) && s.tags.map(slug).indexOf(tag) >= 0));
     }).slice(0, limit);
     var business = data.business || {};
+    words = data.words || {};
     host.textContent = "";
     host.classList.add("sf-wall", "sf-" + layout);
     var list = el("ul", "sf-list");
-    list.setAttribute("aria-label", "Customer stories" + (business.name ? " about " + business.name : ""));
+    list.setAttribute("aria-label", business.name ? t("Customer stories about %(business)s", { business: business.name })
+      : t("Customer stories"));
     stories.forEach(function (s) { list.appendChild(card(s, level)); });
-    if (!stories.length) host.appendChild(el("p", "sf-empty", "No stories to show yet."));
+    if (!stories.length) host.appendChild(el("p", "sf-empty", t("No stories to show yet.")));
     else host.appendChild(list);
     var source = el("p", "sf-source");
-    source.appendChild(document.createTextNode("Stories sent by customers of "));
-    source.appendChild(link(business.name || "this business", business.url));
-    source.appendChild(document.createTextNode(" and read by a person before publishing. "));
-    source.appendChild(link("How stories are checked", business.policy));
+    var sentence = t("Stories sent by customers of %(business)s and read by a person before publishing.").split("%(business)s");
+    source.appendChild(document.createTextNode(sentence[0]));
+    source.appendChild(link(business.name || t("this business"), business.url));
+    source.appendChild(document.createTextNode(sentence.slice(1).join("") + " "));
+    source.appendChild(link(t("How stories are checked"), business.policy));
     host.appendChild(source);
     if (layout === "carousel" && stories.length > 1) carousel(host, list);
   }
