@@ -11,7 +11,6 @@ an entry without one is not an entry. A cold build spreads the work over the cor
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -160,6 +159,8 @@ def _file_name(row: Row) -> str:
 def _read_entry(folder: Path) -> list[Row] | None:
     """The rows of a cached image, or None when it is missing, damaged or a file is gone."""
     try:
+        import json  # only a build with images reads or writes their cache
+
         rows = [tuple(row) for row in json.loads((folder / "info.json").read_bytes())]
         if all((folder / _file_name(row)).stat().st_size == row[5] for row in rows):
             return rows
@@ -174,6 +175,8 @@ def _write_entry(folder: Path, processed: Processed, rows: list[Row]) -> None:
     try:
         for variant, row in zip(processed.variants, rows, strict=True):
             write_atomic(folder / _file_name(row), variant.data, durable=False)
+        import json
+
         write_atomic(folder / "info.json", json.dumps(rows).encode(), durable=False)
     except OSError:
         return  # an unwritable cache: the next build processes the image again

@@ -16,12 +16,10 @@ manifest), so the build cache knows exactly what every tree holds.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +147,8 @@ class Publisher:
     # --- cold: everything into a fresh folder --------------------------------------
 
     def _cold(self, files: dict[str, Output], generation: str) -> int:
+        import tempfile  # imported when a build writes: one with nothing to do never does
+
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.output_dir.parent))
         try:
             os.chmod(staging, usual_folder_mode())  # made private by mkdtemp; published to all
@@ -297,6 +297,8 @@ _AT_FDCWD = -100
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where the system cannot."""
+    import ctypes
+
     renameat2 = _libc_function("renameat2")
     if renameat2 is None:
         return False
@@ -312,6 +314,8 @@ def _exchange(a: Path, b: Path) -> bool:
 def _libc_function(name: str) -> Any:
     """A function of the C library, or None. The running interpreter's own symbols come first:
     finding libc by name runs ldconfig in a subprocess, a cost paid on every build otherwise."""
+    import ctypes
+
     function = getattr(ctypes.CDLL(None, use_errno=True), name, None)
     if function is None:
         from ctypes.util import find_library

@@ -11,7 +11,6 @@ any ``<img>``, so the build cache re-renders it when an image it might show chan
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,6 +59,8 @@ def responsive(page_html: str, images: Mapping[str, ImageInfo], page_url: str, b
 
 
 def _picture(attrs: dict[str, str], info: ImageInfo, base_path: str, lazy: bool) -> str:
+    import html  # html.entities is a large table: imported by a page with pictures, not by every build
+
     width, height = info.width, info.height
     if "width" in attrs and attrs["width"].isdigit():  # the theme's display size (an avatar's 48 px)
         shown = int(attrs["width"])
@@ -85,6 +86,8 @@ def _srcset(files: tuple[tuple[int, str], ...], base_path: str) -> str:
 
 
 def _attributes(text: str) -> dict[str, str]:
+    import html
+
     found: dict[str, str] = {}
     for match in _ATTR.finditer(text):
         name = match.group(1).lower()
