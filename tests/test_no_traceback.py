@@ -173,7 +173,7 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("command", ["build", "import", "reject"])
+@pytest.mark.parametrize("command", ["build", "import", "approve", "reject"])
 def test_a_disk_that_really_fills_up_is_one_line_and_loses_nothing(small_disk, command):
     from conftest import snapshot
 
@@ -189,20 +189,21 @@ def test_a_disk_that_really_fills_up_is_one_line_and_loses_nothing(small_disk, c
         return subprocess.run([sys.executable, "-m", "storyforge", *arguments, "--site", str(site)],
                               capture_output=True, text=True, check=False)
 
-    if command == "reject":
+    if command in ("approve", "reject"):
         assert storyforge("submissions", "import", str(export)).returncode == 0
     assert storyforge("build").returncode == 0
     (site / "content/testimonials/kept.md").write_text(story("Kept, edited", body="Edited on a full disk."))
     site_before, where_before = snapshot(site / "public"), places(site)
     filler = _fill(small_disk)
     arguments = {"build": ["build"], "import": ["submissions", "import", str(export)],
+                 "approve": ["moderate", "approve", next(iter(where_before), "")],
                  "reject": ["moderate", "reject", next(iter(where_before), ""), "--reason", "fake"]}[command]
     result = storyforge(*arguments)
-    if command == "reject" and result.returncode == 0:
-        # a decision appends one short line and renames a file: on a full disk it can still fit in
-        # the space the files already hold. Then it must have been made whole, and said so plainly.
+    if command in ("approve", "reject") and result.returncode == 0:
+        # a decision appends one short line and moves a file, and may free room first (the cache's
+        # index is rebuilt): on a full disk it can still fit. Then it must have been made whole.
         assert "Traceback" not in result.stderr
-        assert places(site) == {sid: ["rejected"] for sid in where_before}
+        assert places(site) == {sid: ["content" if command == "approve" else "rejected"] for sid in where_before}
         return
     _one_line(result.returncode, result.stderr, "No space left on device")
     assert snapshot(site / "public") == site_before  # the last good site, as it was
