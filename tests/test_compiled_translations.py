@@ -22,6 +22,11 @@ SNIPPETS = [
     '{{ _("Tom & Jerry") }} and {{ gettext("Home") }}',
     '{{ _("Home")|upper }} {{ _("Home") ~ "!" }}',
     '{{ _("Hello %(name)s", name="<b>") }}',
+    '{{ _("Hello %(name)s", name=("<a", "b>")|join("-")) }} {{ _("Hello %(name)s", name={"k": [1, (2, 3)]}) }}',
+    '{% set who = "<i>Ann</i>"|safe %}{{ _("Hello %(name)s", name=who) }}, {{ _("Hello %(name)s", name=who)|upper }}',
+    '{{ _("%(a)s and %(b)s", a="x & y", b=3) }} {{ _("100%% fresh", name="unused") }}',
+    '{{ _("Tom & Jerry") ~ _("Hello %(name)s", name="z") }}',
+    '{{ x._("Home") if x is defined else "" }}',
     '{{ _("100%% fresh") }}',
     '{{ _("100% broken") if false else "" }}',
     '{% trans %}Home{% endtrans %}',
@@ -39,6 +44,7 @@ def _translations() -> gettext.GNUTranslations:
     catalog.add("Tom & Jerry", "Tom & Jerry <em>fr</em>")
     catalog.add("Hello %(name)s", "Bonjour %(name)s")
     catalog.add("100%% fresh", "100 %% frais")
+    catalog.add("%(a)s and %(b)s", "%(b)s et %(a)s")
     catalog.add(("One story", "%(count)s stories"), ("Une histoire", "%(count)s histoires"))
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
@@ -61,9 +67,10 @@ def test_a_template_reads_as_with_jinjas_own_i18n_extension(snippet, translation
 
 
 def test_translated_strings_are_constants_in_the_compiled_template():
-    code = _environment(CompiledTranslations, _translations()).compile('{{ _("Home") }} {% trans %}Home{% endtrans %}',
-                                                                       raw=True)
-    assert "Accueil" in code and "gettext" not in code
+    source = ('{{ _("Home") }} {% trans %}Home{% endtrans %} {{ _("Hello %(name)s", name=page) }} '
+              '{% trans name=page %}Hello %(name)s{% endtrans %}')
+    code = _environment(CompiledTranslations, _translations()).compile(source, raw=True)
+    assert "Accueil" in code and "Bonjour %(name)s" in code and "gettext" not in code
 
 
 def test_a_cached_build_changes_language_with_site_yaml(make_site, run):
