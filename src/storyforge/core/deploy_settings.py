@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from storyforge.core.setting_rules import check_bool
+from storyforge.core.setting_rules import check_bool, web_address
 from storyforge.core.yaml_source import YamlMapping
 from storyforge.errors import ConfigError, ErrorCollector, SourceLocation, did_you_mean
 
@@ -49,11 +48,7 @@ def _text(value: Any) -> str:
 
 
 def _endpoint(value: Any) -> str:
-    text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an address like https://ACCOUNT.r2.cloudflarestorage.com, got {text!r}")
-    return text
+    return web_address(_text(value), "an address like https://ACCOUNT.r2.cloudflarestorage.com")
 
 
 def _prefix(value: Any) -> str:

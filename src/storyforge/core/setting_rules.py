@@ -53,11 +53,16 @@ def check_bool(value: Any) -> bool:
     return value
 
 
-def check_base_url(value: Any) -> str:
-    text = check_text(value)
+def web_address(text: str, expected: str) -> str:
+    """``text`` when it is an absolute http(s) address, else ValueError("expected <expected>, got …")."""
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an absolute http(s) address like https://www.example.com/, got {text!r}")
+        raise ValueError(f"expected {expected}, got {text!r}")
+    return text
+
+
+def check_base_url(value: Any) -> str:
+    text = web_address(check_text(value), "an absolute http(s) address like https://www.example.com/")
     return normalise_base_url(check_url(text))
 
 
@@ -85,11 +90,7 @@ def check_relative_dir(value: Any) -> str:
 
 
 def check_http_url(value: Any) -> str:
-    text = check_text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an absolute http(s) address like https://forms.example.com/f/abc, got {text!r}")
-    return check_url(text)
+    return check_url(web_address(check_text(value), "an absolute http(s) address like https://forms.example.com/f/abc"))
 
 
 def check_email(value: Any) -> str:
