@@ -74,15 +74,19 @@ def storyforge_site(root: Path, count: int) -> Path:
     return root
 
 
+def peer_head(title: str, day: date, author: str, tags: tuple[str, ...], slug: str, front: str) -> str:
+    """A post's metadata for the peers: YAML front matter, or Pelican's key: value lines."""
+    if front == "pelican":
+        return (f"Title: {title}\nDate: {day.isoformat()}\nAuthor: {author}\n"
+                f"Tags: {', '.join(tags)}\nSlug: {slug}\n\n")
+    return (f"---\ntitle: \"{title}\"\ndate: {day.isoformat()}\n"
+            f"author: \"{author}\"\ntags: [{', '.join(tags)}]\n---\n")
+
+
 def markdown_site(root: Path, count: int, front: str = "yaml") -> Path:
     """Plain Markdown posts for the peers (Pelican uses key: value metadata)."""
     root.mkdir(parents=True, exist_ok=True)
     for story in stories(count):
-        if front == "pelican":
-            head = (f"Title: {story.title}\nDate: {story.day.isoformat()}\nAuthor: {story.author}\n"
-                    f"Tags: {', '.join(story.tags)}\nSlug: {story.slug}\n\n")
-        else:
-            head = (f"---\ntitle: \"{story.title}\"\ndate: {story.day.isoformat()}\n"
-                    f"author: \"{story.author}\"\ntags: [{', '.join(story.tags)}]\n---\n")
+        head = peer_head(story.title, story.day, story.author, story.tags, story.slug, front)
         (root / f"{story.slug}.md").write_text(head + "\n\n".join(story.paragraphs) + "\n")
     return root

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from corpus import FIRST, TAGS, WORDS
+from corpus import FIRST, TAGS, WORDS, peer_head
 
 SITE_YAML = """\
 title: Benchmark Bakery
@@ -106,11 +106,6 @@ def rich_markdown_site(root: Path, count: int, front: str = "yaml") -> Path:
     """The same bodies as plain Markdown posts for the peers (Pelican uses key: value metadata)."""
     root.mkdir(parents=True, exist_ok=True)
     for post in posts(count):
-        if front == "pelican":
-            head = (f"Title: {post.title}\nDate: {post.day.isoformat()}\nAuthor: {post.author}\n"
-                    f"Tags: {', '.join(post.tags)}\nSlug: {post.slug}\n\n")
-        else:
-            head = (f"---\ntitle: \"{post.title}\"\ndate: {post.day.isoformat()}\n"
-                    f"author: \"{post.author}\"\ntags: [{', '.join(post.tags)}]\n---\n")
+        head = peer_head(post.title, post.day, post.author, post.tags, post.slug, front)
         (root / f"{post.slug}.md").write_text(head + post.body)
     return root
