@@ -298,12 +298,12 @@ ALLOWED = {
     "render": ("core", "parallel", "incremental.compiled_templates", "publish.atomic"),
     "incremental": ("core", "parallel", "render", "publish"),
     "publish": ("render.outputs",),
-    "check": ("core", "publish.atomic"),
-    "moderation": ("core", "publish.atomic"),
+    "check": ("core", "publish.atomic", "arguments"),
+    "moderation": ("core", "publish.atomic", "arguments"),
     "images": ("core", "parallel", "render.outputs", "render.pictures", "publish.atomic"),
-    "deploy": ("core", "publish.mirror", "moderation.policy", "incremental.cache", "progress"),
+    "deploy": ("core", "publish.mirror", "moderation.policy", "incremental.cache", "progress", "arguments"),
     "desk": ("core", "moderation", "publish.atomic"),
-    "intake": ("core", "moderation"),
+    "intake": ("core", "moderation", "arguments"),
 }
 
 

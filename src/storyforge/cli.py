@@ -11,6 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from storyforge import __version__
+from storyforge.arguments import add_site_argument
 from storyforge.core.content_types import type_names
 from storyforge.errors import BuildFailed, StoryforgeError
 
@@ -26,11 +27,6 @@ FEATURE_COMMANDS: dict[str, str] = {"serve": "storyforge.serve.command", "check"
 BUILT_IN_COMMANDS = ("build", "new", "init")
 
 
-def _site_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                        help="the site folder, holding site.yaml (default: the current folder)")
-
-
 def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for ``command`` alone when it is one we know; else (help, a typo, nothing) for all."""
     parser = argparse.ArgumentParser(
@@ -42,7 +38,7 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the site into the output folder",
                                 description="Build the site into the output folder (public/ by default). "
                                             "The previous output stays in place unless the build succeeds.")
-    _site_arg(build)
+    add_site_argument(build)
     build.add_argument("--output", type=Path, metavar="DIR", help="where to write the site (default: output_dir "
                                                                   "from site.yaml)")
     build.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
@@ -60,7 +56,7 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     new = commands.add_parser("new", help="start a new content file with its front matter filled in",
                               description="Write content/<section>/<slug>.md with front matter to fill in "
                                           "and print its path.")
-    _site_arg(new)
+    add_site_argument(new)
     new.add_argument("kind", choices=type_names(), help="what to create")
     new.add_argument("title", help="the title, in quotes")
     new.set_defaults(handler=_cmd_new)

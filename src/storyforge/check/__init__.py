@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from storyforge.arguments import add_site_argument
+
 
 def add_commands(subparsers: Any) -> None:
     """Add `storyforge check` to the command line."""
@@ -26,8 +28,7 @@ def add_commands(subparsers: Any) -> None:
                     "nothing links to, feeds (well-formed, absolute URLs, unique GUIDs, valid dates) and "
                     "the sitemap. Prints one line per problem and a summary; exit status 1 when there are "
                     "problems.")
-    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                        help="the site folder, holding site.yaml (default: the current folder)")
+    add_site_argument(parser)
     parser.add_argument("--output", type=Path, metavar="DIR",
                         help="the built site to check (default: output_dir from site.yaml)")
     parser.add_argument("--external", action="store_true",

@@ -15,6 +15,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from storyforge.arguments import add_site_argument
+
 DEFAULT_MAX_DELETES = 256  # more than this is usually a half-built site, not a tidy-up
 
 
@@ -25,8 +27,7 @@ def add_commands(subparsers: Any) -> None:
         description="Publish the built site to a target named in site.yaml (deploy.targets): uploads only the "
                     "files that differ, then deletes those the site no longer has. Refuses a site that is "
                     "older than its sources (build first).")
-    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                        help="the site folder, holding site.yaml (default: the current folder)")
+    add_site_argument(parser)
     parser.add_argument("--output", type=Path, metavar="DIR",
                         help="the built site to publish (default: output_dir from site.yaml)")
     parser.add_argument("--target", metavar="NAME", help="which of deploy.targets (needed when there are several)")

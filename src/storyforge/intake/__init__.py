@@ -10,8 +10,9 @@ waitress. Imports stay light here; the work is imported inside the handler.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from storyforge.arguments import add_site_argument, port_number
 
 
 def add_commands(commands: Any) -> None:
@@ -22,11 +23,11 @@ def add_commands(commands: Any) -> None:
                     "site.yaml to its public address). Each story the form sends is checked, screened and "
                     "written into the submissions inbox as `storyforge submissions add` would; the customer "
                     "lands on the site's thank-you page. Run it behind a TLS reverse proxy (see the README).")
-    intake.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                        help="the site folder, holding site.yaml (default: the current folder)")
+    add_site_argument(intake)
     intake.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
                         help="the address to listen on (default: 127.0.0.1, for a reverse proxy on this machine)")
-    intake.add_argument("--port", type=_port, default=8787, help="the port to listen on (default: 8787; 0: any free)")
+    intake.add_argument("--port", type=port_number, default=8787,
+                        help="the port to listen on (default: 8787; 0: any free)")
     intake.add_argument("--trust-proxy", action="store_true",
                         help="take the client's address and scheme from the reverse proxy's X-Forwarded-For and "
                              "X-Forwarded-Proto headers (only behind a proxy that sets them)")
@@ -44,10 +45,6 @@ def add_commands(commands: Any) -> None:
     intake.set_defaults(handler=_cmd_intake)
 
 
-def _port(text: str) -> int:
-    if text.isdigit() and 0 <= int(text) <= 65535:
-        return int(text)
-    raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
 
 
 def _count(text: str) -> int:

@@ -11,12 +11,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from storyforge.arguments import add_site_argument
 from storyforge.moderation.terminal import FLAG_MARK, cut, say, show_mapping
-
-
-def _site(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                        help="the site folder, holding site.yaml (default: the current folder)")
 
 
 def _rating(value: str) -> int | None:
@@ -42,7 +38,7 @@ def add_commands(commands: Any) -> None:
                                          "row number and skipped; a story imported before is left alone, or "
                                          "updated in place while it is pending. Exit status 1 if any row was "
                                          "skipped.")
-    _site(imp)
+    add_site_argument(imp)
     imp.add_argument("file", type=Path, help="the export, e.g. stories.csv, responses.xlsx or stories.json")
     imp.add_argument("--dry-run", action="store_true",
                      help="show which column holds what, the first rows as read and what would be flagged; "
@@ -55,7 +51,7 @@ def add_commands(commands: Any) -> None:
     add = actions.add_parser("add", help="record a story taken by phone or email",
                              description="Record one story taken by phone or email. Values not given as options "
                                          "are asked for when run in a terminal.")
-    _site(add)
+    add_site_argument(add)
     add.add_argument("--source", choices=["phone", "email", "form"], default="phone", help="how it came in")
     add.add_argument("--story", help="the customer's words ('-' reads them from standard input)")
     for option, help_text in (("--name", "the customer's name"), ("--email", "contact email, never published"),
@@ -80,17 +76,17 @@ def add_commands(commands: Any) -> None:
                                           "submissions/decisions.jsonl.")
     steps = mod.add_subparsers(dest="action", metavar="ACTION", required=True)
     lst = steps.add_parser("list", help="the submissions waiting for a decision, with screening flags")
-    _site(lst)
+    add_site_argument(lst)
     lst.add_argument("--all", action="store_true", help="also list rejected and withdrawn submissions")
     lst.set_defaults(handler=_cmd_list)
     show = steps.add_parser("show", help="one submission in full, with what would be published")
-    _site(show)
+    add_site_argument(show)
     show.add_argument("id", help="the submission id (or its first few characters)")
     show.set_defaults(handler=_cmd_show)
     ok = steps.add_parser("approve", help="publish a submission as a story in content/testimonials/",
                           description="Write content/testimonials/<date>-<slug>.md, checked like the build "
                                       "checks it, showing only what the customer consented to.")
-    _site(ok)
+    add_site_argument(ok)
     ok.add_argument("id", help="the submission id (or its first few characters)")
     ok.add_argument("--redact", action="store_true", help="replace email addresses and phone numbers in the text")
     ok.add_argument("--keep-personal-data", action="store_true",
@@ -109,7 +105,7 @@ def add_commands(commands: Any) -> None:
                           epilog="reason codes:\n" + "\n".join(f"  {c:<22}{m}" for c, m in REASONS.items())
                           + "\n  (spam is accepted as another name for unrelated)",
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    _site(no)
+    add_site_argument(no)
     no.add_argument("id", help="the submission id (or its first few characters)")
     no.add_argument("--reason", required=True, metavar="CODE", help="one of the reason codes below")
     no.add_argument("--note", default="", help="a note for the record (not published)")
@@ -117,19 +113,19 @@ def add_commands(commands: Any) -> None:
     out = steps.add_parser("withdraw", help="take a story down at its author's request",
                            description="Remove a published story (or a pending submission) at its author's "
                                        "request; the next build has it nowhere. A copy is kept in withdrawn/.")
-    _site(out)
+    add_site_argument(out)
     out.add_argument("id", help="the submission id, or the story's file for stories without one")
     out.add_argument("--note", default="", help="a note for the record (not published)")
     out.set_defaults(handler=_cmd_withdraw)
     answer = steps.add_parser("reply", help="publish the business's reply under a story",
                               description="Set the public reply shown under a published story (its 'response' "
                                           "field, Markdown); an empty --text removes it.")
-    _site(answer)
+    add_site_argument(answer)
     answer.add_argument("id", help="the submission id, or the story's file")
     answer.add_argument("--text", required=True, help="the reply, in Markdown ('-' reads it from standard input)")
     answer.set_defaults(handler=_cmd_reply)
     rep = steps.add_parser("report", help="the counts shown on /reviews-policy/")
-    _site(rep)
+    add_site_argument(rep)
     rep.set_defaults(handler=_cmd_report)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storyforge.arguments import add_site_argument, port_number
 from storyforge.errors import ConfigError, SourceLocation, StoryforgeError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,9 +54,8 @@ def add_commands(subparsers: Any) -> None:
         description="Build the site into .storyforge-cache/serve/, serve it on this computer and rebuild "
                     "whenever a file in content/, templates/, static/, the theme or site.yaml changes. Open "
                     "pages reload by themselves; a save that does not build shows its errors on the page.")
-    serve.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                       help="the site folder, holding site.yaml (default: the current folder)")
-    serve.add_argument("--port", type=_port, default=8000, help="the port to listen on (default: 8000)")
+    add_site_argument(serve)
+    serve.add_argument("--port", type=port_number, default=8000, help="the port to listen on (default: 8000)")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
                        help="the address to listen on (default: 127.0.0.1, this computer only; "
                             "0.0.0.0 lets other devices on the network see the preview)")
@@ -67,16 +67,6 @@ def add_commands(subparsers: Any) -> None:
                             "where saves send no file events")
     serve.add_argument("--open", action="store_true", help="open the site in the web browser")
     serve.set_defaults(handler=_cmd_serve)
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number like 8000, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {value}")
-    return value
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
