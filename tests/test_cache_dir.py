@@ -62,10 +62,25 @@ def cold(site: Path, scratch: Path) -> dict[str, bytes]:
     return snapshot(scratch / "public")
 
 
-def test_cache_dir_option_keeps_the_cache_outside_the_site(tmp_path: Path, run) -> None:
-    site = tmp_path / "site"
+def small_site(site: Path) -> None:
+    """The stories of FILES and the least site.yaml there is."""
     write_files(site, FILES)
     (site / "site.yaml").write_text("title: Bakery\nbase_url: https://example.com/\n", encoding="utf-8")
+
+
+def clone_with_cache(site: Path, tmp_path: Path, with_output: bool) -> Path:
+    """A fresh clone of ``site`` in tmp_path/second/checkout, with the first build's cache restored
+    as a CI service restores it (and, ``with_output``, its public/ too)."""
+    clone = fresh_clone(site, tmp_path / "second" / "checkout")
+    restore(tmp_path / "first" / "cache", tmp_path / "second" / "cache")
+    if with_output:
+        restore(site / "public", clone / "public")
+    return clone
+
+
+def test_cache_dir_option_keeps_the_cache_outside_the_site(tmp_path: Path, run) -> None:
+    site = tmp_path / "site"
+    small_site(site)
     result = run("build", "--site", site, "--cache-dir", tmp_path / "ci-cache")
     assert result.code == 0, result.err
     assert (tmp_path / "ci-cache" / "index.bin").is_file()
@@ -76,8 +91,7 @@ def test_cache_dir_option_keeps_the_cache_outside_the_site(tmp_path: Path, run) 
 
 def test_environment_variable_names_the_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run) -> None:
     site = tmp_path / "site"
-    write_files(site, FILES)
-    (site / "site.yaml").write_text("title: Bakery\nbase_url: https://example.com/\n", encoding="utf-8")
+    small_site(site)
     monkeypatch.setenv("STORYFORGE_CACHE_DIR", str(tmp_path / "kept"))
     assert run("build", "--site", site).code == 0
     assert (tmp_path / "kept" / "index.bin").is_file()
@@ -89,12 +103,10 @@ def test_environment_variable_names_the_cache_folder(tmp_path: Path, monkeypatch
 
 def test_restored_cache_in_a_fresh_clone_reuses_every_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "first" / "site"
-    write_files(site, FILES)
-    (site / "site.yaml").write_text("title: Bakery\nbase_url: https://example.com/\n", encoding="utf-8")
+    small_site(site)
     build(BuildOptions(site_dir=site, cache_dir=tmp_path / "first" / "cache"))
 
-    clone = fresh_clone(site, tmp_path / "second" / "checkout")
-    restore(tmp_path / "first" / "cache", tmp_path / "second" / "cache")
+    clone = clone_with_cache(site, tmp_path, with_output=False)
     reads = count_reads(monkeypatch)
     result = build(BuildOptions(site_dir=clone, cache_dir=tmp_path / "second" / "cache"))
     assert reads == []  # no story parsed or rendered from Markdown again
@@ -113,13 +125,10 @@ def test_restored_cache_and_output_make_a_fresh_clone_a_no_op(tmp_path: Path, mo
         copy_example(site)
         shutil.copytree(Path(__file__).parents[1] / "submissions", site / "submissions")
     else:
-        write_files(site, FILES)
-        (site / "site.yaml").write_text("title: Bakery\nbase_url: https://example.com/\n", encoding="utf-8")
+        small_site(site)
     build(BuildOptions(site_dir=site, cache_dir=tmp_path / "first" / "cache"))
 
-    clone = fresh_clone(site, tmp_path / "second" / "checkout")
-    restore(tmp_path / "first" / "cache", tmp_path / "second" / "cache")
-    restore(site / "public", clone / "public")
+    clone = clone_with_cache(site, tmp_path, with_output=True)
     reads = count_reads(monkeypatch)
     result = build(BuildOptions(site_dir=clone, cache_dir=tmp_path / "second" / "cache"))
     assert result.unchanged and reads == []
@@ -133,13 +142,10 @@ def test_restored_cache_and_output_make_a_fresh_clone_a_no_op(tmp_path: Path, mo
 def test_an_edit_in_the_fresh_clone_is_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same size, new bytes, new time: the digest, not the stat, decides — and only that story is read."""
     site = tmp_path / "first" / "site"
-    write_files(site, FILES)
-    (site / "site.yaml").write_text("title: Bakery\nbase_url: https://example.com/\n", encoding="utf-8")
+    small_site(site)
     build(BuildOptions(site_dir=site, cache_dir=tmp_path / "first" / "cache"))
 
-    clone = fresh_clone(site, tmp_path / "second" / "checkout")
-    restore(tmp_path / "first" / "cache", tmp_path / "second" / "cache")
-    restore(site / "public", clone / "public")
+    clone = clone_with_cache(site, tmp_path, with_output=True)
     edited = clone / "content/testimonials/story-3.md"
     edited.write_text(edited.read_text(encoding="utf-8").replace("number 3", "number 8"), encoding="utf-8")
     reads = count_reads(monkeypatch)
