@@ -109,8 +109,8 @@ def refresh_record(output_dir: Path, record: Callable[[], BuildRecord], stats_ch
     over every source) is not worked out again."""
     if (output_dir / RECORD_FILE).exists() and not stats_changed:
         return
-    fresh = record()
-    if (read_record(output_dir) or fresh).sources != fresh.sources or not (output_dir / RECORD_FILE).exists():
+    fresh, known = record(), read_record(output_dir)
+    if known is None or known.sources != fresh.sources:
         write_record(output_dir, RECORD_FILE, fresh.to_bytes())
 
 
