@@ -235,6 +235,34 @@ def test_the_cache_key_sees_the_installed_library_versions():
         {name: metadata.version(name) for name in OUTPUT_LIBRARIES}
 
 
+def test_the_program_part_of_the_cache_key_is_remembered_by_the_stat_of_the_modules(tmp_path, monkeypatch):
+    """The key is worked out from the modules' bytes once; later builds stat them and read the
+    memo, and any module whose stat changed makes the key be worked out (and differ) again."""
+    import os
+    import time
+
+    from storyforge.incremental import cache
+
+    module = tmp_path / "module.py"
+    module.write_text("A = 1\n")
+    old = time.time() - 60
+    os.utime(module, (old, old))
+    monkeypatch.setattr(cache, "_MODULES", (str(module),))
+    memo = tmp_path / "cache"
+    first = cache.environment_key(memo)
+    assert first == cache.environment_key(None)  # the memo never changes the answer
+    assert (memo / cache.ENVIRONMENT_MEMO).exists()
+
+    module.write_text("A = 2\n")  # same size, same time: judged by its stat, as sources are
+    os.utime(module, (old, old))
+    assert cache.environment_key(memo) == first
+
+    module.write_text("A = 22\n")
+    os.utime(module, (old + 1, old + 1))
+    changed = cache.environment_key(memo)
+    assert changed != first and changed == cache.environment_key(None)
+
+
 def test_a_deleted_output_folder_is_built_again_in_full(make_site, tmp_path):
     site = make_site(BASE_FILES)
     build(BuildOptions(site_dir=site))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -88,6 +89,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from storyforge.build import BuildOptions, build
     from storyforge.progress import Progress
 
+    if _leaving_at_once:  # the process ends with the build (see run()): the collector, turned back on
+        gc.disable()      # when the build is done, would walk every object it made once more, for nothing
     result = build(BuildOptions(site_dir=args.site, output_dir=args.output, drafts=args.drafts,
                                 use_cache=not args.no_cache, progress=None if args.quiet else Progress(),
                                 base_url=args.base_url, cache_dir=args.cache_dir))

@@ -26,7 +26,9 @@ _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 def worker_count(items: int, min_items: int = MIN_ITEMS_PER_WORKER) -> int:
     """How many processes to use for ``items`` pieces of work (1 means: stay in this process);
     ``min_items``: how many items make forking one more worker worth it (a few photos do)."""
-    import multiprocessing  # only when there is work to spread: a build with nothing to do never is
+    if items < 2 * min_items:  # too little to spread: multiprocessing is not even imported
+        return 1
+    import multiprocessing
 
     configured = os.environ.get("STORYFORGE_WORKERS", "").strip()
     cores = int(configured) if configured.isdigit() and int(configured) > 0 else (os.cpu_count() or 1)

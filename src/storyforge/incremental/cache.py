@@ -96,13 +96,72 @@ OUTPUT_LIBRARIES = ("markdown", "jinja2", "nh3", "pyyaml", "feedgen", "lxml", "i
                     "python_slugify", "text_unidecode")
 
 
-def environment_key() -> str:
-    """What makes cached results valid at all: this program and the libraries that shape output."""
+def environment_key(memo_folder: Path | None = None) -> str:
+    """What makes cached results valid at all: this program and the libraries that shape output.
+
+    ``memo_folder`` (the cache folder) keeps the answer beside the stat of every file it was worked
+    out from, so that a build reads and hashes the package's modules and lists the library folders
+    only when one of those changed; the answer is the same either way."""
+    signature = _environment_signature()
+    memo = memo_folder / ENVIRONMENT_MEMO if memo_folder is not None else None
+    if memo is not None and signature is not None:
+        with suppress(OSError, ValueError):
+            known_signature, saved_at, key = memo.read_text(encoding="utf-8").split("\n", 2)
+            if known_signature == signature[0] and signature[1] < trusted_before(int(saved_at)):
+                return key
     parts = [f"format={FORMAT}", f"storyforge={__version__}", f"code={_code_stamp()}",
              f"python={sys.version_info[:2]}"]
     versions = installed_versions()
     parts += [f"{name}={versions.get(name, '?')}" for name in OUTPUT_LIBRARIES]
-    return ";".join(parts)
+    key = ";".join(parts)
+    if memo is not None and signature is not None:
+        with suppress(OSError):  # a memo that cannot be written: worked out again next time
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(memo, f"{signature[0]}\n{time.time_ns()}\n{key}".encode(), durable=False)
+    return key
+
+
+#: the environment key of the last build and the stat of what it was worked out from
+ENVIRONMENT_MEMO = "environment.txt"
+
+
+def _environment_signature() -> tuple[str, int] | None:
+    """A digest of this version of storyforge and of Python, and of the size and modification
+    time of every module of storyforge and of every folder on ``sys.path`` (installing or removing
+    a library changes its folder's time), and the latest of those times; None when one cannot be
+    read."""
+    digest = hashlib.blake2b(f"{FORMAT}\0{__version__}\0{sys.version}\0{OUTPUT_LIBRARIES}".encode(),
+                             digest_size=16)
+    latest = 0
+    try:
+        for path in (*_module_paths(), *(folder or "." for folder in sys.path)):
+            try:
+                info = os.stat(path)
+            except FileNotFoundError:
+                if path in _module_paths():
+                    return None  # a module gone since it was listed: work it out afresh
+                continue  # a folder on sys.path that does not exist, as is common
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+            latest = max(latest, info.st_mtime_ns)
+    except OSError:
+        return None
+    return digest.hexdigest(), latest
+
+
+def _module_paths() -> tuple[str, ...]:
+    """Every module of storyforge, by path, in a stable order (listed once per process)."""
+    global _MODULES
+    if _MODULES is None:
+        package = Path(__file__).parents[1]
+        found = []
+        for folder, dirs, files in os.walk(package):
+            dirs[:] = sorted(name for name in dirs if name != "__pycache__")
+            found += [os.path.join(folder, name) for name in sorted(files) if name.endswith(".py")]
+        _MODULES = tuple(found)
+    return _MODULES
+
+
+_MODULES: tuple[str, ...] | None = None
 
 
 def installed_versions() -> dict[str, str]:
@@ -127,18 +186,14 @@ def _code_stamp() -> str:
     changed code (an upgrade that kept the version number, or a checkout being worked on) never
     reads what older code cached — and the same code gives the same stamp wherever it is installed
     and whenever its files were written: a hosting service installs it afresh for every build, with
-    new modification times, and must still find its restored cache valid. Reading the package's
-    files costs about a millisecond."""
+    new modification times, and must still find its restored cache valid."""
     package = Path(__file__).parents[1]
     digest = hashlib.blake2b(digest_size=8)
-    for folder, dirs, files in os.walk(package):
-        dirs[:] = sorted(name for name in dirs if name != "__pycache__")  # byte code: made from the modules
-        relative = os.path.relpath(folder, package).replace(os.sep, "/")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                with open(os.path.join(folder, name), "rb") as module:
-                    data = module.read()
-                digest.update(f"{relative}/{name}\0{len(data)}\0".encode() + data)
+    for path in _module_paths():
+        with open(path, "rb") as module:
+            data = module.read()
+        relative = os.path.relpath(path, package).replace(os.sep, "/")
+        digest.update(f"{relative}\0{len(data)}\0".encode() + data)
     return digest.hexdigest()
 
 

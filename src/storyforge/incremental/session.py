@@ -28,17 +28,18 @@ from storyforge.core.entries import Alert, Entry, Event
 from storyforge.core.inputs import SiteInputs
 from storyforge.core.model import SiteModel, alert_moments, event_finish
 from storyforge.core.theme import catalog_files
-from storyforge.incremental.cache import BuildCache, Index, environment_key, stat_is_trustworthy
+from storyforge.incremental.cache import CACHE_DIR, BuildCache, Index, environment_key, stat_is_trustworthy
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.plan import CachedPlan
 from storyforge.publish.output import PublishReport, read_generation
 from storyforge.render.outputs import Output, content_hash
 
 
-def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:
-    """Changes whenever cached pages might be wrong: program, settings, options or templates."""
+def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool, memo_folder: Path | None = None) -> str:
+    """Changes whenever cached pages might be wrong: program, settings, options or templates.
+    ``memo_folder``: where the program's part of the key may be remembered (``environment_key``)."""
     digest = hashlib.sha256()
-    digest.update(environment_key().encode())
+    digest.update(environment_key(memo_folder).encode())
     digest.update((config.root / CONFIG_FILE).read_bytes())
     digest.update(f"\0{config.base_url}\0{config.theme}\0drafts={drafts}\0".encode())
     for name, data in inputs.templates.items():
@@ -54,8 +55,9 @@ class IncrementalBuild:
     def __init__(self, config: SiteConfig, inputs: SiteInputs, output_dir: Path, *, drafts: bool,
                  use_cache: bool, cache_root: Path | None = None) -> None:
         self.config, self.inputs, self.output_dir = config, inputs, output_dir
-        self.key = cache_key(config, inputs, drafts=drafts)
         self.cache = BuildCache(config.root, trusted=use_cache, output_dir=output_dir, root=cache_root)
+        self.key = cache_key(config, inputs, drafts=drafts,
+                             memo_folder=(cache_root or config.root / CACHE_DIR) if use_cache else None)
         self._restat = False  # sources' stats changed but not their bytes: the index learns the new stats
         self.index = self.cache.load_index(self.key)
         self._store: EntryStore | None = None

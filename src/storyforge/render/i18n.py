@@ -4,6 +4,8 @@ extension (``{{ _("Home") }}``, ``{% trans %}``), and the direction the language
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any, cast
 
 import jinja2
 
@@ -16,6 +18,7 @@ def install_translations(env: jinja2.Environment, config: SiteConfig) -> None:
     """Give ``env`` the site's language: its catalogs (site first, then theme), or none for English."""
     chain = translations(config)
     env.install_gettext_translations(chain, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = env.globals["gettext"] = _remembered(cast("Callable[..., str]", env.globals["gettext"]))
     env.extend(compile_translations=chain)  # for compiled_i18n: the strings it translates while compiling
 
 
@@ -35,3 +38,23 @@ def text_direction(config: SiteConfig) -> str:
 
     order = Locale.parse(config.language.replace("-", "_")).character_order
     return "rtl" if order == "right-to-left" else "ltr"
+
+
+def _remembered(gettext: Callable[..., str]) -> Callable[..., str]:
+    """Jinja2's newstyle ``gettext`` answering each text without placeholders once per build.
+    Most calls are folded into the compiled templates (``compiled_i18n``); what is left asks for
+    words chosen at run time, such as ``_(item.kind_label)`` on every story of a list page — the
+    same few words thousands of times, each time through the context, the catalogs and ``%``."""
+    known: dict[tuple[str, bool], str] = {}
+
+    @jinja2.pass_context
+    def remembered(context: jinja2.runtime.Context, message: str, **variables: Any) -> str:
+        if variables:
+            return gettext(context, message, **variables)
+        key = (message, context.eval_ctx.autoescape)
+        text = known.get(key)
+        if text is None:
+            text = known[key] = gettext(context, message)
+        return text
+
+    return remembered
