@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -129,17 +130,20 @@ def signature(tokens: list[str], rarity: Callable[[str], int] | None = None) -> 
     Repeated words count once per repeat ("the#2"). The order must stay fixed while texts are
     filed under it: ``rarity`` (how many texts held a word when the submissions index last ranked
     its words: rare words first, so few texts share them), else common English words last and
-    longer words first; then a hash."""
-    seen: dict[str, int] = {}
-    counted = []
-    for token in tokens:
-        seen[token] = seen.get(token, 0) + 1
-        counted.append((token, f"{token}#{seen[token]}"))
+    longer words first; then a hash of the word; then the repeat. Each distinct word is weighed
+    once, not once per repeat: filing every published story is mostly this."""
+    counts = Counter(tokens)
     if rarity is None:
-        counted.sort(key=lambda pair: (pair[0] in COMMON_WORDS, -len(pair[0]), zlib.crc32(pair[1].encode()), pair[1]))
+        order = sorted(counts, key=lambda w: (w in COMMON_WORDS, -len(w), zlib.crc32(w.encode()), w))
     else:
-        counted.sort(key=lambda pair: (rarity(pair[0]), zlib.crc32(pair[1].encode()), pair[1]))
-    return [name for _, name in counted[:len(tokens) - _least_shared(len(tokens)) + 1]]
+        order = sorted(counts, key=lambda w: (rarity(w), zlib.crc32(w.encode()), w))
+    wanted = len(tokens) - _least_shared(len(tokens)) + 1
+    kept: list[str] = []
+    for word in order:
+        kept.extend(f"{word}#{repeat}" for repeat in range(1, min(counts[word], wanted - len(kept)) + 1))
+        if len(kept) >= wanted:
+            break
+    return kept
 
 
 #: texts filed elsewhere (the submissions index): (key, label, words) of those filed under a token, in a length range

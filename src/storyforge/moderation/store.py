@@ -35,7 +35,7 @@ from typing import Any
 
 from storyforge.core.config import SiteConfig
 from storyforge.errors import ModerationError, SourceLocation
-from storyforge.moderation.index import STORY_DIR as STORY_DIR
+from storyforge.moderation.filing import STORY_DIR as STORY_DIR
 from storyforge.moderation.index import StoreIndex
 from storyforge.moderation.submission import Submission, sha256
 from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
