@@ -144,9 +144,12 @@ def inbox_series(scratch: Path, runs: int, sizes: list[int], new_rows: int) -> l
         site.mkdir()
         (site / "site.yaml").write_text(SITE_YAML)
         fill_inbox(site, count)
-        # one command first, as on a site in use: whatever it keeps beside the inbox is there
-        subprocess.run([sys.executable, "-m", "storyforge", "moderate", "list"], cwd=site, check=True,
-                       stdout=subprocess.DEVNULL)
+        # one import first, as on a site in use: whatever it keeps beside the inbox is there (the
+        # near-duplicate search's filing of every text included; the published series measures that)
+        primer = site / "primer.csv"
+        primer.write_text(HEADER + _row(10 * count + 7))
+        subprocess.run([sys.executable, "-m", "storyforge", "submissions", "import", str(primer)], cwd=site,
+                       check=True, stdout=subprocess.DEVNULL)
         batch = site / "batch.csv"
         pristine = site / "pristine"
         kept = [name for name in ("submissions", ".storyforge-cache") if (site / name).exists()]

@@ -39,13 +39,19 @@ class Filing:
         self.index = index
         self.ready = False  # every text of the index is filed, and those read from now on are filed as read
         self._ranks: dict[str, int] = {}
-        self._texts: dict[tuple[str, str], tuple[str, str, list[str]]] = {}  # see similar()
+        self._texts: dict[int, checks.Text | None] = {}  # by id: see similar()
+        self._holders: dict[str, list[int]] = {}  # token → ids of the texts filed under it
 
     def reset(self) -> None:
         """The folders were read again: what is filed may have changed."""
         self.ready = False
         self._ranks = {}
         self._texts = {}
+        self._holders = {}
+
+    def forget(self, doc: int) -> None:
+        """The text ``doc`` was removed or is read again: no longer the words it had."""
+        self._texts.pop(doc, None)
 
     # --- the order of words ----------------------------------------------------------------
 
@@ -103,9 +109,13 @@ class Filing:
         db.execute("UPDATE docs SET words = ?, nwords = ?, ok = ?, filed = 1 WHERE id = ?",
                    (None if words is None else " ".join(words), len(words or ()), int(words is not None), doc))
         db.execute("DELETE FROM filed WHERE doc = ?", (doc,))
+        self.forget(doc)
         if words:
-            db.executemany("INSERT INTO filed VALUES (?, ?)",
-                           [(token, doc) for token in checks.signature(words, self._cached_rarity)])
+            tokens = checks.signature(words, self._cached_rarity)
+            db.executemany("INSERT INTO filed VALUES (?, ?)", [(token, doc) for token in tokens])
+            for token in tokens:  # what this command already fetched of the index learns it too
+                if token in self._holders:
+                    self._holders[token].append(doc)
 
     def _words(self, folder: str, file: str, body: str) -> list[str] | None:
         """The words a text is compared by: a submission's story, or a published story's text
@@ -150,29 +160,37 @@ class Filing:
 
     # --- the search ------------------------------------------------------------------------
 
-    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[tuple[str, str, list[str]]]:
-        """(key, label, words) of every text filed under one of ``tokens`` with a length in range:
-        pending and rejected submissions, and published stories. Each text's words are fetched
-        once per command: the rows of one import meet many of the same texts."""
+    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[checks.Text]:
+        """(key, label, words, counted words) of every text filed under one of ``tokens`` with a
+        length in range: pending and rejected submissions, and published stories. Which texts are
+        filed under a token, and each text's words, are fetched once per command: the rows of one
+        import meet many of the same tokens and texts."""
         self.ensure()
-        if not tokens:
-            return []
-        marks = ",".join("?" * len(tokens))
-        keys = self.index.ask(
-            "SELECT folder, file FROM docs WHERE id IN "  # noqa: S608 - only ?s
-            f"(SELECT doc FROM filed WHERE token IN ({marks})) AND ok = 1 "
-            "AND folder IN ('inbox', 'rejected', 'stories') AND nwords BETWEEN ? AND ?", (*tokens, shortest, longest))
-        missing = [key for key in keys if key not in self._texts]
+        unknown = [token for token in dict.fromkeys(tokens) if token not in self._holders]
+        for start in range(0, len(unknown), 400):
+            asked = unknown[start:start + 400]
+            for token in asked:
+                self._holders[token] = []
+            for token, doc in self.index.ask(
+                    f"SELECT token, doc FROM filed WHERE token IN ({','.join('?' * len(asked))})",  # noqa: S608
+                    asked):
+                self._holders[token].append(doc)
+        docs = {doc for token in tokens for doc in self._holders[token]}
+        missing = [doc for doc in docs if doc not in self._texts]
         for start in range(0, len(missing), 400):
             chunk = missing[start:start + 400]
-            pairs = " OR ".join("(folder = ? AND file = ?)" for _ in chunk)
-            for folder, file, sid, words in self.index.ask(
-                    f"SELECT folder, file, sid, words FROM docs WHERE {pairs}",  # noqa: S608 - only ?s
-                    [value for key in chunk for value in key]):
+            for doc in chunk:
+                self._texts[doc] = None
+            marks = ",".join("?" * len(chunk))
+            for doc, folder, file, sid, words in self.index.ask(
+                    "SELECT id, folder, file, sid, words FROM docs WHERE ok = 1 AND words IS NOT NULL AND "  # noqa: S608
+                    f"folder IN ('inbox', 'rejected', 'stories') AND id IN ({marks})", chunk):
                 if folder == STORIES:
-                    rel = f"{STORY_DIR}/{file}"
-                    self._texts[(folder, file)] = (rel, f"the published story {rel}", words.split())
+                    key = f"{STORY_DIR}/{file}"
+                    label = f"the published story {key}"
                 else:
-                    state = "pending" if folder == "inbox" else "rejected"
-                    self._texts[(folder, file)] = (sid, f"submission {sid} ({state})", words.split())
-        return [self._texts[key] for key in keys if key in self._texts]
+                    key, label = sid, f"submission {sid} ({'pending' if folder == 'inbox' else 'rejected'})"
+                split = words.split()
+                self._texts[doc] = (key, label, split, checks.counted(split))
+        found = [self._texts[doc] for doc in docs]
+        return [text for text in found if text is not None and shortest <= len(text[2]) <= longest]

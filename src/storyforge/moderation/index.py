@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from storyforge.errors import StoryforgeError
+from storyforge.moderation import checks
 from storyforge.moderation.filing import STORIES, STORY_DIR, Filing
 from storyforge.moderation.story_keys import story_ids
 from storyforge.moderation.submission import Submission
@@ -237,6 +238,8 @@ class StoreIndex:
         if folder is None or not self.writable:
             return
         with contextlib.suppress(sqlite3.Error, OSError), self.db:
+            for (doc,) in self.db.execute("SELECT id FROM docs WHERE folder = ? AND file = ?", (folder, path.name)):
+                self.filing.forget(doc)
             if path.exists():
                 self._read_into(folder, path)
             else:
@@ -322,14 +325,15 @@ class StoreIndex:
                               "LIMIT 1", (story_key(body, name),)))
 
     def pending_with_body(self, body: str) -> list[str]:
-        """Ids of readable pending submissions whose story is exactly ``body``."""
-        return [sid for (sid,) in self.ask("SELECT sid FROM docs WHERE folder = 'inbox' AND ok = 1 AND body = ? "
+        """Ids of readable pending submissions whose story is exactly ``body`` (found by the story:
+        ``+folder`` keeps SQLite from reading every pending submission by its folder instead)."""
+        return [sid for (sid,) in self.ask("SELECT sid FROM docs WHERE +folder = 'inbox' AND ok = 1 AND body = ? "
                                             "ORDER BY file", (body,))]
 
     def files(self, folder: str) -> list[str]:  # inbox, rejected or withdrawn: its files, in order
         return [file for (file,) in self.ask("SELECT file FROM docs WHERE folder = ? ORDER BY file", (folder,))]
 
-    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[tuple[str, str, list[str]]]:
+    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[checks.Text]:
         """The texts that can be near-duplicates of one filed under ``tokens`` (``Filing.similar``)."""
         return self.filing.similar(tokens, shortest, longest)
 
