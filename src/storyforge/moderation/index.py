@@ -48,6 +48,7 @@ from typing import Any
 
 from storyforge.errors import StoryforgeError
 from storyforge.moderation import checks
+from storyforge.moderation.decision_log import DECISIONS, DecisionLog
 from storyforge.moderation.filing import STORIES, STORY_DIR, Filing
 from storyforge.moderation.story_keys import story_ids
 from storyforge.moderation.submission import Submission
@@ -76,6 +77,8 @@ CREATE TABLE IF NOT EXISTS filed (token TEXT NOT NULL, doc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS folders (folder TEXT PRIMARY KEY, mtime INTEGER NOT NULL, checked REAL NOT NULL,
     ours INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ranks (token TEXT PRIMARY KEY, texts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (id TEXT NOT NULL, decision TEXT NOT NULL, sha TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS decisions_id ON decisions (id);
 CREATE INDEX IF NOT EXISTS filed_token ON filed (token);
 CREATE INDEX IF NOT EXISTS filed_doc ON filed (doc);
 """
@@ -99,6 +102,7 @@ class StoreIndex:
         self.site, self.root, self.writable = site, root, writable
         self.path = site / INDEX_FILE
         self.filing = Filing(self)
+        self.decisions = DecisionLog(self, root / DECISIONS)
         self.db = self._open()
 
     # --- opening: the file when we may write it and it works, else a copy in memory -------
@@ -142,7 +146,7 @@ class StoreIndex:
         row = db.execute("SELECT value FROM meta WHERE key = 'made-for'").fetchone()
         if row is None or row[0] != made_for:
             with db:
-                for table in ("docs", "filed", "folders", "ranks"):
+                for table in ("docs", "filed", "folders", "ranks", "decisions"):
                     db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
                 db.execute("DELETE FROM meta")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('made-for', ?)", (made_for,))
