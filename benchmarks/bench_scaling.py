@@ -8,7 +8,11 @@ Three series, each a whole-process time (start-up included), median of --runs:
 * ``tags``: a cold build of 100 stories, one of which has N tags (N = 10 → 1,000);
 * ``stories``: a cold build of N published stories (N = 1,000 → 50,000 with ``--large``);
 * ``inbox``: ``storyforge submissions import`` of one new row into an inbox of N pending
-  submissions (N = 100 → 10,000), each a story of its own words; and of 100 new rows.
+  submissions (N = 100 → 10,000), each a story of its own words; and of 100 new rows;
+* ``published``: ``storyforge moderate list`` with an empty inbox on a site of N published
+  stories (N = 1,000 → 10,000, 50,000 with ``--large``): the first run, with no cache (the
+  submissions index is built), and a later run; then the first import of one row, which files
+  every published story's words for the near-duplicate search.
 
 For each step the table shows the wall time and the processor time (the child's user and system
 time, which a machine busy with other work does not inflate), and the growth of the processor
@@ -140,9 +144,12 @@ def inbox_series(scratch: Path, runs: int, sizes: list[int], new_rows: int) -> l
         site.mkdir()
         (site / "site.yaml").write_text(SITE_YAML)
         fill_inbox(site, count)
-        # one command first, as on a site in use: whatever it keeps beside the inbox is there
-        subprocess.run([sys.executable, "-m", "storyforge", "moderate", "list"], cwd=site, check=True,
-                       stdout=subprocess.DEVNULL)
+        # one import first, as on a site in use: whatever it keeps beside the inbox is there (the
+        # near-duplicate search's filing of every text included; the published series measures that)
+        primer = site / "primer.csv"
+        primer.write_text(HEADER + _row(10 * count + 7))
+        subprocess.run([sys.executable, "-m", "storyforge", "submissions", "import", str(primer)], cwd=site,
+                       check=True, stdout=subprocess.DEVNULL)
         batch = site / "batch.csv"
         pristine = site / "pristine"
         kept = [name for name in ("submissions", ".storyforge-cache") if (site / name).exists()]
@@ -161,6 +168,32 @@ def inbox_series(scratch: Path, runs: int, sizes: list[int], new_rows: int) -> l
     return rows
 
 
+def published_series(scratch: Path, runs: int, sizes: list[int]) -> dict[str, list[tuple[int, tuple[float, float]]]]:
+    """``moderate list`` with no cache, the same again, and a first import, on N published stories."""
+    rows: dict[str, list[tuple[int, tuple[float, float]]]] = {"first": [], "later": [], "import": []}
+    for count in sizes:
+        site = storyforge_site(scratch / f"published-{count}", count)
+        (site / "submissions/inbox").mkdir(parents=True)
+        listing = [sys.executable, "-m", "storyforge", "moderate", "list"]
+        rows["first"].append((count, timed(listing, site, _cold(site), runs)))
+        rows["later"].append((count, timed(listing, site, lambda: None, runs)))
+        batch = site / "batch.csv"
+        pristine = site / "pristine"
+
+        def reset(site: Path = site, pristine: Path = pristine, batch: Path = batch, count: int = count) -> None:
+            if not pristine.exists():  # the site as the listing left it, index included
+                shutil.copytree(site / ".storyforge-cache", pristine / ".storyforge-cache")
+                shutil.copytree(site / "submissions", pristine / "submissions")
+            for name in (".storyforge-cache", "submissions"):
+                shutil.rmtree(site / name)
+                shutil.copytree(pristine / name, site / name)
+            batch.write_text(HEADER + _row(count + 1))
+
+        rows["import"].append((count, timed([sys.executable, "-m", "storyforge", "submissions", "import",
+                                             str(batch)], site, reset, runs)))
+    return rows
+
+
 def _print(name: str, unit: str, rows: list[tuple[int, tuple[float, float]]]) -> None:
     print(f"\n| {unit} | {name}: wall | processor | processor growth | work growth |")
     print("|---:|---:|---:|---:|---:|")
@@ -174,10 +207,12 @@ def _print(name: str, unit: str, rows: list[tuple[int, tuple[float, float]]]) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", choices=["tags", "stories", "inbox"], nargs="+",
-                        default=["tags", "stories", "inbox"])
+    parser.add_argument("--series", choices=["tags", "stories", "inbox", "published"], nargs="+",
+                        default=["tags", "stories", "inbox", "published"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--large", action="store_true", help="stories up to 50,000 (slow)")
+    parser.add_argument("--published", type=int, nargs="+", default=None,
+                        help="site sizes of the published series (default: 1000 10000, and 50000 with --large)")
     parser.add_argument("--inbox", type=int, nargs="+", default=[100, 1000, 10000],
                         help="inbox sizes of the inbox series (default: 100 1000 10000)")
     parser.add_argument("--rows", type=int, nargs="+", default=[1, 100],
@@ -194,6 +229,12 @@ def main() -> int:
             for new_rows in args.rows:
                 _print(f"import {new_rows} row{'s' if new_rows > 1 else ''}", "pending submissions",
                        inbox_series(scratch, args.runs, args.inbox, new_rows))
+        if "published" in args.series:
+            sizes = args.published or ([1000, 10000, 50000] if args.large else [1000, 10000])
+            found = published_series(scratch, args.runs, sizes)
+            _print("moderate list, first run (no cache)", "published stories", found["first"])
+            _print("moderate list, later run", "published stories", found["later"])
+            _print("import 1 row, first after the listing", "published stories", found["import"])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

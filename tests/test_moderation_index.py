@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row, inbox, places
 
 from storyforge.moderation import checks
-from storyforge.moderation.index import INDEX_FILE
+from storyforge.moderation.index import INDEX_FILE, StoreIndex
 
 WORDS = ("bread", "crust", "crumb", "loaf", "rye", "seed", "oven", "warm", "soft", "the", "and", "we", "was", "our")
 
@@ -129,8 +129,19 @@ def test_near_duplicates_are_found_across_imports_and_in_published_stories(make_
     assert any(f["code"] == "duplicate" for f in flags)
 
 
+def _file_all(site: Path) -> None:
+    """File every text the index holds, as the first command that screens a text does."""
+    index = StoreIndex(site, site / "submissions", writable=True)
+    try:
+        index.refresh()
+        index.filing.ensure()
+    finally:
+        index.close()
+
+
 def _index_rows(site: Path) -> list[tuple]:
     """What the index holds of each file; and a check that each text is filed as its words say."""
+    _file_all(site)
     db = sqlite3.connect(site / INDEX_FILE)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -138,7 +149,7 @@ def _index_rows(site: Path) -> list[tuple]:
                           "ORDER BY folder, file").fetchall()
         ranks = dict(db.execute("SELECT token, texts FROM ranks"))
         filed: dict[tuple[str, str], set[str]] = {}
-        for token, folder, file in db.execute("SELECT token, folder, file FROM filed"):
+        for token, folder, file in db.execute("SELECT token, folder, file FROM filed JOIN docs ON doc = id"):
             filed.setdefault((folder, file), set()).add(token)
     finally:
         db.close()
@@ -216,3 +227,41 @@ def test_files_moved_or_edited_by_hand_are_seen(make_site, run, tmp_path):
     result = run("submissions", "import", again, "--site", site)
     assert result.out.startswith("imported 1 new submission"), result.out
     assert any(s["body"] == text for s in inbox(site).values())
+
+
+def test_listing_after_the_cache_is_gone_files_no_words_and_the_next_import_still_finds_duplicates(
+        make_site, run, monkeypatch, tmp_path):
+    import shutil
+
+    story = "The rye loaf had a deep crust and a soft crumb and we loved every slice of it at breakfast."
+    files = {f"content/testimonials/story-{n}.md": f"---\ntitle: Story {n}\nauthor: A. {n}\n---\n"
+             + " ".join(random.Random(n).choice(WORDS) for _ in range(30)) + "\n"  # noqa: S311
+             for n in range(30)}
+    files["content/testimonials/the-rye.md"] = "---\ntitle: Rye\nauthor: Ann\n---\n" + story + "\n"
+    site = make_site(files, site_yaml=MODERATED_SITE)
+    shutil.rmtree(site / ".storyforge-cache", ignore_errors=True)
+    signatures: list[int] = []
+    real = checks.signature
+
+    def counting(tokens, rarity=None):
+        signatures.append(len(tokens))
+        return real(tokens, rarity)
+
+    monkeypatch.setattr(checks, "signature", counting)
+    result = run("moderate", "list", "--site", site)
+    assert result.code == 0, result.err
+    assert signatures == []  # nothing screened, nothing filed
+    db = sqlite3.connect(site / INDEX_FILE)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM docs WHERE folder = 'stories'").fetchone() == (31,)
+        assert db.execute("SELECT COUNT(*) FROM filed").fetchone() == (0,)
+    finally:
+        db.close()
+    batch = tmp_path / "b.csv"
+    batch.write_text(HEADER + csv_row("2026-03-05 09:00", "Bob", "Rye again", story.replace("loved", "enjoyed")))
+    assert run("submissions", "import", batch, "--site", site).code == 0
+    assert len(signatures) >= 31  # the import filed every published story, once
+    [second] = inbox(site).values()
+    duplicate = [f["message"] for f in second["flags"] if f["code"] == "duplicate"]
+    assert duplicate and "content/testimonials/the-rye.md" in duplicate[0], second["flags"]
+    assert _index_rows(site) == _rebuilt_rows(site, run)

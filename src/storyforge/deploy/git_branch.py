@@ -36,6 +36,7 @@ class GitBranchStore:
         repository = target.text("repository")
         local = site_root / Path(repository).expanduser()  # a path is relative to the site, like every path
         self.repository = str(local.resolve()) if "://" not in repository and local.exists() else repository
+        self.name = target.name
         self.branch = target.text("branch", "gh-pages")
         self.message = target.text("message", "Deploy the site with storyforge")
         self.git_dir = cache_dir / "deploy" / f"{target.name}.git"
@@ -57,8 +58,8 @@ class GitBranchStore:
         except OSError as exc:
             raise StoryforgeError(f"cannot run git: {exc}") from None
         if done.returncode != 0:
-            message = done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.returncode}"]
-            raise StoryforgeError(f"git {args[0]} for {self.describe()} failed: {message[-1]}")
+            raise StoryforgeError(f"git {args[0]} for {self.describe()} failed: "
+                                  f"{_explained(done.stderr.decode(errors='replace'), self.name, self.repository)}")
         return done.stdout.decode()
 
     def _fetch(self) -> dict[str, str]:
@@ -115,6 +116,39 @@ class GitBranchStore:
             uploaded(file)
         for path in plan.delete:
             deleted(path)
+
+
+#: what git says (part of the line) → what to do, for the failures a user can cause
+_GIT_FIXES = (
+    ("refusing to update checked out branch", ("that branch is checked out in {repository} — publish to a bare "
+     "repository, or to another branch (deploy.targets.{name}.branch)")),
+    ("[rejected]", "the branch changed while deploying (someone else pushed) — deploy again"),
+    ("non-fast-forward", "the branch changed while deploying (someone else pushed) — deploy again"),
+    ("does not appear to be a git repository", ("there is no repository at {repository} — create it, or correct "
+     "deploy.targets.{name}.repository in site.yaml")),
+    ("repository not found", ("there is no repository at {repository} — create it, or correct "
+     "deploy.targets.{name}.repository in site.yaml")),
+    ("permission denied", "you may not push to {repository} — check your ssh key or credentials for it"),
+    ("authentication failed", "you may not push to {repository} — check your ssh key or credentials for it"),
+    ("could not read username", "{repository} asks for a login — set up an ssh key or a credential helper for it"),
+    ("unable to access", ("cannot reach {repository} — check the address (deploy.targets.{name}.repository) and "
+     "the network, then deploy again")),
+    ("could not resolve host", ("cannot reach {repository} — check the address (deploy.targets.{name}.repository) "
+     "and the network, then deploy again")),
+)
+
+
+def _explained(stderr: str, name: str, repository: str) -> str:
+    """git's complaint as one line that says what to do: git prints several, the telling one first
+    (``fatal:``, a refusal) and advice after it, so its last line is no summary."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    lowered = stderr.lower()
+    for clue, fix in _GIT_FIXES:
+        if clue in lowered:
+            return fix.format(repository=repository, name=name)
+    telling = next((line for line in lines if line.startswith(("fatal:", "error:", "remote: error:"))),
+                   lines[0] if lines else "no message")
+    return f"{telling} — run git with that repository by hand to see why, then deploy again"
 
 
 def _git_program() -> str:

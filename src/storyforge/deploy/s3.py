@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from storyforge.core.deploy_settings import DeployTarget
 from storyforge.deploy.plan import DeployPlan, LocalFile, cache_control, content_type, make_plan, stage_of
@@ -43,11 +44,13 @@ class S3Store:
         self.bucket = target.text("bucket")
         prefix = target.text("prefix")
         self.prefix = f"{prefix}/" if prefix else ""
-        session = boto3.session.Session(profile_name=target.text("profile") or None,
-                                        region_name=target.text("region") or None)
         config = Config(max_pool_connections=WORKERS, retries={"max_attempts": 5, "mode": "standard"})
-        self.session = session
-        self.client: S3Client = session.client("s3", endpoint_url=target.text("endpoint_url") or None, config=config)
+        with _Translated(self.describe(), target.name):
+            session = boto3.session.Session(profile_name=target.text("profile") or None,
+                                            region_name=target.text("region") or None)
+            self.session = session
+            self.client: S3Client = session.client("s3", endpoint_url=target.text("endpoint_url") or None,
+                                                   config=config)
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
@@ -55,7 +58,7 @@ class S3Store:
     def holdings(self) -> dict[str, str | None]:
         """Every file under the prefix → its MD5, or None when the store's checksum is not one."""
         held: dict[str, str | None] = {}
-        with _Translated(self.describe()):
+        with _Translated(self.describe(), self.target.name):
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
                 for item in page.get("Contents", []):
                     etag = item.get("ETag", "").strip('"')
@@ -82,12 +85,12 @@ class S3Store:
                 ContentMD5=base64.b64encode(bytes.fromhex(file.md5)).decode())
             return file
 
-        with _Translated(self.describe()), ThreadPoolExecutor(WORKERS) as pool:
+        with _Translated(self.describe(), self.target.name), ThreadPoolExecutor(WORKERS) as pool:
             for file in pool.map(send, files):
                 done(file)
 
     def delete(self, paths: list[str], done: Callable[[str], None]) -> None:
-        with _Translated(self.describe()):
+        with _Translated(self.describe(), self.target.name):
             for start in range(0, len(paths), DELETE_BATCH):
                 batch = paths[start:start + DELETE_BATCH]
                 answer = self.client.delete_objects(Bucket=self.bucket, Delete={
@@ -119,23 +122,57 @@ def _addresses(base_path: str, path: str) -> set[str]:
     return {base_path + path, base_path + path.removesuffix("index.html")}
 
 
-class _Translated:
-    """Turn boto3's exceptions into one clear line (its own are long and name no fix)."""
+#: what to do about the errors a user can cause, by the store's error code
+_FIXES = {
+    "NoSuchBucket": "there is no such bucket — create it, or correct deploy.targets.{name}.bucket in site.yaml",
+    "InvalidAccessKeyId": "the access key is not known there — check AWS_ACCESS_KEY_ID (or the profile) and "
+                          "deploy.targets.{name}.endpoint_url",
+    "SignatureDoesNotMatch": "the secret key does not match the access key — check AWS_SECRET_ACCESS_KEY (or the "
+                             "profile)",
+    "AccessDenied": "these credentials may not do that — give them read, write and delete rights on the bucket, or "
+                    "use others",
+    "ExpiredToken": "the credentials have expired — renew them (e.g. aws sso login) and deploy again",
+    "InvalidToken": "the session token is not valid — renew the credentials and deploy again",
+    "PermanentRedirect": "the bucket is in another region — set deploy.targets.{name}.region in site.yaml",
+}
 
-    def __init__(self, where: str) -> None:
-        self.where = where
+
+class _Translated:
+    """Turn boto3's exceptions into one clear line naming the fix (its own are long and name none)."""
+
+    def __init__(self, where: str, name: str = "NAME") -> None:
+        self.where, self.name = where, name
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            ProfileNotFound,
+        )
 
         if isinstance(exc, NoCredentialsError):
             raise StoryforgeError(f"{self.where}: no credentials — set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                                   "or name a profile in site.yaml (deploy.targets.NAME.profile)") from None
+        if isinstance(exc, ProfileNotFound):
+            raise StoryforgeError(f"{self.where}: {exc} — add it to ~/.aws/config (or ~/.aws/credentials), or "
+                                  f"correct deploy.targets.{self.name}.profile in site.yaml") from None
+        if isinstance(exc, EndpointConnectionError):
+            address = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
+            raise StoryforgeError(f"{self.where}: cannot connect to {address.scheme}://{address.netloc} — "
+                                  f"check deploy.targets.{self.name}.endpoint_url (and region) in site.yaml and the "
+                                  "network, then deploy again") from None
         if isinstance(exc, ClientError):
             error = exc.response.get("Error", {})
-            raise StoryforgeError(f"{self.where}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
+            code = str(error.get("Code", "error"))
+            fix = _FIXES.get(code)
+            if fix is None and code == "404":
+                fix = _FIXES["NoSuchBucket"]
+            message = fix.format(name=self.name) if fix else f"{code}: {error.get('Message', exc)}"
+            raise StoryforgeError(f"{self.where}: {message}") from None
         if isinstance(exc, BotoCoreError):
             raise StoryforgeError(f"{self.where}: {exc}") from None

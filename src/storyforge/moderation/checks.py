@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -129,21 +130,33 @@ def signature(tokens: list[str], rarity: Callable[[str], int] | None = None) -> 
     Repeated words count once per repeat ("the#2"). The order must stay fixed while texts are
     filed under it: ``rarity`` (how many texts held a word when the submissions index last ranked
     its words: rare words first, so few texts share them), else common English words last and
-    longer words first; then a hash."""
-    seen: dict[str, int] = {}
-    counted = []
-    for token in tokens:
-        seen[token] = seen.get(token, 0) + 1
-        counted.append((token, f"{token}#{seen[token]}"))
+    longer words first; then a hash of the word; then the repeat. Each distinct word is weighed
+    once, not once per repeat: filing every published story is mostly this."""
+    counts = Counter(tokens)
     if rarity is None:
-        counted.sort(key=lambda pair: (pair[0] in COMMON_WORDS, -len(pair[0]), zlib.crc32(pair[1].encode()), pair[1]))
+        order = sorted(counts, key=lambda w: (w in COMMON_WORDS, -len(w), zlib.crc32(w.encode()), w))
     else:
-        counted.sort(key=lambda pair: (rarity(pair[0]), zlib.crc32(pair[1].encode()), pair[1]))
-    return [name for _, name in counted[:len(tokens) - _least_shared(len(tokens)) + 1]]
+        order = sorted(counts, key=lambda w: (rarity(w), zlib.crc32(w.encode()), w))
+    wanted = len(tokens) - _least_shared(len(tokens)) + 1
+    kept: list[str] = []
+    for word in order:
+        kept.extend(f"{word}#{repeat}" for repeat in range(1, min(counts[word], wanted - len(kept)) + 1))
+        if len(kept) >= wanted:
+            break
+    return kept
 
 
-#: texts filed elsewhere (the submissions index): (key, label, words) of those filed under a token, in a length range
-Lookup = Callable[[list[str], int, int], list[tuple[str, str, list[str]]]]
+def counted(tokens: list[str]) -> frozenset[str]:
+    """A text's words with each repeat told apart ("the#2"): the words two texts share, counted
+    with repeats, are the size of the intersection of these — difflib's ``quick_ratio`` bound,
+    computed by a set intersection instead of word by word."""
+    return frozenset(f"{word}#{repeat}" for word, count in Counter(tokens).items() for repeat in range(1, count + 1))
+
+
+#: a text compared with: (key, label, words, ``counted(words)``)
+Text = tuple[str, str, list[str], frozenset[str]]
+#: texts filed elsewhere (the submissions index): those filed under one of the tokens, in a length range
+Lookup = Callable[[list[str], int, int], list[Text]]
 
 
 @dataclass
@@ -151,14 +164,14 @@ class Corpus:
     """Texts a new submission is compared with: published stories and other submissions, each
     filed under its signature; ``elsewhere`` finds those kept in the submissions index."""
 
-    texts: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # key → (label, words)
+    texts: dict[str, Text] = field(default_factory=dict)  # key → (key, label, words, counted words)
     filed: dict[str, list[str]] = field(default_factory=dict)  # token → keys
     elsewhere: Lookup | None = None
     rarity: Callable[[str], int] | None = None  # the order texts are filed in (see signature)
 
     def add(self, key: str, label: str, text: str) -> None:
         tokens = words(text)
-        self.texts[key] = (label, tokens)
+        self.texts[key] = (key, label, tokens, counted(tokens))
         for token in signature(tokens, self.rarity):
             self.filed.setdefault(token, []).append(key)
 
@@ -170,22 +183,24 @@ class Corpus:
             return None
         tokens = signature(mine, self.rarity)
         shortest, longest = length_range(len(mine))
-        candidates: dict[str, tuple[str, list[str]]] = {}
+        candidates: dict[str, Text] = {}
         if self.elsewhere is not None:
-            for other_key, label, theirs in self.elsewhere(tokens, shortest, longest):
-                candidates[other_key] = (label, theirs)
+            for found in self.elsewhere(tokens, shortest, longest):
+                candidates[found[0]] = found
         for token in tokens:
             for other_key in self.filed.get(token, ()):
                 candidates[other_key] = self.texts[other_key]
         best: tuple[str, float] | None = None
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(mine)
-        for other_key, (label, theirs) in sorted(candidates.items(), key=lambda item: item[1][0]):
-            if other_key == key or not theirs:
-                continue
+        my_words, length = counted(mine), len(mine)
+        # difflib's real_quick_ratio and quick_ratio bounds, computed as it computes them, first
+        close = [(label, theirs) for other_key, label, theirs, their_words in candidates.values()
+                 if other_key != key and theirs
+                 and 2.0 * min(length, len(theirs)) / (length + len(theirs)) >= DUPLICATE_RATIO
+                 and 2.0 * len(my_words & their_words) / (length + len(theirs)) >= DUPLICATE_RATIO]
+        for label, theirs in sorted(close, key=lambda found: found[0]):
             matcher.set_seq1(theirs)
-            if matcher.real_quick_ratio() < DUPLICATE_RATIO or matcher.quick_ratio() < DUPLICATE_RATIO:
-                continue
             ratio = matcher.ratio()
             if ratio >= DUPLICATE_RATIO and (best is None or ratio > best[1]):
                 best = (label, ratio)

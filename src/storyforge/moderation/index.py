@@ -27,8 +27,10 @@ It is a cache, never the truth, so nothing can make it wrong for long:
 A submission edited by hand *in place* keeps its old words here until its folder next changes: they
 only feed the near-duplicate hint; every decision and every re-import reads the file itself.
 
-Near-duplicates are filed by their rarest words (``checks.signature``): the words are ranked by
-how many texts hold them, again each time the texts have doubled, so the cost stays constant per text.
+Reading a file records only what says where it is (ids, slug; a submission's story and name): a
+published story is read without a YAML parse when its keys are plain words, and its words are
+neither read nor filed until a command screens a text (``moderation.filing``), so the first
+``moderate list`` after the cache was deleted costs a read of each file, not a filing of its words.
 """
 
 from __future__ import annotations
@@ -46,35 +48,39 @@ from typing import Any
 
 from storyforge.errors import StoryforgeError
 from storyforge.moderation import checks
-from storyforge.moderation.story_keys import story_body, story_ids
+from storyforge.moderation.decision_log import DECISIONS, DecisionLog
+from storyforge.moderation.filing import STORIES, STORY_DIR, Filing
+from storyforge.moderation.story_keys import story_ids
 from storyforge.moderation.submission import Submission
 from storyforge.publish.atomic import make_folders
 
 INDEX_FILE = Path(".storyforge-cache") / "moderation" / "index.sqlite"
 #: bump when what is stored, or how a text is filed (``checks.signature``), changes: the index is rebuilt
-VERSION = "2"
+VERSION = "3"
 #: a file changed this recently before it was read may change again unseen in the same instant
 RACY_SECONDS = 2.0
-STORY_DIR = "content/testimonials"
 SUBMISSION_FOLDERS = ("inbox", "rejected", "withdrawn")
-STORIES = "stories"
+FORGET_FILED = "DELETE FROM filed WHERE doc IN (SELECT id FROM docs WHERE folder = ? AND file = ?)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS docs (
+CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY,
     folder TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, checked REAL NOT NULL,
     sid TEXT NOT NULL, slug TEXT NOT NULL, story_name TEXT NOT NULL, ok INTEGER NOT NULL,
     body TEXT NOT NULL, name TEXT NOT NULL, received TEXT NOT NULL, words TEXT, nwords INTEGER NOT NULL,
-    PRIMARY KEY (folder, file));
+    filed INTEGER NOT NULL, UNIQUE (folder, file));
+CREATE INDEX IF NOT EXISTS docs_unfiled ON docs (filed) WHERE filed = 0;
 CREATE INDEX IF NOT EXISTS docs_sid ON docs (sid);
 CREATE INDEX IF NOT EXISTS docs_story_name ON docs (story_name);
 CREATE INDEX IF NOT EXISTS docs_body ON docs (body);
-CREATE TABLE IF NOT EXISTS filed (token TEXT NOT NULL, folder TEXT NOT NULL, file TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS filed (token TEXT NOT NULL, doc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS folders (folder TEXT PRIMARY KEY, mtime INTEGER NOT NULL, checked REAL NOT NULL,
     ours INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ranks (token TEXT PRIMARY KEY, texts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (id TEXT NOT NULL, decision TEXT NOT NULL, sha TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS decisions_id ON decisions (id);
 CREATE INDEX IF NOT EXISTS filed_token ON filed (token);
-CREATE INDEX IF NOT EXISTS filed_doc ON filed (folder, file);
+CREATE INDEX IF NOT EXISTS filed_doc ON filed (doc);
 """
 
 
@@ -95,8 +101,8 @@ class StoreIndex:
     def __init__(self, site: Path, root: Path, *, writable: bool) -> None:
         self.site, self.root, self.writable = site, root, writable
         self.path = site / INDEX_FILE
-        self._ranks: dict[str, int] = {}
-        self._texts: dict[tuple[str, str], tuple[str, str, list[str]]] = {}  # see similar()
+        self.filing = Filing(self)
+        self.decisions = DecisionLog(self, root / DECISIONS)
         self.db = self._open()
 
     # --- opening: the file when we may write it and it works, else a copy in memory -------
@@ -140,7 +146,7 @@ class StoreIndex:
         row = db.execute("SELECT value FROM meta WHERE key = 'made-for'").fetchone()
         if row is None or row[0] != made_for:
             with db:
-                for table in ("docs", "filed", "folders", "ranks"):
+                for table in ("docs", "filed", "folders", "ranks", "decisions"):
                     db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
                 db.execute("DELETE FROM meta")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('made-for', ?)", (made_for,))
@@ -150,10 +156,10 @@ class StoreIndex:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
 
-    def _to_memory(self) -> None:
+    def to_memory(self) -> None:
         """Give up on the file for this command: the same index, built in memory."""
         self.close()
-        self._ranks = {}
+        self.filing.reset()
         self.writable = False
         self.db = self._prepared(sqlite3.connect(":memory:"))
 
@@ -161,14 +167,15 @@ class StoreIndex:
 
     def refresh(self) -> None:
         """Read again every file that is new or changed; forget the files that are gone."""
-        self._texts = {}
+        self.filing.reset()
         try:
-            self._refresh()
+            self.refresh_folders()
         except sqlite3.Error:
-            self._to_memory()
-            self._refresh()
+            self.to_memory()
+            self.refresh_folders()
 
-    def _refresh(self) -> None:
+    def refresh_folders(self) -> None:
+        """:meth:`refresh`, failing with the database."""
         marks = {folder: (mtime, checked, ours) for folder, mtime, checked, ours
                  in self.db.execute("SELECT folder, mtime, checked, ours FROM folders")}
         stale: list[tuple[str, Path]] = []
@@ -189,14 +196,13 @@ class StoreIndex:
         if not stale and not gone and not settled:
             return
         with self.db:  # one transaction: the old index or the new one
+            self.db.executemany(FORGET_FILED, gone)
             self.db.executemany("DELETE FROM docs WHERE folder = ? AND file = ?", gone)
-            self.db.executemany("DELETE FROM filed WHERE folder = ? AND file = ?", gone)
             for number, (folder, path) in enumerate(stale):
                 self._read_into(folder, path)
                 if number == 0 and os.environ.get("STORYFORGE_FAULT") == "index:during-refresh":
                     os._exit(137)  # crash tests: killed in the middle of the transaction
             self.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, 0)", settled)
-            self._rank_if_grown()
 
     def _folders(self) -> list[tuple[str, Path]]:
         return [*((name, self.root / name) for name in SUBMISSION_FOLDERS), (STORIES, self.site / STORY_DIR)]
@@ -236,11 +242,13 @@ class StoreIndex:
         if folder is None or not self.writable:
             return
         with contextlib.suppress(sqlite3.Error, OSError), self.db:
+            for (doc,) in self.db.execute("SELECT id FROM docs WHERE folder = ? AND file = ?", (folder, path.name)):
+                self.filing.forget(doc)
             if path.exists():
                 self._read_into(folder, path)
             else:
+                self.db.execute(FORGET_FILED, (folder, path.name))
                 self.db.execute("DELETE FROM docs WHERE folder = ? AND file = ?", (folder, path.name))
-                self.db.execute("DELETE FROM filed WHERE folder = ? AND file = ?", (folder, path.name))
             if mark is not None:
                 self.db.execute("UPDATE folders SET mtime = ?, checked = ?, ours = 1 WHERE folder = ?",
                                 (os.stat(path.parent).st_mtime_ns, time.time(), folder))
@@ -250,38 +258,6 @@ class StoreIndex:
             if path.parent == where and _listed(folder, path.name):
                 return folder
         return None
-
-    # --- how texts are filed: their rarest words first, by how many texts held them ----------
-
-    def rarity(self, token: str) -> int:
-        """How many texts held ``token`` when the index was last ranked (0 for words seen since):
-        a fixed order between rankings, so every text stays rightly filed."""
-        if token not in self._ranks:
-            row = self.db.execute("SELECT texts FROM ranks WHERE token = ?", (token,)).fetchone()
-            self._ranks[token] = row[0] if row else 0
-        return self._ranks[token]
-
-    def _rank_if_grown(self) -> None:
-        """Rank the words again when the texts have doubled since the last ranking (so the cost,
-        spread over the texts added, stays constant), and file every text again under the new order."""
-        count = self.db.execute("SELECT COUNT(*) FROM docs WHERE words IS NOT NULL").fetchone()[0]
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'ranked'").fetchone()
-        ranked = int(row[0]) if row else 0
-        if count < max(2 * ranked, 1) or (ranked and count < 50):
-            return
-        texts: dict[str, int] = {}
-        rows = self.db.execute("SELECT folder, file, words FROM docs WHERE words IS NOT NULL").fetchall()
-        for _, _, words in rows:
-            for token in set(words.split()):
-                texts[token] = texts.get(token, 0) + 1
-        self.db.execute("DELETE FROM ranks")
-        self.db.executemany("INSERT INTO ranks VALUES (?, ?)", texts.items())
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ranked', ?)", (str(count),))
-        self._ranks = dict(texts)
-        self.db.execute("DELETE FROM filed")
-        self.db.executemany("INSERT INTO filed VALUES (?, ?, ?)", [
-            (token, folder, file) for folder, file, words in rows
-            for token in checks.signature(words.split(), self.rarity)])
 
     def _read_into(self, folder: str, path: Path) -> None:
         checked = time.time()
@@ -296,35 +272,31 @@ class StoreIndex:
             except OSError:
                 return
             checked, row = 0.0, {"sid": path.stem, "slug": "", "story_name": "", "ok": False, "body": "",
-                                 "name": "", "received": "", "words": None}
-        tokens: list[str] = []
-        if row["words"] is not None:
-            tokens = checks.signature(row["words"], self.rarity)
+                                 "name": "", "received": ""}
+        compared = bool(row["ok"]) and folder in ("inbox", "rejected", STORIES)  # its words are filed, later
+        self.db.execute(FORGET_FILED, (folder, path.name))
         self.db.execute(
-            "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO docs (folder, file, size, mtime, checked, sid, slug, story_name, ok, body, name, "
+            "received, words, nwords, filed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?)",
             (folder, path.name, info.st_size, info.st_mtime_ns, checked, row["sid"], row["slug"], row["story_name"],
-             int(row["ok"]), row["body"], row["name"], row["received"],
-             None if row["words"] is None else " ".join(row["words"]), len(row["words"] or ())))
-        self.db.execute("DELETE FROM filed WHERE folder = ? AND file = ?", (folder, path.name))
-        self.db.executemany("INSERT INTO filed VALUES (?, ?, ?)", [(token, folder, path.name) for token in tokens])
+             int(row["ok"]), row["body"], row["name"], row["received"], int(not compared)))
+        if compared and self.filing.ready:  # a command filing texts wrote this one: file it as the others
+            self.filing.file_read(folder, path.name, row["body"])
 
     def _derive(self, folder: str, path: Path, data: bytes) -> dict[str, Any]:
         """What the steps ask of one file: its ids, its story and name, the words compared."""
         row: dict[str, Any] = {"sid": path.stem, "slug": "", "story_name": "", "ok": False, "body": "", "name": "",
-                               "received": "", "words": None}
-        if folder == STORIES:
-            rel = f"{STORY_DIR}/{path.name}"
-            row["sid"], row["slug"] = story_ids(data, rel, path.stem)
-            body = story_body(data, rel)
-            row["ok"] = body is not None
-            row["words"] = checks.words(body) if body is not None else None
+                               "received": ""}
+        if folder == STORIES:  # its words are read when they are filed (moderation.filing)
+            row["sid"], row["slug"] = story_ids(data, f"{STORY_DIR}/{path.name}", path.stem)
+            row["ok"] = True
             return row
         if folder in ("inbox", "rejected"):
             with contextlib.suppress(StoryforgeError):
                 submission = Submission.from_json(data, path.name)
                 if submission.id == path.stem:
                     row.update(ok=True, body=submission.body, name=submission.name,
-                               received=submission.received_at, words=checks.words(submission.body))
+                               received=submission.received_at)
         if folder in ("rejected", "withdrawn"):  # the story and name a re-import under a new id still is
             with contextlib.suppress(ValueError):
                 saved = json.loads(data)
@@ -335,56 +307,43 @@ class StoreIndex:
 
     # --- questions ---------------------------------------------------------------------------
 
-    def _ask(self, query: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    def ask(self, query: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of ``query``; if the database fails, from an index built again in memory."""
         try:
             return self.db.execute(query, tuple(parameters)).fetchall()
         except sqlite3.Error:
-            self._to_memory()
-            self._refresh()
+            filed = self.filing.ready
+            self.to_memory()
+            self.refresh_folders()
+            if filed:
+                self.filing.ensure()
             return self.db.execute(query, tuple(parameters)).fetchall()
 
     def stories(self) -> list[Found]:
         return [Found(file, sid, slug) for file, sid, slug
-                in self._ask("SELECT file, sid, slug FROM docs WHERE folder = ? ORDER BY file", (STORIES,))]
+                in self.ask("SELECT file, sid, slug FROM docs WHERE folder = ? ORDER BY file", (STORIES,))]
 
     def decided_story(self, body: str, name: str) -> bool:
         """A rejected or withdrawn submission holds this story from this customer."""
-        return bool(self._ask("SELECT 1 FROM docs WHERE story_name = ? AND folder IN ('rejected', 'withdrawn') "
+        return bool(self.ask("SELECT 1 FROM docs WHERE story_name = ? AND folder IN ('rejected', 'withdrawn') "
                               "LIMIT 1", (story_key(body, name),)))
 
     def pending_with_body(self, body: str) -> list[str]:
-        """Ids of readable pending submissions whose story is exactly ``body``."""
-        return [sid for (sid,) in self._ask("SELECT sid FROM docs WHERE folder = 'inbox' AND ok = 1 AND body = ? "
+        """Ids of readable pending submissions whose story is exactly ``body`` (found by the story:
+        ``+folder`` keeps SQLite from reading every pending submission by its folder instead)."""
+        return [sid for (sid,) in self.ask("SELECT sid FROM docs WHERE +folder = 'inbox' AND ok = 1 AND body = ? "
                                             "ORDER BY file", (body,))]
 
     def files(self, folder: str) -> list[str]:  # inbox, rejected or withdrawn: its files, in order
-        return [file for (file,) in self._ask("SELECT file FROM docs WHERE folder = ? ORDER BY file", (folder,))]
+        return [file for (file,) in self.ask("SELECT file FROM docs WHERE folder = ? ORDER BY file", (folder,))]
 
-    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[tuple[str, str, list[str]]]:
-        """(key, label, words) of every text filed under one of ``tokens`` with a length in range:
-        pending and rejected submissions, and published stories. Each text's words are fetched
-        once per command: the rows of one import meet many of the same texts."""
-        if not tokens:
-            return []
-        marks = ",".join("?" * len(tokens))
-        keys = self._ask(
-            "SELECT folder, file FROM docs WHERE (folder, file) IN "  # noqa: S608 - only ?s
-            f"(SELECT folder, file FROM filed WHERE token IN ({marks})) AND ok = 1 "
-            "AND folder IN ('inbox', 'rejected', 'stories') AND nwords BETWEEN ? AND ?", (*tokens, shortest, longest))
-        missing = [key for key in keys if key not in self._texts]
-        for start in range(0, len(missing), 400):
-            chunk = missing[start:start + 400]
-            pairs = " OR ".join("(folder = ? AND file = ?)" for _ in chunk)
-            for folder, file, sid, words in self._ask(
-                    f"SELECT folder, file, sid, words FROM docs WHERE {pairs}",  # noqa: S608 - only ?s
-                    [value for key in chunk for value in key]):
-                if folder == STORIES:
-                    rel = f"{STORY_DIR}/{file}"
-                    self._texts[(folder, file)] = (rel, f"the published story {rel}", words.split())
-                else:
-                    state = "pending" if folder == "inbox" else "rejected"
-                    self._texts[(folder, file)] = (sid, f"submission {sid} ({state})", words.split())
-        return [self._texts[key] for key in keys if key in self._texts]
+    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[checks.Text]:
+        """The texts that can be near-duplicates of one filed under ``tokens`` (``Filing.similar``)."""
+        return self.filing.similar(tokens, shortest, longest)
+
+    def rarity(self, token: str) -> int:
+        """The order texts are filed in (``Filing.rarity``)."""
+        return self.filing.rarity(token)
 
 
 def _listed(folder: str, name: str) -> bool:

@@ -26,7 +26,7 @@ from storyforge.moderation.answers import RowError, parse_name_choice, parse_rat
 from storyforge.moderation.exports import Export, read_export
 from storyforge.moderation.orders import Orders, load_orders
 from storyforge.moderation.photos import REFERENCE, CleanPhoto, store_clean
-from storyforge.moderation.store import DECIDED, INBOX, UPDATED, Placement, Store, fault
+from storyforge.moderation.store import INBOX, UPDATED, Placement, Store, fault
 from storyforge.moderation.submission import Consent, Flag, Submission, Verification, content_id, sha256
 
 __all__ = ["Added", "ImportReport", "RowError", "add_story", "admit", "build_submission", "import_file",
@@ -182,9 +182,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             place = store.placement()
         else:
             report.recovered, place = store.settle()
-        log = store.decisions()
-        decided = {str(r.get("id")) for r in log if r.get("decision") in DECIDED}
-        decided |= set(place.rejected) | set(place.withdrawn) | set(place.stories)
+        decided = store.decided() | set(place.rejected) | set(place.withdrawn) | set(place.stories)
         pending = Pending(store, place, decided)
         corpus = corpus_for(store, place)
         index = store.index(refresh=False)
@@ -218,7 +216,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                     # could never be told from an unchanged file
                     data = submission.to_json()
                     store.log(store.record(submission.id, UPDATED, sha256(data), note=f"re-imported ({label}); "
-                                           f"changed: {', '.join(changed)}", when=now), log)
+                                           f"changed: {', '.join(changed)}", when=now))
                     fault("import:after-update-logged")
                     store.write(INBOX, submission.id, data, sync_folder=False)
                 pending[submission.id] = submission

@@ -35,15 +35,15 @@ from typing import Any
 
 from storyforge.core.config import SiteConfig
 from storyforge.errors import ModerationError, SourceLocation
-from storyforge.moderation.index import STORY_DIR as STORY_DIR
+from storyforge.moderation.decision_log import DECIDED as DECIDED
+from storyforge.moderation.decision_log import DECISIONS as DECISIONS
+from storyforge.moderation.decision_log import UPDATED as UPDATED
+from storyforge.moderation.filing import STORY_DIR as STORY_DIR
 from storyforge.moderation.index import StoreIndex
 from storyforge.moderation.submission import Submission, sha256
 from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
 
 INBOX, REJECTED, WITHDRAWN = "inbox", "rejected", "withdrawn"
-DECISIONS = "decisions.jsonl"
-UPDATED = "updated"  # not a decision: a re-import corrected a pending submission in place
-DECIDED = ("approved", "rejected", "withdrawn")
 
 
 def fault(point: str) -> None:
@@ -218,8 +218,13 @@ class Store:
         )
         return self._place
 
+    def decided(self) -> set[str]:
+        """Ids decided in decisions.jsonl (read through the index: only the lines added since)."""
+        return self.index(refresh=False).decisions.decided()
+
     def decisions(self) -> list[dict[str, Any]]:
-        """Every line of decisions.jsonl that parses (a torn last line from a power cut is left out)."""
+        """Every line of decisions.jsonl that parses (a torn last line from a power cut is left out):
+        the whole log, for reading it; the commands ask the index (:meth:`log`, :meth:`decided`)."""
         try:
             text = self.decisions_path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -259,12 +264,11 @@ class Store:
         """Make every file written into the folder ``name`` with ``sync_folder=False`` durable."""
         fsync_dir(self.folder(name))
 
-    def log(self, record: dict[str, Any], existing: list[dict[str, Any]] | None = None) -> bool:
+    def log(self, record: dict[str, Any]) -> bool:
         """Append one decision line (fsynced) unless this id already has this decision; True if added.
-        An "updated" line (a re-import changed a pending submission) repeats once per new content."""
-        records = self.decisions() if existing is None else existing
-        if any(r.get("id") == record["id"] and r.get("decision") == record["decision"]
-               and (record["decision"] != UPDATED or r.get("sha256") == record.get("sha256")) for r in records):
+        An "updated" line (a re-import changed a pending submission) repeats once per new content.
+        What the log holds is asked of the index, which reads only the lines added since it last read."""
+        if self.index(refresh=False).decisions.has(record):
             return False
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")  # escapes any newline
         try:
@@ -273,8 +277,6 @@ class Store:
         except OSError as exc:
             raise ModerationError(f"cannot add the decision: {exc.strerror or exc}",
                                   SourceLocation(self.rel(self.decisions_path))) from None
-        if existing is not None:
-            existing.append(record)
         return True
 
     def record(self, sid: str, decision: str, sha: str, code: str | None = None, note: str = "",
@@ -317,18 +319,17 @@ class Store:
         """Complete every half-done decision; returns one line per submission it finished."""
         self._remove_temporaries()
         place = self.placement()
-        log = self.decisions()
         done: list[str] = []
         elsewhere = set(place.rejected) | set(place.withdrawn) | set(place.stories)
         for sid in sorted(elsewhere.intersection(place.inbox)):  # left in the inbox by a killed decision
             source, where = place.inbox[sid], place.where(sid)
             if where in ("rejected", "withdrawn"):
                 copy = (place.rejected if where == "rejected" else place.withdrawn)[sid]
-                self._log_from_copy(copy, log)
+                self._log_from_copy(copy)
             elif where == "content":
                 story = place.stories[sid]
                 _, data = self.read(source)
-                self.log(self.record(sid, "approved", sha256(data), story=story.rel_path), log)
+                self.log(self.record(sid, "approved", sha256(data), story=story.rel_path))
             else:
                 continue
             remove_file(source)
@@ -336,7 +337,7 @@ class Store:
         for sid, copy in sorted(place.withdrawn.items()):
             saved = self.read_json(copy)
             story_file = saved.get("story_file") or ""
-            self._log_from_copy(copy, log)
+            self._log_from_copy(copy)
             path = self.site / story_file if story_file else None
             if path is None or not path.is_file():
                 continue
@@ -351,11 +352,11 @@ class Store:
             done.append(f"finished an interrupted withdrawal: {sid} is out of content/")
         return done
 
-    def _log_from_copy(self, copy: Path, log: list[dict[str, Any]]) -> None:
+    def _log_from_copy(self, copy: Path) -> None:
         saved = self.read_json(copy)
         decision = saved.get("decision")
         if isinstance(decision, dict) and decision.get("id") and decision.get("decision"):
-            self.log(decision, log)
+            self.log(decision)
 
     def _remove_temporaries(self) -> None:
         for folder in (self.folder(INBOX), self.folder(REJECTED), self.folder(WITHDRAWN), self.root,

@@ -45,6 +45,25 @@ def story_body(data: bytes, rel: str) -> str | None:
         return None
 
 
+def story_text(data: bytes) -> str | None:
+    """The text below a published story's front matter, split off as ``parse_document`` splits it
+    but without reading the front matter (a YAML parse per story was most of the cost of filing
+    every published story's words); None when the file has no closed front matter or is not text."""
+    from storyforge.core.content import decode_text
+
+    try:
+        text = decode_text(data, "")
+    except StoryforgeError:  # the build reports the file
+        return None
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return None
+    for number in range(1, len(lines)):
+        if lines[number].rstrip() == "---":
+            return "\n".join(lines[number + 1:])
+    return None
+
+
 def _plain_keys(data: bytes) -> tuple[str, str] | None:
     """(submission, slug) of a story whose front matter gives each at most once, as a plain word
     on a line of its own (or not at all); None when only a YAML parse can say."""
