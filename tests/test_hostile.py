@@ -206,6 +206,32 @@ def test_kill_9_leaves_the_old_site_or_the_new_one(tmp_path, mode):
         assert snapshot(site / "public") == target
 
 
+def test_a_build_killed_while_writing_its_record_leaves_no_stray_file_in_the_site(tmp_path):
+    """The build record is written after the new site is swapped in; a kill at that moment must
+    not leave a half-made temporary file among the published files (a web server would serve
+    it), and the next build cleans up after it."""
+    site = _site_with(tmp_path / "site", "Old")
+    env = {**os.environ, "STORYFORGE_WORKERS": "1"}
+    command = ["-m", "storyforge", "build", "-q", "--site", str(site)]
+    subprocess.run([sys.executable, *command], check=True, env=env)
+    _site_with(site, "New")
+    dies_at_the_record = (
+        "import os, runpy, sys\n"
+        "real = os.replace\n"
+        "def replace(source, target, *args, **kwargs):\n"
+        "    if str(target).endswith('.storyforge-build.json'):\n"
+        "        os._exit(137)  # killed between writing the record and giving it its name\n"
+        "    return real(source, target, *args, **kwargs)\n"
+        "os.replace = replace\n"
+        f"sys.argv = ['storyforge', *{command[2:]!r}]\n"
+        "runpy.run_module('storyforge', run_name='__main__')\n")
+    killed = subprocess.run([sys.executable, "-c", dies_at_the_record], env=env)
+    assert killed.returncode == 137
+    assert [p.name for p in (site / "public").iterdir() if p.name.startswith(".storyforge-tmp-")] == []
+    assert subprocess.run([sys.executable, *command], env=env).returncode == 0
+    assert [p.name for p in site.rglob(".storyforge-tmp-*")] == []
+
+
 # --- fuzzing ---------------------------------------------------------------------------
 
 FRONT_KEYS = ["title", "author", "rating", "date", "tags", "slug", "draft", "featured", "extra", "start", "ratng",

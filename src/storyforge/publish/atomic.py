@@ -47,7 +47,8 @@ _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool, exclusive: bool = False, mode: int = 0o666,
-                 before_replace: Callable[[], None] | None = None, sync_folder: bool = True) -> None:
+                 before_replace: Callable[[], None] | None = None, sync_folder: bool = True,
+                 temp_folder: Path | None = None) -> None:
     """Give ``path`` the contents ``data``: the old file or the new one, never a mix.
 
     ``durable``: flush the file and its folder (see the module's fsync rule).
@@ -59,11 +60,13 @@ def write_atomic(path: Path, data: bytes, *, durable: bool, exclusive: bool = Fa
     target's name — where moderation's crash tests stop the process.
     ``sync_folder=False`` (with ``durable``): leave the folder's flush to the caller, who writes
     many files into it and flushes it once (:func:`fsync_dir`) before saying they are saved.
+    ``temp_folder``: where the temporary file is made, when it must not appear in ``path``'s own
+    folder even for a moment (a folder a web server publishes); it must be on the same file system.
     Missing folders are created (and, when durable, their creation flushed too).
     """
     folder = path.parent
     _make_folders(folder, durable)
-    temporary = _write_temporary(folder, path.name, data, durable, mode)
+    temporary = _write_temporary(temp_folder or folder, path.name, data, durable, mode)
     try:
         if before_replace is not None:
             before_replace()
