@@ -4,7 +4,8 @@ business controls — the form's posts become submissions in ``submissions/inbox
 
 ``app`` is the WSGI application (Werkzeug), ``guard`` what keeps robots and floods out, ``form``
 the theme's form fields, ``notify`` the owner's email and webhook, ``server`` the command and
-waitress. Imports stay light here; the work is imported inside the handler.
+waitress; ``online_desk`` serves the moderation desk at ``/desk/`` behind the password ``login``
+keeps (``storyforge intake set-password``). Imports stay light here; the work is imported inside the handler.
 """
 
 from __future__ import annotations
@@ -43,8 +44,21 @@ def add_commands(commands: Any) -> None:
                              "them on average (default: 100000, about half a second on a phone)")
     intake.add_argument("--threads", type=_count, default=8, metavar="N", help="worker threads (default: 8)")
     intake.set_defaults(handler=_cmd_intake)
+    actions = intake.add_subparsers(dest="intake_action", metavar="set-password")
+    password = actions.add_parser(
+        "set-password", help="set the password of the moderation desk that intake serves at /desk/",
+        description="Set the password of the online moderation desk (served by `storyforge intake` at /desk/). "
+                    "It is asked twice at a terminal, or read from the first line of standard input; only its "
+                    "argon2 hash is stored, in .storyforge-desk/login.json in the site's folder (owner-only, "
+                    "git-ignored). Every device logged into the desk is logged out.")
+    add_site_argument(password)
+    password.set_defaults(handler=_cmd_set_password)
 
 
+def _cmd_set_password(args: argparse.Namespace) -> int:
+    from storyforge.intake.login import cmd_set_password
+
+    return cmd_set_password(args)
 
 
 def _count(text: str) -> int:
