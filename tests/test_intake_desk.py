@@ -27,6 +27,7 @@ from conftest import page_text
 from desk_helpers import running_desk
 from moderation_helpers import HEADER, MODERATED_SITE, csv_row, decisions, front_matter, inbox, places
 from test_desk import state
+from test_gates import axe_findings, browser, nu_errors  # noqa: F401 - browser is the gates' fixture
 
 from storyforge.core.config import load_config
 from storyforge.intake.app import IntakeApp
@@ -359,3 +360,21 @@ def test_the_online_desk_pages_keep_the_desks_security_headers(make_site, run, p
     assert page.status == 200
     assert page.headers["x-frame-options"] == "DENY" and "form-action 'self'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.gate
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_gate_the_login_page_and_the_online_inbox_pass_nu_and_axe(make_site, run, browser, scheme, tmp_path):  # noqa: F811
+    site = moderated_site(make_site, run)
+    with online_desk(site) as service:
+        owner = service.browser()
+        pages = {"login": owner.get("/desk/login").body}
+        pages["wrong"] = owner.log_in("not the password").body
+        assert owner.log_in().status == 303
+        pages["inbox"] = owner.get("/desk/").body  # with its Log out button
+        if scheme == "light":  # the HTML is the same in both
+            for name, html in pages.items():
+                (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+            assert nu_errors(tmp_path)[tmp_path] == []
+        failing, _ = axe_findings(browser, f"http://127.0.0.1:{service.port}", tmp_path, ["/desk/login"], scheme)
+        assert failing == []
