@@ -378,3 +378,16 @@ def test_gate_the_login_page_and_the_online_inbox_pass_nu_and_axe(make_site, run
             assert nu_errors(tmp_path)[tmp_path] == []
         failing, _ = axe_findings(browser, f"http://127.0.0.1:{service.port}", tmp_path, ["/desk/login"], scheme)
         assert failing == []
+
+
+def test_at_a_terminal_the_password_is_typed_twice_unseen(make_site, run, monkeypatch):
+    site = moderated_site(make_site, run, password=None)
+    typed = iter(["first try password", "first try passwort"])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(typed))
+    differ = run("intake", "set-password", "--site", site)
+    assert differ.code != 0 and "the two passwords differ; nothing was changed" in differ.err
+    assert not (site / LOGIN_FILE).exists()
+    typed = iter(["same password twice"] * 2)
+    assert run("intake", "set-password", "--site", site).code == 0
+    assert json.loads((site / LOGIN_FILE).read_bytes())["hash"].startswith("$argon2id$")
