@@ -391,3 +391,16 @@ def test_at_a_terminal_the_password_is_typed_twice_unseen(make_site, run, monkey
     typed = iter(["same password twice"] * 2)
     assert run("intake", "set-password", "--site", site).code == 0
     assert json.loads((site / LOGIN_FILE).read_bytes())["hash"].startswith("$argon2id$")
+
+
+def test_a_damaged_login_file_closes_the_desk_in_words_until_the_password_is_set_again(make_site, run, monkeypatch,
+                                                                                       capsys):
+    site = moderated_site(make_site, run)
+    (site / LOGIN_FILE).write_text("{not json")
+    with online_desk(site) as service:
+        answer = service.browser().get("/desk/")
+        assert answer.status == 503 and "cannot read its login file" in answer.body
+        assert str(site) not in answer.body  # the server's folders are the owner's business
+        assert "set the password again with `storyforge intake set-password`" in capsys.readouterr().err
+        assert set_password(run, monkeypatch, site, PASSWORD).code == 0
+        assert service.browser().log_in().status == 303

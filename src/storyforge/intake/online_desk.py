@@ -39,6 +39,7 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.textpolicy import terminal_safe
 from storyforge.desk import guard
 from storyforge.desk.app import SECURITY_HEADERS, Desk
+from storyforge.errors import StoryforgeError
 from storyforge.intake.guard import RateLimit
 from storyforge.intake.login import SESSION_LIFETIME, Login, login_path, read_login
 
@@ -117,7 +118,12 @@ class OnlineDesk(Desk):
             return None
         if not self.transport_ok(request):
             return self.login_page(request, "plain-http", 403)
-        login = self.login()
+        try:
+            login = self.login()
+        except StoryforgeError as exc:  # a damaged login file: the owner reads why in the log, not the public
+            print(f"intake: desk: {exc}", file=sys.stderr, flush=True)
+            return _plain(503, "the desk cannot read its login file just now — its owner can see why in the "
+                               "service's log\n")
         if login is None:
             return self.login_page(request, "no-password", 403)
         cookie = request.cookies.get(COOKIE)
