@@ -168,6 +168,11 @@ def test_set_password_keeps_only_an_argon2_hash_owner_only(make_site, run, monke
     # setting it again makes a new session key: every device is logged out
     assert set_password(run, monkeypatch, site, PASSWORD + "!").code == 0
     assert json.loads(path.read_bytes())["key"] != data["key"]
+    # --site before the action works too
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    monkeypatch.chdir(site.parent)
+    assert run("intake", "--site", site, "set-password").code == 0
+    assert PasswordHasher().verify(json.loads(path.read_bytes())["hash"], PASSWORD)
 
 
 def test_without_a_password_the_desk_is_closed_and_intake_says_so(make_site, run, tmp_path):

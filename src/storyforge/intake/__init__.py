@@ -12,6 +12,7 @@ day instead of one per story. Imports stay light here; the work is imported insi
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from storyforge.arguments import add_site_argument, port_number
@@ -52,7 +53,7 @@ def add_commands(commands: Any) -> None:
                     "It is asked twice at a terminal, or read from the first line of standard input; only its "
                     "argon2 hash is stored, in .storyforge-desk/login.json in the site's folder (owner-only, "
                     "git-ignored). Every device logged into the desk is logged out.")
-    add_site_argument(password)
+    _site_after(password)
     password.set_defaults(handler=_cmd_set_password)
     digest = actions.add_parser(
         "digest", help="email the owner one list of the stories that came in since the last digest",
@@ -60,7 +61,7 @@ def add_commands(commands: Any) -> None:
                     "command (run it once a day from cron or a systemd timer) sends one mail listing the stories "
                     "that came in since the last digest — how many, their titles and screening flags, no links — "
                     "and remembers them in submissions/digest.json. Nothing new: no mail.")
-    add_site_argument(digest)
+    _site_after(digest)
     digest.add_argument("--dry-run", action="store_true", help="print the mail instead of sending it")
     digest.set_defaults(handler=_cmd_digest)
 
@@ -69,6 +70,13 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     from storyforge.intake.digest import cmd_digest
 
     return cmd_digest(args)
+
+
+def _site_after(parser: argparse.ArgumentParser) -> None:
+    """``--site DIR`` after the action too; left out, the one given before it (or the current folder)
+    stands, where argparse would otherwise put the action's own default over it."""
+    parser.add_argument("--site", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                        help="the site folder, holding site.yaml (default: the current folder)")
 
 
 def _cmd_set_password(args: argparse.Namespace) -> int:
