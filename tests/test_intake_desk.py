@@ -31,7 +31,7 @@ from test_gates import axe_findings, browser, nu_errors  # noqa: F401 - browser 
 
 from storyforge.core.config import load_config
 from storyforge.intake.app import IntakeApp
-from storyforge.intake.login import LOGIN_FILE, store_password
+from storyforge.intake.login import LOGIN_FILE, Login, store_password
 from storyforge.intake.online_desk import LoginLimits, OnlineDesk
 from storyforge.intake.server import make_server, stop_server, with_desk
 
@@ -221,6 +221,10 @@ def test_a_wrong_password_is_refused_in_words_and_the_right_one_opens_the_desk(m
         assert inbox_page.status == 200 and "Alpha loaf" in page_text(inbox_page.body)
         assert "Log out" in page_text(inbox_page.body)
         assert owner.get("/desk/login").headers.get("location") == "/desk/"  # logged in already
+        for token in ("", "forged", Login("x", "00" * 32).login_token()):  # none, made up, or another key's
+            stale = service.browser().request("POST", "/desk/login", {"token": token, "password": PASSWORD})
+            assert stale.status == 403 and not stale.cookies
+            assert "Type the password again" in page_text(stale.body)
 
 
 def test_behind_a_tls_proxy_the_cookie_is_secure_and_plain_http_takes_no_password(make_site, run):

@@ -161,7 +161,7 @@ class OnlineDesk(Desk):
                                  self.origin_for(request)):
             return _plain(403, "refused: this login did not come from the desk's own login page; nothing was done")
         if not login.login_token_ok(request.form.get("token")):
-            return _redirect(f"{self.prefix}/login?expired=1")
+            return self.login_page(request, "stale", 403)
         if not login.verify(request.form.get("password", "")):
             print(f"intake: desk: a wrong password from {terminal_safe(address)}", file=sys.stderr, flush=True)
             return self.login_page(request, "wrong", 403)
