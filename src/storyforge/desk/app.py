@@ -165,7 +165,7 @@ class Desk:
         except HTTPException:
             return "refused: the form could not be read; nothing was changed"
         if not guard.tokens_match(given, self.token_for(request)):
-            return ("refused: the form's token is missing or out of date (the preview was restarted?) — "
+            return ("refused: the form's token is missing or out of date (the preview restarted, or you logged out?) — "
                     "reload the desk and try again; nothing was changed")
         return ""
 
