@@ -303,7 +303,7 @@ ALLOWED = {
     "images": ("core", "parallel", "render.outputs", "render.pictures", "publish.atomic"),
     "deploy": ("core", "publish.mirror", "moderation.policy", "incremental.cache", "progress", "arguments"),
     "desk": ("core", "moderation", "publish.atomic"),
-    "intake": ("core", "moderation", "arguments"),
+    "intake": ("core", "moderation", "desk", "publish.atomic", "arguments"),
 }
 
 

@@ -1,6 +1,7 @@
 """The share-your-story form in a real headless Chromium, posting to a running `storyforge intake`:
 a field error shown beside its field with everything typed kept, then Send, the thank-you page,
-the story in the inbox with the consent as chosen, approved, and on the built site.
+the story in the inbox with the consent as chosen; then the owner logs into the desk that
+`intake` serves, approves the story there, and a build shows it.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); skipped without
 them except in CI.
@@ -24,7 +25,10 @@ from test_intake import _free_port
 from storyforge.core.config import load_config
 from storyforge.intake.app import IntakeApp
 from storyforge.intake.guard import ProofOfWork
-from storyforge.intake.server import make_server, stop_server
+from storyforge.intake.login import store_password
+from storyforge.intake.server import make_server, stop_server, with_desk
+
+PASSWORD = "flour water salt yeast"  # noqa: S105 - the test's own password
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +50,9 @@ def test_a_customer_sends_a_story_from_the_built_form(make_site, run, browser, t
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     pages = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
     threading.Thread(target=pages.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    app = IntakeApp(load_config(site), proof=ProofOfWork(max_number=5000))
-    server = make_server(app, "127.0.0.1", intake_port, threads=4, asyncore_loop_timeout=0.05)
+    store_password(site, PASSWORD)
+    wsgi, desk = with_desk(IntakeApp(load_config(site), proof=ProofOfWork(max_number=5000)))
+    server = make_server(wsgi, "127.0.0.1", intake_port, threads=4, asyncore_loop_timeout=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     photo = tmp_path / "me.jpg"
@@ -80,16 +85,36 @@ def test_a_customer_sends_a_story_from_the_built_form(make_site, run, browser, t
         WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.current_url.endswith("/share-your-story/thanks/"),
                                                    message="the thank-you page did not show")
         assert "Your story has reached us" in page_text(browser.page_source)
+        [saved] = [json.loads(p.read_bytes()) for p in (site / "submissions/inbox").glob("*.json")]
+        assert saved["consent"] == {"publish": True, "name": "full", "town": False, "photo": True}
+        assert (saved["body"], saved["rating"], saved["source"]) == (story, 4, "form")
+        with Image.open(site / "submissions" / saved["photo"]) as stored:
+            assert stored.size == (60, 40)
+
+        # the owner, on the desk intake serves: the login first, whatever the address asked for
+        browser.get(f"http://127.0.0.1:{intake_port}/desk/")
+        WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.current_url.endswith("/desk/login"),
+                                                   message="the desk did not ask for the password")
+        browser.find_element(By.ID, "password").send_keys("not it at all")
+        browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.find_elements(By.ID, "problem"))
+        assert "That password is not the desk's password" in browser.find_element(By.ID, "problem").text
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        card = WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda b: b.find_elements(By.ID, f"s-{saved['id']}"), message="the inbox did not show the story")[0]
+        assert "Fresh bread every Saturday" in card.text and "Maya Green" in card.text
+        card.find_element(By.CSS_SELECTOR, "button[name=feature][value='0']").click()
+        notice = WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.find_elements(By.ID, "notice"),
+                                                            message="no notice after Approve")[0]
+        assert f"approved {saved['id']}" in notice.text
+        browser.find_element(By.CSS_SELECTOR, "form.logout button").click()
+        WebDriverWait(browser, WAIT_SECONDS).until(lambda b: "You are logged out" in b.page_source)
     finally:
         stop_server(server, thread)
+        desk.close()
         pages.shutdown()
         pages.server_close()
-    [saved] = [json.loads(p.read_bytes()) for p in (site / "submissions/inbox").glob("*.json")]
-    assert saved["consent"] == {"publish": True, "name": "full", "town": False, "photo": True}
-    assert (saved["body"], saved["rating"], saved["source"]) == (story, 4, "form")
-    with Image.open(site / "submissions" / saved["photo"]) as stored:
-        assert stored.size == (60, 40)
-    approved = run("moderate", "approve", "--site", site, saved["id"])
-    assert approved.code == 0, approved.err
+    assert not list((site / "submissions/inbox").glob("*.json"))
     assert run("build", "--site", site).code == 0
     assert story in page_text((site / "public/testimonials/index.html").read_bytes())

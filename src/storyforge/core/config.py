@@ -22,6 +22,7 @@ from storyforge.core.setting_rules import (
     check_bool,
     check_column_names,
     check_country,
+    check_digest,
     check_email,
     check_http_url,
     check_mapping,
@@ -77,6 +78,9 @@ class Notify:
     smtp_user: str = ""
     smtp_security: str = "starttls"
     webhook: str = ""
+    #: "each": one mail per new story, sent by intake; "daily": none from intake, one a day from
+    #: `storyforge intake digest` (run by cron or a timer)
+    digest: str = "each"
 
 
 @dataclass(frozen=True)
@@ -205,7 +209,7 @@ SCHEMA: dict[str, Any] = {
         "notify": {
             "email_to": check_email, "email_from": check_email, "smtp_host": check_text,
             "smtp_port": check_positive_int, "smtp_user": check_text, "smtp_security": check_smtp_security,
-            "webhook": check_http_url, "smtp_password": refuse_secret,
+            "webhook": check_http_url, "smtp_password": refuse_secret, "digest": check_digest,
         },
         "columns": dict.fromkeys(SUBMISSION_COLUMNS, check_column_names),
         "profanity": check_words,

@@ -107,6 +107,14 @@ def check_smtp_security(value: Any) -> str:
     return text
 
 
+def check_digest(value: Any) -> str:
+    text = check_text(value).lower()
+    if text not in ("each", "daily"):
+        raise ValueError(f"expected each (one mail per story) or daily (one mail a day, sent by `storyforge intake "
+                         f"digest`), got {text!r}")
+    return text
+
+
 def refuse_secret(value: Any) -> str:
     raise ValueError("a password is never kept in site.yaml (it is often shared or committed) — remove this line "
                      "and set the environment variable STORYFORGE_SMTP_PASSWORD where storyforge intake runs")

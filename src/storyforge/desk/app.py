@@ -53,11 +53,20 @@ Decorate = Callable[[bytes], bytes]
 
 class Desk:
     """One desk per preview: its form token, its notices and the uploads waiting for confirmation
-    live as long as the process."""
+    live as long as the process.
+
+    ``prefix`` is where it is mounted. The preview's desk trusts the loopback address alone; the
+    online desk of ``storyforge intake`` (``intake/online_desk.py``) overrides the four checks below
+    (``enabled``, ``host_refusal``, ``origin_for``, ``token_for``) to stand behind its login instead.
+    """
+
+    online = False  # whether the pages show Log out (the online desk) or not (the preview's)
+    site_url = "/"  # where "The site" in the menu goes
 
     def __init__(self, site_dir: Path, bind: str, port: int, changed: Changed | None = None,
-                 decorate: Decorate | None = None) -> None:
+                 decorate: Decorate | None = None, prefix: str = PREFIX) -> None:
         self.site_dir = site_dir
+        self.prefix = prefix
         self.bind, self.port = bind, port
         self.origin = guard.origin_of(bind, port)
         self.token = guard.Token()
@@ -113,8 +122,9 @@ class Desk:
     def handle(self, request: Request) -> Response:
         if not self.enabled:
             return self.page("off.html", status=403, title="The desk is off", bind=self.bind, port=self.port)
-        if not guard.host_matches(request.headers.get("Host"), self.bind, self.port):
-            return _plain(421, f"the desk answers only at {self.origin}{PREFIX}/ — open that address\n")
+        host_refused = self.host_refusal(request)
+        if host_refused is not None:
+            return host_refused
         try:
             endpoint, args = self.routes.bind_to_environ(request.environ).match()
         except HTTPException as exc:
@@ -130,27 +140,43 @@ class Desk:
             return self.page("off.html", status=500, title="The site cannot be read", problem=_said(exc),
                              bind=self.bind, port=self.port)
 
+    def host_refusal(self, request: Request) -> Response | None:
+        """The answer to a request for another address than the preview's own (DNS rebinding), else None."""
+        if guard.host_matches(request.headers.get("Host"), self.bind, self.port):
+            return None
+        return _plain(421, f"the desk answers only at {self.origin}{self.prefix}/ — open that address\n")
+
+    def origin_for(self, request: Request) -> str:
+        """The one origin a POST may come from."""
+        return self.origin
+
+    def token_for(self, request: Request | None) -> str:
+        """The form token the pages carry and every POST must send back."""
+        return self.token.value
+
     def refusal(self, request: Request) -> str:
         """Why a POST is not from the desk's own page, or '' when it is."""
-        if not guard.same_origin(request.headers.get("Origin"), request.headers.get("Referer"), self.origin):
+        origin = self.origin_for(request)
+        if not guard.same_origin(request.headers.get("Origin"), request.headers.get("Referer"), origin):
             return (f"refused: this request did not come from the desk's own page (its origin is not "
-                    f"{self.origin}); nothing was changed")
+                    f"{origin}); nothing was changed")
         try:
             given = request.form.get("token")
         except HTTPException:
             return "refused: the form could not be read; nothing was changed"
-        if not self.token.matches(given):
-            return ("refused: the form's token is missing or out of date (the preview was restarted?) — "
+        if not guard.tokens_match(given, self.token_for(request)):
+            return ("refused: the form's token is missing or out of date (the preview restarted, or you logged out?) — "
                     "reload the desk and try again; nothing was changed")
         return ""
 
     # --- pages ----------------------------------------------------------------------------
 
-    def page(self, template: str, status: int = 200, **values: Any) -> Response:
+    def page(self, template: str, status: int = 200, request: Request | None = None, **values: Any) -> Response:
         values.setdefault("problem", "")
         values.setdefault("notice", "")
         values.setdefault("hold", False)
-        html = self.env.get_template(template).render(prefix=PREFIX, token=self.token.value, **values)
+        html = self.env.get_template(template).render(prefix=self.prefix, token=self.token_for(request),
+                                                      online=self.online, site_url=self.site_url, **values)
         return Response(self.decorate(html.encode("utf-8")), status=status, content_type="text/html; charset=utf-8")
 
     def site_page(self, template: str, request: Request, status: int = 200, **values: Any) -> Response:
@@ -162,7 +188,7 @@ class Desk:
                              bind=self.bind, port=self.port)
         values.setdefault("notice", self.notices.get(request.args.get("notice", ""), ""))
         values.setdefault("hold", request.method == "POST")  # reloading the answer to a POST would send it again
-        return self.page(template, status=status, config=config, current=template,
+        return self.page(template, status=status, request=request, config=config, current=template,
                          pending=self.pending_count() or 0, **values)
 
     def on_inbox(self, request: Request, status: int = 200, problem: str = "") -> Response:
@@ -213,7 +239,7 @@ class Desk:
         while len(self.notices) > 50:
             self.notices.popitem(last=False)
         self.changed([p for p in paths if p])
-        return Response(status=303, headers={"Location": f"{PREFIX}{back}?notice={key}"})
+        return Response(status=303, headers={"Location": f"{self.prefix}{back}?notice={key}"})
 
     def on_approve(self, request: Request) -> Response:
         form = request.form.to_dict()

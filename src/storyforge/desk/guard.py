@@ -62,4 +62,9 @@ class Token:
         self.value = secrets.token_urlsafe(32)
 
     def matches(self, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(given.encode(), self.value.encode())  # type: ignore[union-attr]
+        return tokens_match(given, self.value)
+
+
+def tokens_match(given: str | None, expected: str) -> bool:
+    """Whether a form's token is the expected one, compared in constant time."""
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())  # type: ignore[union-attr]

@@ -4,12 +4,15 @@ business controls — the form's posts become submissions in ``submissions/inbox
 
 ``app`` is the WSGI application (Werkzeug), ``guard`` what keeps robots and floods out, ``form``
 the theme's form fields, ``notify`` the owner's email and webhook, ``server`` the command and
-waitress. Imports stay light here; the work is imported inside the handler.
+waitress; ``online_desk`` serves the moderation desk at ``/desk/`` behind the password ``login``
+keeps (``storyforge intake set-password``); ``digest`` is ``storyforge intake digest``, one mail a
+day instead of one per story. Imports stay light here; the work is imported inside the handler.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from storyforge.arguments import add_site_argument, port_number
@@ -43,8 +46,43 @@ def add_commands(commands: Any) -> None:
                              "them on average (default: 100000, about half a second on a phone)")
     intake.add_argument("--threads", type=_count, default=8, metavar="N", help="worker threads (default: 8)")
     intake.set_defaults(handler=_cmd_intake)
+    actions = intake.add_subparsers(dest="intake_action", metavar="set-password | digest")
+    password = actions.add_parser(
+        "set-password", help="set the password of the moderation desk that intake serves at /desk/",
+        description="Set the password of the online moderation desk (served by `storyforge intake` at /desk/). "
+                    "It is asked twice at a terminal, or read from the first line of standard input; only its "
+                    "argon2 hash is stored, in .storyforge-desk/login.json in the site's folder (owner-only, "
+                    "git-ignored). Every device logged into the desk is logged out.")
+    _site_after(password)
+    password.set_defaults(handler=_cmd_set_password)
+    digest = actions.add_parser(
+        "digest", help="email the owner one list of the stories that came in since the last digest",
+        description="With `digest: daily` under moderation.notify in site.yaml, intake mails nobody per story; this "
+                    "command (run it once a day from cron or a systemd timer) sends one mail listing the stories "
+                    "that came in since the last digest — how many, their titles and screening flags, no links — "
+                    "and remembers them in submissions/digest.json. Nothing new: no mail.")
+    _site_after(digest)
+    digest.add_argument("--dry-run", action="store_true", help="print the mail instead of sending it")
+    digest.set_defaults(handler=_cmd_digest)
 
 
+def _cmd_digest(args: argparse.Namespace) -> int:
+    from storyforge.intake.digest import cmd_digest
+
+    return cmd_digest(args)
+
+
+def _site_after(parser: argparse.ArgumentParser) -> None:
+    """``--site DIR`` after the action too; left out, the one given before it (or the current folder)
+    stands, where argparse would otherwise put the action's own default over it."""
+    parser.add_argument("--site", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                        help="the site folder, holding site.yaml (default: the current folder)")
+
+
+def _cmd_set_password(args: argparse.Namespace) -> int:
+    from storyforge.intake.login import cmd_set_password
+
+    return cmd_set_password(args)
 
 
 def _count(text: str) -> int:

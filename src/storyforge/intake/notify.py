@@ -5,7 +5,8 @@ The mail says what came in (the title, the rating, the screening flags, who sent
 run to read it; it holds no link, so nothing in it acts when a mail scanner or a preview fetches
 it. Settings are ``moderation.notify`` in site.yaml; the password only ever comes from the
 environment (``STORYFORGE_SMTP_PASSWORD``). A failed mail is reported on standard error and the
-submission stays safe in the inbox: telling is best effort, keeping is not.
+submission stays safe in the inbox: telling is best effort, keeping is not. With ``digest: daily``
+no mail goes per story (the webhook still does): ``digest.py`` sends one a day instead.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class Notifier:
 
     def _run(self) -> None:
         while (submission := self._queue.get()) is not None:
-            if self.notify.email_to and self.notify.smtp_host:
+            if self.notify.email_to and self.notify.smtp_host and self.notify.digest != "daily":
                 try:
                     send_mail(self.notify, message_for(self.config, submission))
                 except (OSError, smtplib.SMTPException) as exc:

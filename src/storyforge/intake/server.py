@@ -22,17 +22,21 @@ from storyforge.errors import UsageError
 from storyforge.intake.app import MAX_BODY_BYTES, IntakeApp, Limits
 from storyforge.intake.guard import ProofOfWork, origin_of
 from storyforge.intake.notify import Notifier
+from storyforge.intake.online_desk import DESK_PREFIX, LoginLimits, OnlineDesk, desk_status
 
 
-def make_server(app: Any, host: str, port: int, threads: int = 8, **more: Any) -> Any:
+def make_server(app: Any, host: str, port: int, threads: int = 8, trust_proxy: bool = False, **more: Any) -> Any:
     """A waitress server for ``app`` on ``host:port`` (port 0: a free one; ``effective_port`` says
     which). Its own body limit is a little above the application's, so a body just over gets the
-    application's answer in words; one far over is cut off by waitress before it is buffered."""
+    application's answer in words; one far over is cut off by waitress before it is buffered.
+    Waitress drops the proxy's ``X-Forwarded-*`` headers unless ``trust_proxy`` (then the
+    application's ``ProxyFix`` reads them: see ``with_desk``)."""
     from waitress.server import create_server
 
     return create_server(app, host=host, port=port, threads=threads, ident="storyforge-intake",
                          max_request_body_size=MAX_BODY_BYTES + 1_000_000, max_request_header_size=64_000,
-                         channel_timeout=30, connection_limit=500, clear_untrusted_proxy_headers=True, **more)
+                         channel_timeout=30, connection_limit=500, clear_untrusted_proxy_headers=not trust_proxy,
+                         **more)
 
 
 def stop_server(server: Any, thread: threading.Thread) -> None:
@@ -56,15 +60,25 @@ def build_app(args: argparse.Namespace) -> tuple[IntakeApp, Notifier]:
     return app, notifier
 
 
+def with_desk(app: IntakeApp, trust_proxy: bool = False, limits: LoginLimits | None = None) -> tuple[Any, OnlineDesk]:
+    """The service as it runs: the intake application with the moderation desk mounted at ``/desk/``
+    (behind its login), and with ``trust_proxy`` the client's address, scheme and host taken from the
+    proxy's ``X-Forwarded-For``, ``-Proto`` and ``-Host`` (one proxy in front)."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    desk = OnlineDesk(app.config, limits)
+    wsgi: Any = DispatcherMiddleware(app, {DESK_PREFIX: desk})
+    if trust_proxy:
+        wsgi = ProxyFix(wsgi, x_for=1, x_proto=1, x_host=1)
+    return wsgi, desk
+
+
 def run(args: argparse.Namespace) -> int:
     app, notifier = build_app(args)
-    wsgi: Any = app
-    if args.trust_proxy:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        wsgi = ProxyFix(app, x_for=1, x_proto=1, x_host=1)
+    wsgi, desk = with_desk(app, args.trust_proxy)
     try:
-        server = make_server(wsgi, args.bind, args.port, args.threads)
+        server = make_server(wsgi, args.bind, args.port, args.threads, trust_proxy=args.trust_proxy)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.bind}:{args.port}: {exc.strerror or exc} — is another program "
                          "using the port? Pass --port N") from None
@@ -76,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if not config.moderation.intake_url:
         print("intake: note — moderation.intake_url is not set in site.yaml, so the built form does not post "
               "here yet", file=sys.stderr, flush=True)
+    print(f"intake: {desk_status(config.root)}", flush=True)
     if not notifier.enabled:
         print("intake: note — moderation.notify is not set in site.yaml, so nobody is told about new stories",
               file=sys.stderr, flush=True)
@@ -91,5 +106,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.close()
         notifier.stop()
+        desk.close()
     print("intake: stopped", flush=True)
     return 0
