@@ -114,16 +114,12 @@ class ObjectStore:
 
 
 def _link_or_copy(source: Path, target: Path) -> int:
-    """``target`` becomes the file ``source`` (a hard link where possible); returns its size."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.unlink(missing_ok=True)
-    try:
-        os.link(source, temporary)
-    except OSError as exc:
-        if exc.errno not in _CANNOT_LINK:
-            raise
-        shutil.copyfile(source, temporary)
-    os.replace(temporary, target)  # an object of that name from an earlier cache is replaced, never trusted
+    """``target`` becomes the file ``source`` (a hard link where possible); returns its size. An
+    object of that name from an earlier cache is replaced, never trusted. Not atomic, and need not
+    be: one build at a time saves a cache folder, and a file a killed build left half made has not
+    the size the index records (the index is saved after the store), so it is never published."""
+    target.unlink(missing_ok=True)
+    link_or_copy_into(source, target)
     return os.stat(target).st_size
 
 
