@@ -3,13 +3,14 @@
 ``phase_times`` runs one cold ``build -v`` and reads the seconds per phase it prints.
 ``fresh_clone_times`` copies a built site the way a CI service checks it out (another folder,
 every file written anew) with the build cache restored — and, in a second figure, the output
-folder too — and times the build there.
+folder too — and times the build there, beside a no-op build taken in the same rounds.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,26 +35,43 @@ def _copy_fresh(source: Path, dest: Path, ignore: Callable[..., set[str]] | None
 def fresh_clone_times(site: Path, runs: int, scratch: Path, command: list[str], env: dict[str, str],
                       set_aside: Callable[[Path], None],
                       timed: Callable[[list[str], Path], tuple[float, int]]) -> dict[str, float]:
-    """Median seconds of a build in a fresh clone of ``site`` (whose last build is in place) with
-    the cache restored (``clone+cache``) and with the cache and the output restored
-    (``clone+cache+output``); ``clone identical`` says whether the first wrote what ``site`` holds."""
-    figures: dict[str, list[float]] = {"clone+cache": [], "clone+cache+output": []}
+    """Median seconds (wall, and CPU of the build's processes) of a build in a fresh clone of
+    ``site`` (whose last build is in place) with the cache folder alone restored (``clone+cache``,
+    what the README's recipes keep) and with the cache and the output restored
+    (``clone+cache+output``), each round also timing a no-op build of ``site`` (``noop (rounds)``),
+    so that the ratios are taken in the same spell of the machine; ``clone identical`` says whether
+    the first wrote what ``site`` holds."""
+    labels = ("clone+cache", "clone+cache+output", "noop (rounds)")
+    wall: dict[str, list[float]] = {label: [] for label in labels}
+    cpu: dict[str, list[float]] = {label: [] for label in labels}
     identical = True
     for attempt in range(runs):
-        for label, keep_output in (("clone+cache", False), ("clone+cache+output", True)):
-            clone = scratch / f"{site.name}-clone-{attempt}-{keep_output}"
-            _copy_fresh(site, clone, shutil.ignore_patterns("public", ".storyforge-*"))
-            _copy_fresh(site / ".storyforge-cache", clone / ".storyforge-cache")
-            if keep_output:
-                _copy_fresh(site / "public", clone / "public")
-            os.sync()  # the copy must reach the disk before the build is timed
-            seconds, _ = timed(command, clone)
-            figures[label].append(seconds)
-            if not keep_output and attempt == 0:
-                identical = _tree(site / "public") == _tree(clone / "public")
-            set_aside(clone)
-    return {**{label: statistics.median(times) for label, times in figures.items()},
-            "clone identical": float(identical)}
+        for label in labels:
+            folder = site
+            if label != "noop (rounds)":
+                folder = scratch / f"{site.name}-clone-{attempt}-{label}"
+                _copy_fresh(site, folder, shutil.ignore_patterns("public", ".storyforge-*"))
+                _copy_fresh(site / ".storyforge-cache", folder / ".storyforge-cache")
+                if label == "clone+cache+output":
+                    _copy_fresh(site / "public", folder / "public")
+                os.sync()  # the copy must reach the disk before the build is timed
+            before = _children_cpu()
+            seconds, _ = timed(command, folder)
+            cpu[label].append(_children_cpu() - before)
+            wall[label].append(seconds)
+            if label == "clone+cache" and attempt == 0:
+                identical = _tree(site / "public") == _tree(folder / "public")
+            if folder != site:
+                set_aside(folder)
+    figures = {label: statistics.median(times) for label, times in wall.items()}
+    figures |= {f"{label} cpu": statistics.median(times) for label, times in cpu.items()}
+    return {**figures, "clone identical": float(identical)}
+
+
+def _children_cpu() -> float:
+    """User and system seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _tree(folder: Path) -> dict[str, bytes]:

@@ -62,10 +62,11 @@ def build(options: BuildOptions) -> BuildResult:
                 return BuildRecord(config.base_url, config.base_path, now.isoformat(),
                                    sources_stamp(config, inputs, submissions_state), options.drafts)
 
-            if memory.nothing_changed(now, submissions_state):
+            if memory.nothing_changed(now, submissions_state) and (restored := restore_output(stages, memory)) >= 0:
                 refresh_record(output_dir, record, memory.stats_changed)
                 memory.remember_stats()
-                return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})))
+                return stages.finish(unchanged=True, pages_by_section=Counter(memory.summary.get("pages", {})),
+                                     files_written=restored)
             store = memory.entries
             stages.mark("load cache")
 
@@ -81,7 +82,8 @@ def build(options: BuildOptions) -> BuildResult:
             model, chosen = stages.run("model", make_model, config, entries, submissions, published.outputs,
                                        published.origins, options, now)
             model.images = published.images
-            plan = memory.plan(model, now, (publisher := Publisher(output_dir, memory.manifests)).live_manifest)
+            publisher = Publisher(output_dir, memory.manifests, memory.objects)
+            plan = memory.plan(model, now, publisher.live_manifest)
             sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}
             sizes.update({info.path: info.size for info in published.images.values()})
             rendered = render_site(config, model, plan, inputs.static_files, sizes, stages.report, stages.mark)
@@ -93,13 +95,21 @@ def build(options: BuildOptions) -> BuildResult:
             pages = count_pages(model.pages)
             warnings = [*scaffold_leftovers(chosen.published, config.root),
                         *published.warnings,
-                        *memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state})]
+                        *memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state},
+                                     (publisher.output_dir, outputs))]
             stages.mark("save cache")
             return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
                                  pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
                                  site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
                                  withheld_no_consent=chosen.withheld_no_consent, warnings=warnings,
                                  cards_lacking_glyphs=rendered.cards_lacking_glyphs)
+
+
+def restore_output(stages: Stages, memory: IncrementalBuild) -> int:
+    """A build with nothing to do whose output folder is gone (a fresh clone on a hosting service,
+    with the cache folder alone kept) puts the last build's files back from the cache: the files
+    written, or -1 when the cache cannot give them all and the build must go on."""
+    return stages.run("restore output", memory.restore_output) if memory.output_gone else 0
 
 
 def refresh_record(output_dir: Path, record: Callable[[], BuildRecord], stats_changed: bool) -> None:

@@ -58,6 +58,9 @@ class BuildResult:
     def summary(self) -> str:
         pages = sum(self.pages_by_section.values())
         detail = ", ".join(f"{name} {count}" for name, count in self.pages_by_section.items())
+        if self.unchanged and self.files_written:
+            return (f"nothing changed: {pages} pages restored to {_shown(self.output_dir)} from the build cache "
+                    f"({self.files_written} files, {self.seconds:.2f} s)")
         if self.unchanged:
             return f"nothing changed: {pages} pages in {_shown(self.output_dir)} are up to date ({self.seconds:.2f} s)"
         line = (f"built {pages} pages ({detail}), {self.feeds} feeds, {self.files_written} files "

@@ -6,7 +6,10 @@ Two files, so a build that changed nothing reads only the small one:
 * ``index.bin``  — the cache key, each source's stat and digest, each page's
   fingerprint and hash, the manifests of the trees on disk;
 * ``entries-NN.bin`` — parsed and rendered entries, keyed by source path, in shards so that
-  a build that changed one story rewrites one shard.
+  a build that changed one story rewrites one shard;
+
+and ``objects/``, the live site's files by content hash (``publish.objects``), so that a fresh
+clone with this folder alone restored publishes the last build's bytes instead of rendering.
 
 Each file is a pickle behind a header holding the format, the key it was made
 for, the payload's length and its CRC-32; a file that is truncated, corrupted, or
@@ -32,7 +35,7 @@ from storyforge import __version__
 from storyforge.publish.atomic import write_atomic
 
 CACHE_DIR = ".storyforge-cache"
-FORMAT = 7
+FORMAT = 8
 SHARDS = 32
 
 
@@ -69,6 +72,7 @@ class Index:
     page_reads: dict[str, frozenset[str]] = field(default_factory=dict)  # → site-wide collections read
     statics: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path → (mtime, size, sha)
     manifests: dict[str, dict[str, str]] = field(default_factory=dict)
+    objects: dict[str, int] = field(default_factory=dict)  # hash → size of each published file kept in objects/
     live_generation: str = ""
     clock_moments: tuple[float, ...] = ()  # when an event ends or an alert starts or expires
     built_at: float = 0.0
@@ -84,6 +88,11 @@ class Index:
         if sha is None or live is None or live.get(path) != sha:
             return None
         return sha if self.page_keys.get(path) == key else None
+
+    def made_from(self, path: str, key: str) -> str | None:
+        """The hash ``path`` had when the last build made it from ``key``, whatever is on disk now."""
+        sha = self.page_shas.get(path)
+        return sha if sha is not None and self.page_keys.get(path) == key else None
 
     def record_output(self, path: str, key: str, sha: str, reads: frozenset[str] = frozenset()) -> None:
         self.page_keys[path], self.page_shas[path] = key, sha

@@ -23,6 +23,7 @@ from storyforge.core.pages import ENTRY_PAGE_KINDS, PageSpec, Paginator
 from storyforge.incremental.cache import Index
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.fingerprint import Fingerprints, RecordingData
+from storyforge.publish.objects import ObjectStore
 from storyforge.render.outputs import Output, content_hash
 
 NO_READS: frozenset[str] = frozenset()
@@ -32,11 +33,12 @@ class CachedPlan:
     """Keeps what is unchanged since the last build and records what this build made."""
 
     def __init__(self, model: SiteModel, previous: Index, live: Mapping[str, str] | None, current: Index,
-                 store: EntryStore, folder: Path, trusted: bool) -> None:
+                 store: EntryStore, folder: Path, trusted: bool, objects: ObjectStore | None = None) -> None:
         self.model = model
         self.previous, self.live, self.current = previous, live, current
         self.store = store
         self.folder, self.trusted = folder, trusted
+        self.objects = objects  # the last build's published files, by hash
         self.prints = Fingerprints(store.digests)
         self.made: list[str] = []  # site-wide files (not pages) whose bytes were made in this build
         self._own_keys: dict[str, str] = {}  # output path → the page's own fingerprint
@@ -50,11 +52,20 @@ class CachedPlan:
         own = self._own_keys[path] = self._page_key(page)
         reads = self.previous.page_reads.get(path, NO_READS)
         key = self._full_key(own, reads)
+        kept = self._kept(path, key)
+        if kept is not None:
+            self.current.record_output(path, key, kept.sha, reads)
+        return kept
+
+    def _kept(self, path: str, key: str) -> Output | None:
+        """``path`` as the last build made it from ``key``: on disk still (no bytes needed), or
+        in the cache's store of published files (the output folder is gone: a fresh clone)."""
         sha = self.previous.unchanged_output(path, key, self.live)
-        if sha is None:
-            return None
-        self.current.record_output(path, key, sha, reads)
-        return Output(path, sha)
+        if sha is not None:
+            return Output(path, sha)
+        sha = self.previous.made_from(path, key)
+        stored = self.objects.usable(sha) if sha is not None and self.objects is not None else None
+        return Output(path, sha, source=stored) if sha is not None and stored is not None else None
 
     def page_data(self, page: PageSpec, model: SiteModel) -> Any:
         return RecordingData(model)
@@ -107,10 +118,10 @@ class CachedPlan:
 
     def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
         key = self.prints.of(made_from)
-        sha = self.previous.unchanged_output(path, key, self.live)
-        if sha is not None:
-            self.current.record_output(path, key, sha)
-            return Output(path, sha)
+        kept = self._kept(path, key)
+        if kept is not None:
+            self.current.record_output(path, key, kept.sha)
+            return kept
         data = make()
         sha = content_hash(data)
         self.current.record_output(path, key, sha)

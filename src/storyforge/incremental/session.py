@@ -31,7 +31,8 @@ from storyforge.core.theme import catalog_files
 from storyforge.incremental.cache import CACHE_DIR, BuildCache, Index, environment_key, stat_is_trustworthy
 from storyforge.incremental.entry_store import EntryStore
 from storyforge.incremental.plan import CachedPlan
-from storyforge.publish.output import PublishReport, read_generation
+from storyforge.publish.objects import OBJECTS_DIR, ObjectStore
+from storyforge.publish.output import Publisher, PublishReport, read_generation
 from storyforge.render.outputs import Output, content_hash
 
 
@@ -56,10 +57,12 @@ class IncrementalBuild:
                  use_cache: bool, cache_root: Path | None = None) -> None:
         self.config, self.inputs, self.output_dir = config, inputs, output_dir
         self.cache = BuildCache(config.root, trusted=use_cache, output_dir=output_dir, root=cache_root)
-        self.key = cache_key(config, inputs, drafts=drafts,
-                             memo_folder=(cache_root or config.root / CACHE_DIR) if use_cache else None)
+        self.cache_root = cache_root if cache_root is not None else config.root / CACHE_DIR
+        self.key = cache_key(config, inputs, drafts=drafts, memo_folder=self.cache_root if use_cache else None)
         self._restat = False  # sources' stats changed but not their bytes: the index learns the new stats
         self.index = self.cache.load_index(self.key)
+        self.objects = ObjectStore(self.cache.folder / OBJECTS_DIR, self.index.objects)
+        self._restore: dict[str, str] | None = None  # the live site's manifest, when the output folder is gone
         self._store: EntryStore | None = None
         self._plan: CachedPlan | None = None
         self._statics: list[Output] = []
@@ -75,7 +78,7 @@ class IncrementalBuild:
         index, inputs, config = self.index, self.inputs, self.config
         if not index.live_generation or index.key == "" or index.summary.get("submissions") != submissions:
             return False
-        if read_generation(self.output_dir) != index.live_generation:
+        if read_generation(self.output_dir) != index.live_generation and not self._restorable():
             return False
         if inputs.source_stats.keys() != index.source_stats.keys() or \
                 inputs.static_stats.keys() != index.statics.keys():
@@ -118,6 +121,36 @@ class IncrementalBuild:
                 return False
             self._restat = True
         return True
+
+    def _restorable(self) -> bool:
+        """Whether the output folder is gone (no generation marker: removed, or a fresh clone with
+        the cache alone restored) and the store holds every file the last build published."""
+        manifest = self.index.manifests.get(self.index.live_generation)
+        if manifest is None or read_generation(self.output_dir) is not None or \
+                not self.objects.holds_all(manifest.values()):
+            return False
+        self._restore = manifest
+        return True
+
+    @property
+    def output_gone(self) -> bool:
+        """After ``nothing_changed``: the output folder must be restored from the store."""
+        return self._restore is not None
+
+    def restore_output(self) -> int:
+        """After ``nothing_changed``: the output folder made again from the store when it is gone;
+        the number of files written, or -1 when the store cannot give them all (a missing or
+        damaged object: the build goes on and renders what it must)."""
+        manifest = self._restore
+        if manifest is None:
+            return 0
+        publisher = Publisher(self.output_dir, self.manifests, self.objects)
+        try:
+            return publisher.restore(manifest, self.index.live_generation)
+        except OSError:
+            for sha in set(manifest.values()):
+                self.objects.usable(sha)  # which ones failed: those are linked anew when the cache is saved
+            return -1
 
     @property
     def stats_changed(self) -> bool:
@@ -171,11 +204,14 @@ class IncrementalBuild:
         """What the render stage may keep of the last build, given what is live on disk."""
         current = Index(key=self.key, built_at=now.timestamp(),
                         built_day=now.astimezone(self.config.tz).date().isoformat())
-        self._plan = CachedPlan(model, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted)
+        self._plan = CachedPlan(model, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted,
+                                self.objects)
         return self._plan
 
-    def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any]) -> list[str]:
-        """Leave for the next build what this one saw and wrote; warnings for the owner."""
+    def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any],
+             published: tuple[Path, list[Output]]) -> list[str]:
+        """Leave for the next build what this one saw and wrote (``published``: the folder the
+        site is in and what it holds); warnings for the owner."""
         assert self._plan is not None and self._store is not None
         index, sources = self._plan.current, self.inputs.sources
         index.source_stats = self.inputs.source_stats
@@ -186,11 +222,24 @@ class IncrementalBuild:
         index.clock_moments = clock_moments(entries)
         index.uses_build_day = any("now" in reads for reads in index.page_reads.values())
         index.summary = {**summary, "folders": folder_counts(index.source_stats)}
+        index.objects = self._keep_objects(report.manifests[report.generation], *published)
         self.cache.save(index, self._store.kept_entries(sources, entries), previous=self.index)
         if self.cache.unwritable is None:
             return []
         return [(f"warning: cannot write the build cache ({self.cache.unwritable}) — every build will render "
                  "everything again until it can; check the folder's owner and permissions")]
+
+
+    def _keep_objects(self, manifest: dict[str, str], tree: Path, outputs: list[Output]) -> dict[str, int]:
+        """The store brought to the site just published; a processed image is linked from the
+        image cache (so a saved cache folder holds its bytes once), every other file from the site."""
+        cache = self.cache_root  # the image cache is there, shared by every output folder's cache
+        sources = {o.path: o.source for o in outputs if o.source is not None and o.source.is_relative_to(cache)}
+        try:
+            return self.objects.keep(tree, manifest, sources)
+        except OSError as exc:
+            self.cache.unwritable = f"{self.objects.root}: {exc.strerror or exc}"
+            return {}
 
 
 def folder_counts(source_stats: Mapping[str, object]) -> dict[str, int]:

@@ -31,8 +31,15 @@ def in_threads(function: Callable[[Item], object], items: Iterable[Item]) -> Non
         return
     from concurrent.futures import ThreadPoolExecutor  # only when there is work: not on a no-op build
 
+    def run(chunk: list[Item]) -> None:
+        for item in chunk:
+            function(item)
+
+    # a thread pool takes its work one task at a time (``map``'s chunksize is for process pools):
+    # slices, not single calls, so that handing out the work costs little beside doing it
+    size = max(1, len(work) // (THREADS * 8))
     with ThreadPoolExecutor(THREADS) as pool:
-        for _ in pool.map(function, work, chunksize=max(1, len(work) // (THREADS * 8))):
+        for _ in pool.map(run, [work[start:start + size] for start in range(0, len(work), size)]):
             pass
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from storyforge.errors import ErrorCollector, OutputError, SourceLocation
 from storyforge.publish.fsbatch import in_threads, make_folders
+from storyforge.publish.objects import ObjectStore, link_or_copy_into
 from storyforge.render.outputs import Output
 
 MARKER = ".storyforge-output"
@@ -98,13 +99,14 @@ class PublishReport:
 class Publisher:
     """Publishes one build's outputs into ``output_dir``, knowing earlier generations' manifests."""
 
-    def __init__(self, output_dir: Path, known: Mapping[str, Manifest]) -> None:
+    def __init__(self, output_dir: Path, known: Mapping[str, Manifest], objects: ObjectStore | None = None) -> None:
         # an output folder that is a link (to a web server's root, say) is published where it
         # points: the tree there is replaced in one step and the link stays as it is
         self.output_dir = Path(os.path.realpath(output_dir)) if output_dir.is_symlink() else output_dir
         self.shadow = shadow_dir(output_dir)
         self.known = dict(known)
         self.live_generation = read_generation(output_dir)
+        self.objects = objects  # the build cache's store of published files (``publish.objects``)
 
     @property
     def live_manifest(self) -> Manifest | None:
@@ -137,6 +139,29 @@ class Publisher:
             raise OutputError(f"cannot write the output folder {self.output_dir}: {exc.strerror or exc}") from None
         return PublishReport(generation, written, self._kept(generation, manifest))
 
+    def restore(self, manifest: Manifest, generation: str) -> int:
+        """The output folder made again from the build cache's store, as the last build left it
+        (a build with nothing to do whose output folder is gone: a fresh clone with the cache alone
+        restored). A missing object, or one of another size, raises ``OSError``; nothing is left."""
+        import tempfile
+
+        assert self.objects is not None
+        parent = self.output_dir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(parent)
+        staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent)
+        try:
+            os.chmod(staging, usual_folder_mode())
+            self.objects.materialise(staging, manifest)
+            _write_marker(Path(staging), generation)
+            if self.output_dir.exists():
+                _swap(Path(staging), self.output_dir)  # an empty folder, or one without a marker
+            else:
+                os.rename(staging, self.output_dir)
+        finally:
+            force_remove(Path(staging))
+        return len(manifest)
+
     def _kept(self, generation: str, manifest: Manifest) -> dict[str, Manifest]:
         kept = {generation: manifest}
         shadow_generation = read_generation(self.shadow)
@@ -156,7 +181,7 @@ class Publisher:
                 if output.data is None and output.source is None:
                     raise OutputError(f"internal: no content for {path} in a full publish")
             make_folders(staging, files, {staging})
-            in_threads(lambda item: _write_new(staging / item[0], item[1]), files.items())
+            in_threads(lambda item: _write_new(staging / item[0], item[1], self.objects), files.items())
             _write_marker(staging, generation)
             if not self.output_dir.exists():
                 os.rename(staging, self.output_dir)
@@ -226,9 +251,11 @@ def usual_folder_mode() -> int:
     return 0o777 & ~umask
 
 
-def _write_new(target: Path, output: Output) -> None:
-    """A file of a fresh tree (its folder exists)."""
-    if output.source is not None:
+def _write_new(target: Path, output: Output, objects: ObjectStore | None) -> None:
+    """A file of a fresh tree (its folder exists); one kept in the build cache's store is linked."""
+    if output.source is not None and objects is not None and output.source.parent.parent == objects.root:
+        link_or_copy_into(output.source, target)
+    elif output.source is not None:
         shutil.copyfile(output.source, target)
     else:
         target.write_bytes(output.data or b"")
