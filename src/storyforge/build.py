@@ -97,6 +97,7 @@ def build(options: BuildOptions) -> BuildResult:
             stages.mark("save cache")
             return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
                                  pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
+                                 images=len(published.images), images_processed=published.processed,
                                  site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
                                  withheld_no_consent=chosen.withheld_no_consent, warnings=warnings,
                                  cards_lacking_glyphs=rendered.cards_lacking_glyphs)
@@ -161,7 +162,22 @@ def process_site_images(config: SiteConfig, statics: list[Output], entries: list
     if not any(is_raster(o.path) for o in statics):
         return ProcessedImages(outputs=statics)
     return process_images(statics, config.images, cache_folder / "images", use_cache, report,
-                          lambda output: image_reference(config, output, entries))
+                          lambda output: image_reference(config, output, entries), faces_only(config, entries))
+
+
+def faces_only(config: SiteConfig, entries: list[Entry]) -> set[str]:
+    """The site paths of photos shown only as a story's face (its ``avatar``, in the theme's small
+    circle): they are made at the face's few widths, not at every width of a page photo. A photo
+    a story's text shows too, or the business's logo, keeps every width."""
+    avatars = {entry.avatar.lstrip("/") for entry in entries
+               if isinstance(entry, Testimonial) and entry.avatar and "://" not in entry.avatar}
+    if not avatars:
+        return avatars
+    avatars.discard(config.business.logo.lstrip("/"))
+    import re  # only a site with photos looks for them in the stories' text
+
+    shown = {src.rsplit("/", 1)[-1] for entry in entries for src in re.findall(r'\bsrc="([^"]*)"', entry.html)}
+    return {path for path in avatars if path.rsplit("/", 1)[-1] not in shown}
 
 
 def image_reference(config: SiteConfig, output: Output, entries: list[Entry]) -> SourceLocation:
