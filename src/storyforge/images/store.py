@@ -120,7 +120,7 @@ def process_images(statics: list[Output], settings: ImageSettings, cache: Path |
                 "image (over "
                 f"images.warn_over_kb: {settings.warn_over_kb}) — it is published smaller, but keep the original "
                 "elsewhere to keep the site's folder small")
-        info, files = _describe(output.path, rows)
+        info, files = _describe(output.path, rows, output.sha)
         result.images[output.path] = info
         variants = fresh[output.path].variants if output.path in fresh else None
         folder = cache / entry[output.path] if cache is not None else None
@@ -134,7 +134,7 @@ def process_images(statics: list[Output], settings: ImageSettings, cache: Path |
     return result
 
 
-def _describe(source_path: str, rows: list[Row]) -> tuple[ImageInfo, list[tuple[str, Row]]]:
+def _describe(source_path: str, rows: list[Row], sha: str) -> tuple[ImageInfo, list[tuple[str, Row]]]:
     """The image as pages show it, and the site path of each of its files (in ``rows``' order).
     The widest file in the source's format takes the source's own path; the others are named
     ``<name>-<width>w.<suffix>`` beside it."""
@@ -154,7 +154,7 @@ def _describe(source_path: str, rows: list[Row]) -> tuple[ImageInfo, list[tuple[
     modern = tuple((r[0], p) for p, r in files if r[2] == "webp")
     main = next(p for p, r in files if r[2] == fallback_suffix and r[0] == widest)
     top = next(r for r in rows if r[2] == fallback_suffix and r[0] == widest)
-    info = ImageInfo(main, top[0], top[1], fallback, modern, top[3], top[5])
+    info = ImageInfo(main, top[0], top[1], fallback, modern, top[3], top[5], sha)
     return info, files
 
 

@@ -136,7 +136,7 @@ def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: 
     if model.outputs("png"):
         from storyforge.render.sharecards import cards_lacking_glyphs
 
-        outputs += _cards(config, model, plan, static_files.get("css/style.css"), report)
+        outputs += _cards(config, model, plan, static_files, report)
         lacking = cards_lacking_glyphs(config, model)
         timings("share cards")
     return Rendered(outputs, len(to_render), len(feeds), len(site_files), lacking)
@@ -192,10 +192,11 @@ def _wall(config: SiteConfig, model: SiteModel, plan: Plan) -> Output:
                      lambda: wall_bytes(config, model, plan.fragments))
 
 
-def _cards(config: SiteConfig, model: SiteModel, plan: Plan, stylesheet: Path | None, report: Report) -> list[Output]:
+def _cards(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
+           report: Report) -> list[Output]:
     from storyforge.render.sharecards import card_outputs
 
     folder, trusted = plan.cards_cache
-    return card_outputs(config, model, stylesheet, folder, trusted,
+    return card_outputs(config, model, static_files, folder, trusted,
                         lambda draw, specs: ordered_map(draw, specs,
                                                         lambda done, total: report("share cards", done, total)))
