@@ -10,8 +10,8 @@ every card; the first card of the process (which loads the fonts and draws what 
 shares) is drawn before timing starts, as a build's workers draw it once each. The minimum and
 the median of the runs are printed: on a shared machine the minimum is the card's own cost.
 ``--profile`` prints cProfile's top functions for one more run. ``--photos`` also times cards
-that show the customer's photo (a 1536 × 2048 drawn portrait, as in ``photo_corpus.py``), apart:
-they are drawn another way (RGB). Nothing here is a test.
+that show the customer's photo (a drawn portrait as the image stage makes it for a card: 176
+pixels wide, JPEG), apart: they are drawn another way (RGB). Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _time_photo_cards(specs: list[CardSpec], runs: int) -> None:
         with_photos = []
         for n, spec in enumerate(specs):
             path = Path(folder) / f"{n}.jpg"
-            path.write_bytes(jpeg(_portrait(n % 20)))
+            path.write_bytes(jpeg(_portrait(n % 20).resize((176, 235)), quality=80))
             with_photos.append(dataclasses.replace(spec, photo=str(path), photo_hash=str(n)))
         draw(with_photos[0])
         times = [run_once(with_photos)[1] for _ in range(runs)]

@@ -84,7 +84,8 @@ def build(options: BuildOptions) -> BuildResult:
             plan = memory.plan(model, now, (publisher := Publisher(output_dir, memory.manifests)).live_manifest)
             sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}
             sizes.update({info.path: info.size for info in published.images.values()})
-            rendered = render_site(config, model, plan, inputs.static_files, sizes, stages.report, stages.mark)
+            rendered = render_site(config, model, plan, inputs.static_files, sizes, stages.report, stages.mark,
+                                   widest_files(published))
             outputs = [*rendered.outputs, *published.outputs, *hosting_files(config)]
             refuse_clashes(outputs, config.root)
             report = stages.run("publish", publisher.publish, outputs)
@@ -161,8 +162,21 @@ def process_site_images(config: SiteConfig, statics: list[Output], entries: list
     that cannot be read is named with the story that shows it."""
     if not any(is_raster(o.path) for o in statics):
         return ProcessedImages(outputs=statics)
-    return process_images(statics, config.images, cache_folder / "images", use_cache, report,
+    settings = config.images
+    if config.share_cards:  # a face is drawn on its story's share card too, at the card's size
+        from dataclasses import replace
+
+        from storyforge.render.carddraw import FACE
+
+        settings = replace(settings, face_widths=tuple(sorted({*settings.face_widths, FACE})))
+    return process_images(statics, settings, cache_folder / "images", use_cache, report,
                           lambda output: image_reference(config, output, entries), faces_only(config, entries))
+
+
+def widest_files(published: ProcessedImages) -> dict[str, Output]:
+    """Each processed image's widest file (in its own format), by the image's path in the site."""
+    files = {output.path: output for output in published.outputs if output.path in published.origins}
+    return {path: files[info.path] for path, info in published.images.items() if info.path in files}
 
 
 def faces_only(config: SiteConfig, entries: list[Entry]) -> set[str]:

@@ -66,7 +66,7 @@ class CardSpec:
     business: str
     host: str
     colours: tuple[tuple[str, str], ...]
-    photo: str = ""  # the file of the customer's photo, when they agreed to show one ('' for none)
+    photo: str | bytes = ""  # the customer's photo (a file, or its bytes), when they agreed to show one
     photo_hash: str = ""  # its content hash: the card's key names the photo by it, not by its folder
 
     def key(self) -> str:

@@ -5,10 +5,9 @@ ramps, so a photo cannot join it: a card with a photo becomes an RGB image once 
 drawn, the photo is pasted through a smooth circular mask, and it is saved as an RGB PNG with
 the cards' fast deflate. That costs
 some milliseconds more than a palette card, paid only by the cards that show a photo (the
-others keep the palette path). The photo is decoded at the smallest JPEG DCT scale that still
-covers the circle, turned upright by its EXIF orientation, and cropped to a square around its
-upper middle, where a portrait's face is; no metadata of it reaches the card (the card is a
-new image).
+others keep the palette path). The photo is the one the image stage made at the card's face size
+(already upright and without metadata, a few KB to decode, not the phone's megabytes), cropped
+to a square around its upper middle, where a portrait's face is.
 """
 
 from __future__ import annotations
@@ -25,7 +24,8 @@ _SMOOTH = 4
 _MASKS: dict[int, Image.Image] = {}
 
 
-def with_face(card: Image.Image, palette: bytes, photo: str, at: tuple[int, int], size: int) -> bytes | None:
+def with_face(card: Image.Image, palette: bytes, photo: str | bytes, at: tuple[int, int],
+              size: int) -> bytes | None:
     """The card (an "L" image of palette indices, one filter-byte column first) with the photo
     in a circle of ``size`` at ``at``, as PNG bytes; None when the photo cannot be read (the
     card is then drawn without it)."""
@@ -42,12 +42,15 @@ def with_face(card: Image.Image, palette: bytes, photo: str, at: tuple[int, int]
     return rgb_png(picture.tobytes(), width, height)
 
 
-def _face(photo: str, size: int) -> Image.Image | None:
-    """The photo upright, as a ``size`` square RGB image; None when it cannot be read."""
+def _face(photo: str | bytes, size: int) -> Image.Image | None:
+    """The photo (a file, or its bytes) upright, as a ``size`` square RGB image; None when it
+    cannot be read."""
+    import io
+
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(photo) as opened:
+        with Image.open(io.BytesIO(photo) if isinstance(photo, bytes) else photo) as opened:
             if opened.format == "JPEG":
                 opened.draft("RGB", (size, size))  # a phone photo decoded at 1/8 of its size is still larger
             upright = ImageOps.exif_transpose(opened).convert("RGB")

@@ -25,7 +25,6 @@ from storyforge.core.words import translations
 from storyforge.publish.atomic import write_atomic
 from storyforge.render.carddraw import PALETTE, CardSpec, _font_path, draw, missing_glyphs
 from storyforge.render.outputs import Output, content_hash
-from storyforge.render.pictures import ImageInfo
 
 __all__ = ["PALETTE", "CardSpec", "card_outputs", "card_spec", "cards_lacking_glyphs", "draw", "share_image"]
 
@@ -56,7 +55,7 @@ def branded(colours: tuple[tuple[str, str], ...], config: SiteConfig) -> tuple[t
 
 
 def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...],
-              _: Callable[[str], str] = str, photo: tuple[str, str] = ("", "")) -> CardSpec:
+              _: Callable[[str], str] = str, photo: tuple[str | bytes, str] = ("", "")) -> CardSpec:
     """``_``: the site's catalogs' gettext, for the labels in the site's language, as its pages
     show them; ``photo``: the file of the customer's photo and its content hash (``card_photo``)."""
     labels = []
@@ -71,32 +70,33 @@ def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, 
                     host=urlsplit(config.base_url).netloc, colours=colours, photo=photo[0], photo_hash=photo[1])
 
 
-def card_photo(story: Testimonial, images: Mapping[str, ImageInfo],
-               static_files: Mapping[str, Path]) -> tuple[str, str]:
-    """The customer's photo for the story's card: the file it is made from and its content hash,
-    or ("", "") for none. ``avatar`` is set only when the customer agreed to show their photo,
-    and only a photo of the site's own that the image stage could read is drawn."""
+def card_photo(story: Testimonial, images: Mapping[str, Output]) -> tuple[str | bytes, str]:
+    """The customer's photo for the story's card: its processed file (made at the card's face size
+    by the image stage, so a card decodes a few KB, not the phone's photo) as a path or bytes, and
+    its content hash; ("", "") for none. ``avatar`` is set only when the customer agreed to show
+    their photo."""
     path = story.avatar.lstrip("/") if story.avatar and "://" not in story.avatar else ""
-    info, source = images.get(path), static_files.get(path)
-    if info is None or source is None or not info.source:
+    made = images.get(path) if path else None
+    if made is None:
         return "", ""
-    return str(source), info.source
+    return (made.data if made.data is not None else str(made.source)), made.sha
 
 
 Drawn = tuple[str, bytes | None]  # a card's key, and its bytes when no folder keeps them
 
 
-def card_outputs(config: SiteConfig, model: SiteModel, static_files: Mapping[str, Path], folder: Path | None,
-                 trusted: bool,
+def card_outputs(config: SiteConfig, model: SiteModel, static_files: Mapping[str, Path],
+                 images: Mapping[str, Output], folder: Path | None, trusted: bool,
                  mapper: Callable[[Callable[[CardSpec], Drawn], list[CardSpec]], list[Drawn]]) -> list[Output]:
     """An Output per story page that emits a card; draws (with ``mapper``) only what is not kept in
     ``folder`` (None: nowhere; ``trusted``: whether what is there may be used). ``static_files``:
-    the site's files by output path (the theme's stylesheet, the customers' photos)."""
+    the site's files by output path (the theme's stylesheet); ``images``: each processed image's
+    widest file by its path (the customers' photos)."""
     colours = branded(palette(static_files.get("css/style.css")), config)
     pages = model.outputs("png")
     words = translations(config).gettext
     specs = [card_spec(config, page.context["entry"], colours, words,
-                       card_photo(page.context["entry"], model.images, static_files)) for page in pages]
+                       card_photo(page.context["entry"], images)) for page in pages]
     wanted = {spec.key(): spec for spec in specs}
     missing = [spec for key, spec in wanted.items()
                if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]
