@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from storyforge.core.theme import CHECKOUT_THEMES, PACKAGE_THEMES
+from storyforge.render.cardface import with_face
 from storyforge.render.palette_png import deflate, palette_png
 
 if TYPE_CHECKING:
@@ -76,10 +77,8 @@ class CardSpec:
 
         font = _font_path("DejaVuSerif.ttf")
         size = os.path.getsize(font) if font else 0  # a font updated in place draws a different card
-        fields = asdict(self)
-        del fields["photo"]
-        if not self.photo:
-            del fields["photo_hash"]  # a card without a photo keeps the key it always had
+        # the photo by its hash; a card without a photo keeps the key it always had
+        fields = {k: v for k, v in asdict(self).items() if k != "photo" and (self.photo or k != "photo_hash")}
         text = json.dumps([CARD_VERSION, pillow, deflate()[1], os.path.basename(font), size, fields],
                           sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
@@ -396,10 +395,6 @@ def draw(spec: CardSpec) -> bytes:
         y += 40
 
     card.paste(0, (0, 0, SCANLINE, HEIGHT))  # filter type 0 on every row, whatever text ran over the edge
-    if spec.photo:
-        from storyforge.render.cardface import with_face
-
-        drawn = with_face(card, card_palette(spec.colours), spec.photo, (FACE_LEFT, (BAND_TOP - FACE) // 2), FACE)
-        if drawn is not None:
-            return drawn
-    return palette_png(card.tobytes(), WIDTH, HEIGHT, card_palette(spec.colours))
+    at = (FACE_LEFT, (BAND_TOP - FACE) // 2)
+    drawn = with_face(card, card_palette(spec.colours), spec.photo, at, FACE) if spec.photo else None
+    return drawn or palette_png(card.tobytes(), WIDTH, HEIGHT, card_palette(spec.colours))
