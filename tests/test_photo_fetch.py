@@ -8,46 +8,14 @@ exactly that, and the tests without it show that such an address is refused."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CliResult
+from conftest import CliResult, Routes
 from test_images import assert_clean, phone_photo, upright
 
 from storyforge.moderation import photo_fetch
-
-#: path → (status, headers, body) the photo server answers
-Routes = dict[str, tuple[int, dict[str, str], bytes]]
-
-
-@pytest.fixture
-def photo_server() -> Iterator[tuple[str, Routes]]:
-    """A server on 127.0.0.1 answering from a table the test fills; its base address."""
-    routes: Routes = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, headers, body = routes.get(self.path, (404, {}, b"not here"))
-            self.send_response(status)
-            for name, value in {"Content-Length": str(len(body)), **headers}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", routes
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def pending_with_photo(make_site: Callable[..., Path], run: Callable[..., CliResult], address: str) -> tuple[Path, str]:
