@@ -2,6 +2,7 @@
 
     python benchmarks/bench_build.py                  # 1,000, 4,000 and 10,000 entries, both corpora
     python benchmarks/bench_build.py --sizes 1000 --runs 3 --corpus rich
+    python benchmarks/bench_build.py --sizes 1000 --runs 5 --photo-cost [--baseline OTHER/.venv/bin/python]
 
 Two corpora: ``plain`` (``corpus.py``: plain-prose stories, share cards off) and ``rich``
 (``rich_corpus.py``: testimonials, events and charity updates with headings, lists, links,
@@ -19,12 +20,19 @@ Peers are measured on the same generated stories when they are installed:
 ELEVENTY to its ``cli.js``, or have ``npx`` find ``@11ty/eleventy``). Figures
 are printed as a table with ratios measured in this one run; the machine's
 noise hits every column alike. Nothing here is a test: CI times nothing.
+
+``--photo-cost`` measures only what the photos add: cold builds of the rich corpus and of the
+photos corpus (the same stories, a photo on one in ten), taken in turn in each round, in CPU
+time (user + system of the build and its worker processes: on a shared machine, elapsed time
+is mostly the neighbours'), the photos corpus's median as a ratio of the rich one's; with
+``--baseline``, the baseline's two builds join the same rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -68,6 +76,35 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int]:
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
     return elapsed, peak // 1024
+
+
+def cpu_timed(command: list[str], cwd: Path) -> float:
+    """CPU seconds (user + system) of the command and of every process it started and waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, cwd=cwd, env=COMMAND_ENV, stdout=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def photo_cost(count: int, runs: int, scratch: Path, set_aside: SetAside, baseline: str | None) -> None:
+    """Cold builds with and without photos, interleaved, in CPU time; prints one table."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    pythons = [("this", sys.executable)] + ([("baseline", baseline)] if baseline else [])
+    builds = [storyforge_cold(count, scratch, set_aside, python, f"{name}-{corpus}", CORPORA[corpus][0])
+              for name, python in pythons for corpus in ("rich", "photos")]
+    for _ in range(runs):
+        for build in builds:
+            build.clean()
+            os.sync()
+            build.times.append(cpu_timed(build.command, build.folder))
+    print(f"\n### photos on one story in ten, {count:,} stories: cold builds in CPU seconds, median of {runs}\n")
+    print("| storyforge | rich | photos | photos ÷ rich | every run (rich / photos) |")
+    print("|---|---:|---:|---:|---|")
+    for rich, photos in zip(builds[::2], builds[1::2], strict=True):
+        plain, pictured = statistics.median(rich.times), statistics.median(photos.times)
+        runs_shown = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(rich.times, photos.times, strict=True))
+        print(f"| {rich.name.split('-')[0]} | {plain:.2f} s | {pictured:.2f} s | {pictured / plain:.2f}× | "
+              f"{runs_shown} |")
 
 
 def _group_rss_kb(group: int) -> int:
@@ -184,8 +221,17 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="PYTHON",
                         help="also measure the storyforge installed for this interpreter (e.g. an earlier "
                              "checkout's .venv/bin/python), in the same rounds, and print the two side by side")
+    parser.add_argument("--photo-cost", action="store_true",
+                        help="only what photos on one story in ten add to a cold build, in CPU time")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="storyforge-bench-"))
+    if args.photo_cost:
+        try:
+            for count in args.sizes:
+                photo_cost(count, args.runs, scratch / f"photo-cost-{count}", SetAside(scratch), args.baseline)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return 0
     tables: dict[str, tuple[list[Row], list[tuple[int, dict[str, float]]]]] = {}
     phases: list[tuple[str, int, dict[str, float]]] = []
     set_aside = SetAside(scratch)

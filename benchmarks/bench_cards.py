@@ -9,7 +9,9 @@ A run times ``draw(spec)`` — layout, drawing and encoding, the whole of a card
 every card; the first card of the process (which loads the fonts and draws what every card
 shares) is drawn before timing starts, as a build's workers draw it once each. The minimum and
 the median of the runs are printed: on a shared machine the minimum is the card's own cost.
-``--profile`` prints cProfile's top functions for one more run. Nothing here is a test.
+``--profile`` prints cProfile's top functions for one more run. ``--photos`` also times cards
+that show the customer's photo (a drawn portrait as the image stage makes it for a card: 176
+pixels wide, JPEG), apart: they are drawn another way (RGB). Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -53,11 +55,32 @@ def run_once(specs: list[CardSpec]) -> tuple[float, float]:
     return (time.perf_counter() - started) * 1000 / len(specs), (time.process_time() - cpu) * 1000 / len(specs)
 
 
+def _time_photo_cards(specs: list[CardSpec], runs: int) -> None:
+    """The same cards with a phone-sized portrait each (its own file, as no two photos are alike)."""
+    import dataclasses
+    import tempfile
+
+    from photo_corpus import _portrait
+    from photos import jpeg
+
+    with tempfile.TemporaryDirectory() as folder:
+        with_photos = []
+        for n, spec in enumerate(specs):
+            path = Path(folder) / f"{n}.jpg"
+            path.write_bytes(jpeg(_portrait(n % 20).resize((176, 235)), quality=80))
+            with_photos.append(dataclasses.replace(spec, photo=str(path), photo_hash=str(n)))
+        draw(with_photos[0])
+        times = [run_once(with_photos)[1] for _ in range(runs)]
+    print(f"  ms per card with a photo ({len(with_photos)} cards), CPU: min {min(times):.2f}, "
+          f"median {statistics.median(times):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cards", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions for one more run")
+    parser.add_argument("--photos", action="store_true", help="also time cards with the customer's photo")
     args = parser.parse_args()
     specs = card_specs(args.cards)
     sizes = [len(draw(spec)) for spec in specs[:50]]  # the first draws load what every card shares
@@ -66,6 +89,8 @@ def main() -> None:
     for label, times in (("elapsed", [run[0] for run in runs]), ("CPU", [run[1] for run in runs])):
         print(f"  ms per card, {label:7}: min {min(times):.2f}, median {statistics.median(times):.2f} "
               f"(every run: {', '.join(f'{t:.2f}' for t in times)})")
+    if args.photos:
+        _time_photo_cards(specs[:max(1, args.cards // 10)], args.runs)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(run_once, specs)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,34 @@ def payloads_in_output(folder: Path) -> list[str]:
             for html in feed_html(data):
                 found += [f"{path}: {hit}" for hit in executable_payloads(html)]
     return found
+
+
+#: path → (status, headers, body) the photo server answers
+Routes = dict[str, tuple[int, dict[str, str], bytes]]
+
+
+@pytest.fixture
+def photo_server() -> Iterator[tuple[str, Routes]]:
+    """A server on 127.0.0.1 answering from a table the test fills; its base address."""
+    routes: Routes = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers, body = routes.get(self.path, (404, {}, b"not here"))
+            self.send_response(status)
+            for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", routes
+    finally:
+        server.shutdown()
+        server.server_close()

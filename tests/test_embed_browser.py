@@ -138,6 +138,8 @@ def test_the_example_site_satisfies_the_csp_its_headers_file_sends(tmp_path, run
     server = StrictServer(site / "public", csp.group(1) + "; report-uri /csp-report")
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     address = f"http://127.0.0.1:{server.server_port}"
+    # built for the address it is served from, as a deployed site is: the wall's photos are its own
+    assert run("build", "--site", site, "--base-url", address + "/").code == 0
     pages = ["/", "/testimonials/", "/testimonials/page/2/", "/testimonials/a-year-of-friday-loaves/", "/events/",
              "/charity/", "/share-your-story/", "/reviews-policy/", "/tags/", "/404.html"]
     try:
@@ -221,3 +223,40 @@ def test_an_english_sites_wall_document_carries_no_words(make_site, run):
     site = make_site({"content/testimonials/a.md": story()})
     assert run("build", "--site", site).code == 0
     assert "words" not in json.loads((site / "public" / "testimonials.json").read_bytes())
+
+
+def test_the_wall_shows_a_customers_photo_where_they_agreed_and_initials_elsewhere(make_site, run, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_images import phone_photo
+
+    site = make_site({
+        "content/testimonials/ann.md": story("With a photo", "Ann Lee", "avatar: /images/ann.jpg\navatar_alt: Ann Lee\n"
+                                                                        "date: 2026-03-02\n").replace(
+            "date: 2026-03-01\n", ""),
+        "content/testimonials/bo.md": story("Without one", "bo karlsson"),
+    }, site_yaml=SITE_YAML + "share_cards: false\n")
+    (site / "static/images").mkdir(parents=True)
+    (site / "static/images/ann.jpg").write_bytes(phone_photo())
+    server = StrictServer(site / "public")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    # built for the address it is served from: the wall's photo addresses are the site's own
+    assert run("build", "--site", site, "--base-url", f"http://127.0.0.1:{server.server_port}/").code == 0
+    (site / "public" / "host.html").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head><body>'
+        '<div data-storyforge-wall></div><script src="/embed.js" defer></script></body></html>', encoding="utf-8")
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
+        loaded = "var i = document.querySelector('img.sf-face'); return !!i && i.complete && i.naturalWidth > 0;"
+        WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.execute_script(loaded),
+                                                   message="the wall showed no photo")
+        photo = browser.find_element(By.CSS_SELECTOR, "img.sf-face")
+        assert photo.get_attribute("alt") == "Ann Lee" and photo.get_attribute("srcset").endswith("ann-96w.webp 96w")
+        assert photo.size == {"width": 40, "height": 40}  # a circle of 40 px, the photo covering it
+        assert photo.find_element(By.XPATH, "..").get_attribute("class") == "sf-byline"
+        [initials] = browser.find_elements(By.CSS_SELECTOR, "span.sf-face")
+        assert initials.text == "BK" and initials.get_attribute("aria-hidden") == "true"
+        assert not server.reports, server.reports  # nothing the strict policy refused
+    finally:
+        server.shutdown()
+        server.server_close()

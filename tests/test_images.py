@@ -81,8 +81,12 @@ def test_a_phone_photo_is_published_upright_with_no_metadata(make_site: Callable
     assert result.code == 0, result.err
     images = assert_clean(site / "public")
     names = {p.relative_to(site / "public").as_posix() for p in images}
-    assert {"images/loaf.jpg", "images/loaf-480w.jpg", "images/loaf-480w.webp", "images/loaf-1600w.webp",
-            "images/ann.jpg", "images/ann-160w.webp"} <= names
+    assert {"images/loaf.jpg", "images/loaf-480w.jpg", "images/loaf-480w.webp", "images/loaf-1600w.webp"} <= names
+    # a photo shown only as a face (48 px) is made at 1× and 2× of that size, no wider
+    assert {n for n in names if "ann" in n} == {"images/ann.jpg", "images/ann-48w.jpg", "images/ann-48w.webp",
+                                                "images/ann-96w.webp"}
+    with Image.open(site / "public/images/ann.jpg") as ann:
+        assert ann.size == (96, 144)
     for path in images:
         assert "images" not in path.parts or upright(path), path
     with Image.open(site / "public/images/loaf.jpg") as loaf:
@@ -96,7 +100,7 @@ def test_pages_get_pictures_with_widths_sizes_and_lazy_loading(make_site: Callab
     page = (site / "public/testimonials/ann/index.html").read_text()
     assert page.count("<picture>") == 2
     avatar = page[page.index("<picture>"):page.index("</picture>")]
-    assert '<source type="image/webp" srcset="/images/ann-160w.webp 160w' in avatar
+    assert '<source type="image/webp" srcset="/images/ann-48w.webp 48w, /images/ann-96w.webp 96w"' in avatar
     assert 'alt="Ann Lee"' in avatar and 'width="48" height="48"' in avatar and 'sizes="48px"' in avatar
     assert 'loading="eager"' in avatar  # the first picture: what a reader sees first is not held back
     body = page[page.rindex("<picture>"):]
@@ -128,6 +132,49 @@ def test_a_rebuild_processes_no_image_again(make_site: Callable[..., Path], run:
 
 
 
+def test_a_build_says_how_many_images_it_processed_and_a_no_op_rebuild_processes_none(
+        make_site: Callable[..., Path], run: Callable[..., CliResult]) -> None:
+    site = photo_site(make_site)
+    cold = run("build", "--site", site, "-v")
+    assert cold.code == 0 and "processed 2 of 2 images" in cold.err
+    public = [p for p in (site / "public").rglob("*") if p.is_file() and "images" in p.parts]
+    stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in public}
+    again = run("build", "--site", site, "-v")
+    assert again.code == 0 and "nothing changed" in again.out and "processed no image" in again.err
+    assert stamps == {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in public}  # no file rewritten
+    (site / "content/testimonials/ann.md").write_text(story(author="Ann Lee", extra="avatar: /images/ann.jpg\n"
+                                                            "avatar_alt: Ann\n", body="![A loaf](/images/loaf.jpg)\n"))
+    edited = run("build", "--site", site, "-v")
+    assert edited.code == 0 and "processed 0 of 2 images" in edited.err
+
+
+def test_a_face_is_made_at_its_displayed_sizes_and_a_photo_a_story_shows_at_every_width(
+        make_site: Callable[..., Path], run: Callable[..., CliResult]) -> None:
+    landscape = io.BytesIO()
+    Image.new("RGB", (1800, 1200), (200, 30, 30)).save(landscape, "JPEG")
+    site = make_site(site_yaml=QUICK_SITE, files={
+        "content/testimonials/ann.md": story(author="Ann Lee", extra="avatar: /images/wide.jpg\navatar_alt: Ann\n"),
+        "content/testimonials/bo.md": story(author="Bo Kay", extra="avatar: /images/both.jpg\navatar_alt: Bo\n",
+                                            body="Here we are.\n\n![Bo at the counter](/images/both.jpg)\n"),
+    })
+    (site / "static/images").mkdir(parents=True)
+    (site / "static/images/wide.jpg").write_bytes(landscape.getvalue())
+    (site / "static/images/both.jpg").write_bytes(landscape.getvalue() + b"\0")
+    assert run("build", "--site", site).code == 0
+    names = {p.name for p in (site / "public/images").iterdir()}
+    # a landscape face fills its 48 px circle: 1.5 times as wide, at 1× and 2×
+    assert {n for n in names if n.startswith("wide")} == {"wide.jpg", "wide-72w.jpg", "wide-72w.webp",
+                                                          "wide-144w.webp"}
+    with Image.open(site / "public/images/wide.jpg") as wide:
+        assert wide.size == (144, 96)
+    # shown in a story's text too: every configured width
+    assert {"both-160w.jpg", "both-960w.webp", "both-1600w.webp"} <= names
+    with Image.open(site / "public/images/both.jpg") as both:
+        assert both.size == (1600, 1067)
+    page = (site / "public/testimonials/ann/index.html").read_text()
+    assert 'srcset="/images/wide-72w.jpg 72w, /images/wide.jpg 144w"' in page
+
+
 def test_a_changed_photo_changes_the_pages_as_a_cold_build_would(make_site: Callable[..., Path],
                                                                    run: Callable[..., CliResult],
                                                                    tmp_path: Path) -> None:
@@ -150,8 +197,8 @@ def test_the_wall_carries_the_photo(make_site: Callable[..., Path], run: Callabl
     wall = json.loads((site / "public/testimonials.json").read_text())
     photo = wall["stories"][0]["photo"]
     assert photo["url"] == "https://bakery.test/images/ann.jpg"
-    assert photo["alt"] == "Ann Lee" and (photo["width"], photo["height"]) == (800, 1200)
-    assert "https://bakery.test/images/ann-160w.webp 160w" in photo["srcset"]
+    assert photo["alt"] == "Ann Lee" and (photo["width"], photo["height"]) == (96, 144)
+    assert "https://bakery.test/images/ann-48w.webp 48w" in photo["srcset"]
 
 
 def test_initials_stand_in_for_a_story_without_a_photo(make_site: Callable[..., Path],
@@ -228,7 +275,7 @@ def test_an_approved_photo_is_published_clean_and_withdrawn_with_its_variants(
     published = [p for p in assert_clean(site / "public") if "testimonials" in p.parts and p.suffix != ".png"]
     assert len(published) >= 3 and all(upright(p) for p in published)
     page = (site / f"public/testimonials/{story_file.stem}/index.html").read_text()
-    assert f'<source type="image/webp" srcset="/testimonials/{story_file.stem}-160w.webp 160w' in page
+    assert f'<source type="image/webp" srcset="/testimonials/{story_file.stem}-48w.webp 48w' in page
     withdrawn = run("moderate", "withdraw", sid, "--site", site)
     assert withdrawn.code == 0, withdrawn.err
     assert list((site / "content/testimonials").iterdir()) == []

@@ -64,9 +64,18 @@ EXPECTED = {
 }
 
 
-def test_twenty_mixed_submissions_from_import_to_published_site(make_site, run):
+def test_twenty_mixed_submissions_from_import_to_published_site(make_site, run, photo_server, monkeypatch):
     site = make_site({"content/testimonials/best-bread.md": LEGACY, "private/orders.csv": ORDERS},
                      site_yaml=SITE_YAML)
+    # the export's photo address is fetched at approval: the test's own server stands in for the
+    # form's file host (on 127.0.0.1, which only tests may fetch from)
+    from test_images import phone_photo
+
+    from storyforge.moderation import photo_fetch
+
+    monkeypatch.setattr(photo_fetch, "LOCAL_FOR_TESTS", True)
+    base, routes = photo_server
+    routes["/dev.jpg"] = (200, {"Content-Type": "image/jpeg"}, phone_photo())
 
     imported = run("submissions", "import", DATA, "--site", site)
     assert imported.code == 0, imported.err
@@ -74,6 +83,9 @@ def test_twenty_mixed_submissions_from_import_to_published_site(make_site, run):
         "imported 20 new submissions from submissions-20.csv",
         "flags: disclosure 2, duplicate 2, no-consent 2, personal-data 2, profanity 2, rating 2, spam 3"]
     ids = {title: data["id"] for title, data in inbox(site).items()}
+    hamper_file = site / "submissions/inbox" / f"{ids['Picnic hamper perfection']}.json"
+    assert "https://images.example/dev.jpg" in hamper_file.read_text()
+    hamper_file.write_text(hamper_file.read_text().replace("https://images.example/dev.jpg", base + "/dev.jpg"))
     flags = {title: sorted(f["code"] for f in data["flags"]) for title, data in inbox(site).items()}
     assert {t: f for t, f in flags.items() if f} == {
         "Not for me": ["profanity"], "Grow your business": ["spam"], "Great great great": ["spam"],
@@ -118,7 +130,9 @@ def test_twenty_mixed_submissions_from_import_to_published_site(make_site, run):
         assert not any(a in page_text(page).split("Customer stories", 1)[1].split("About our stories")[0]
                        for a in absent), title
     hamper = parse_html((public / "testimonials/2026-03-15-picnic-hamper-perfection/index.html").read_text())
-    assert ("img", "src", "https://images.example/dev.jpg") in hamper.links
+    # Dev agreed to show the photo: fetched at approval, published as the site's own, processed
+    assert ("img", "src", "/testimonials/2026-03-15-picnic-hamper-perfection.jpg") in hamper.links
+    assert (public / "testimonials/2026-03-15-picnic-hamper-perfection-48w.webp").is_file()
 
     everything = b"\n".join(snapshot(public).values())
     for never in (b"@example.com", b"07700", b"Grow your business", b"bitcoin", b"Lovely staff", b"caraway",

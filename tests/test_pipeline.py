@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from conftest import copy_example, snapshot
 
-from storyforge.build import BuildOptions, build, discover_inputs, load_settings, make_model, process_site_images
+from storyforge.build import (
+    BuildOptions,
+    build,
+    discover_inputs,
+    load_settings,
+    make_model,
+    process_site_images,
+    widest_files,
+)
 from storyforge.core.reading import EntryReader
 from storyforge.errors import ErrorCollector
 from storyforge.incremental.session import IncrementalBuild
@@ -38,7 +46,8 @@ def test_the_render_stage_without_a_cache_makes_what_a_cold_build_publishes(tmp_
     plan = MakeEverything()
     sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}
     sizes.update({info.path: info.size for info in images.images.values()})
-    rendered = render_site(config, site, plan, inputs.static_files, sizes, lambda *progress: None, lambda phase: None)
+    rendered = render_site(config, site, plan, inputs.static_files, sizes, lambda *progress: None, lambda phase: None,
+                           widest_files(images))
 
     made = {output.path: output.data for output in rendered.outputs}
     assert made, "the render stage made nothing"

@@ -54,7 +54,9 @@ def test_testimonials_json_has_published_stories_with_their_labels_only(make_sit
         "labels": {"verified": True, "featured": True, "incentive": "A free coffee", "relationship": "Neighbour"},
         "image": "https://bakery.test/testimonials/a/card.png",
         "photo": {"url": "https://bakery.test/testimonials/ann.png", "alt": "", "width": 120, "height": 90,
-                  "srcset": "https://bakery.test/testimonials/ann-120w.webp 120w"}}
+                  # a face: 48 and 96 px circles, filled by a landscape photo 4/3 as wide (64, 128 → 120)
+                  "srcset": "https://bakery.test/testimonials/ann-64w.webp 64w, "
+                            "https://bakery.test/testimonials/ann-120w.webp 120w"}}
     assert data["stories"][1]["rating"] is None and data["stories"][1]["labels"]["incentive"] is None
 
 

@@ -86,7 +86,8 @@ def build(options: BuildOptions) -> BuildResult:
             plan = memory.plan(model, now, publisher.live_manifest)
             sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}
             sizes.update({info.path: info.size for info in published.images.values()})
-            rendered = render_site(config, model, plan, inputs.static_files, sizes, stages.report, stages.mark)
+            rendered = render_site(config, model, plan, inputs.static_files, sizes, stages.report, stages.mark,
+                                   widest_files(published))
             outputs = [*rendered.outputs, *published.outputs, *hosting_files(config)]
             refuse_clashes(outputs, config.root)
             report = stages.run("publish", publisher.publish, outputs)
@@ -100,6 +101,7 @@ def build(options: BuildOptions) -> BuildResult:
             stages.mark("save cache")
             return stages.finish(pages_by_section=pages, feeds=rendered.feeds, files_written=report.files_written,
                                  pages_rendered=rendered.pages_rendered, site_files=rendered.site_files,
+                                 images=len(published.images), images_processed=published.processed,
                                  site_files_made=plan.made, drafts_skipped=chosen.drafts_skipped,
                                  withheld_no_consent=chosen.withheld_no_consent, warnings=warnings,
                                  cards_lacking_glyphs=rendered.cards_lacking_glyphs)
@@ -170,8 +172,36 @@ def process_site_images(config: SiteConfig, statics: list[Output], entries: list
     that cannot be read is named with the story that shows it."""
     if not any(is_raster(o.path) for o in statics):
         return ProcessedImages(outputs=statics)
-    return process_images(statics, config.images, cache_folder / "images", use_cache, report,
-                          lambda output: image_reference(config, output, entries))
+    settings = config.images
+    if config.share_cards:  # a face is drawn on its story's share card too, at the card's size
+        from dataclasses import replace
+
+        from storyforge.render.carddraw import FACE
+
+        settings = replace(settings, face_widths=tuple(sorted({*settings.face_widths, FACE})))
+    return process_images(statics, settings, cache_folder / "images", use_cache, report,
+                          lambda output: image_reference(config, output, entries), faces_only(config, entries))
+
+
+def widest_files(published: ProcessedImages) -> dict[str, Output]:
+    """Each processed image's widest file (in its own format), by the image's path in the site."""
+    files = {output.path: output for output in published.outputs if output.path in published.origins}
+    return {path: files[info.path] for path, info in published.images.items() if info.path in files}
+
+
+def faces_only(config: SiteConfig, entries: list[Entry]) -> set[str]:
+    """The site paths of photos shown only as a story's face (its ``avatar``, in the theme's small
+    circle): they are made at the face's few widths, not at every width of a page photo. A photo
+    a story's text shows too, or the business's logo, keeps every width."""
+    avatars = {entry.avatar.lstrip("/") for entry in entries
+               if isinstance(entry, Testimonial) and entry.avatar and "://" not in entry.avatar}
+    if not avatars:
+        return avatars
+    avatars.discard(config.business.logo.lstrip("/"))
+    import re  # only a site with photos looks for them in the stories' text
+
+    shown = {src.rsplit("/", 1)[-1] for entry in entries for src in re.findall(r'\bsrc="([^"]*)"', entry.html)}
+    return {path for path in avatars if path.rsplit("/", 1)[-1] not in shown}
 
 
 def image_reference(config: SiteConfig, output: Output, entries: list[Entry]) -> SourceLocation:

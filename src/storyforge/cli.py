@@ -109,6 +109,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             print(f"  rendered {result.pages_rendered} of {sum(result.pages_by_section.values())} pages; made "
                   f"{len(result.site_files_made)} of {result.site_files} feeds, calendars and other site-wide files",
                   file=sys.stderr)
+        print(f"  processed {result.images_processed} of {result.images} images (the others came from the image "
+              "cache)" if result.images else "  processed no image", file=sys.stderr)
     if not args.quiet:
         print(result.summary())
     if args.check:

@@ -53,6 +53,8 @@ class BuildResult:
     cards_lacking_glyphs: list[str] = field(default_factory=list)  # stories whose card shows '�'
     unchanged: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, shown by -v
+    images: int = 0  # raster images the site publishes (a build with nothing to do looks at none)
+    images_processed: int = 0  # of those, made in this build rather than taken from the image cache
     warnings: list[str] = field(default_factory=list)  # `file:line: warning: …`; the site was built anyway
 
     def summary(self) -> str:

@@ -111,6 +111,9 @@ class ImageSettings:
     """The images: section — how every published photo is made ready for the web."""
 
     widths: tuple[int, ...] = (160, 480, 960, 1600)  # the widest is also the largest size published
+    #: a customer's photo shown only as their face (the theme's 48 px circle) is made at these
+    #: widths alone — 1× and 2× of its displayed size — not at every width of a page's photos
+    face_widths: tuple[int, ...] = (48, 96)
     quality: int = 80  # JPEG and WebP quality, 1–95
     warn_over_kb: int = 2000  # a source image larger than this gets a warning (it still builds)
 
@@ -217,7 +220,8 @@ SCHEMA: dict[str, Any] = {
         "orders": check_orders_file,
         "country": check_country,
     },
-    "images": {"widths": check_widths, "quality": check_quality, "warn_over_kb": check_positive_int},
+    "images": {"widths": check_widths, "face_widths": check_widths, "quality": check_quality,
+               "warn_over_kb": check_positive_int},
     "deploy": lambda value: value,  # named targets: checked by core.deploy_settings, with their lines
 }
 

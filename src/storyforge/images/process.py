@@ -12,6 +12,7 @@ it runs in worker processes and its result is cached by the source's content has
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ WEB_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP
 RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 HEIC_SUFFIXES = (".heic", ".heif")
 #: bumped when the processing changes what it writes (part of the image cache's key)
-PROCESS_VERSION = "2"
+PROCESS_VERSION = "3"
 
 
 class UnreadableImage(Exception):
@@ -61,10 +62,17 @@ def heic_support() -> bool:
     return True
 
 
-def process(data: bytes, source_suffix: str, widths: tuple[int, ...], quality: int) -> Processed:
+def process(data: bytes, source_suffix: str, widths: tuple[int, ...], quality: int, cover: bool = False) -> Processed:
     """The variants of one image. ``widths``: the widths wanted (only those narrower than the
     image are made, and the image's own width, capped at the largest, always); the image keeps
-    its format (HEIC becomes JPEG, which browsers show) and gains a WebP of each width."""
+    its format (HEIC becomes JPEG, which browsers show) and gains a WebP of each width.
+    ``cover``: the widths are the side of a square the picture fills (a face in its circle), so
+    a landscape photo is made wider by its proportions, and nothing wider than that is made.
+
+    Work is spent on the sizes published, not on the source's: a JPEG is decoded at the smallest
+    DCT scale (1/2 … 1/8) that still holds the widest variant, a larger image is reduced to that
+    width before its colours are converted and its pixels copied, and each narrower variant is
+    made from the one before."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if source_suffix in HEIC_SUFFIXES:
@@ -72,10 +80,19 @@ def process(data: bytes, source_suffix: str, widths: tuple[int, ...], quality: i
     try:
         with Image.open(io.BytesIO(data)) as opened:
             source_format = opened.format or ""
-            largest = max(widths)
-            if source_format == "JPEG":
-                opened.draft("RGB", (largest, largest * 8))  # decode a huge photo at a fraction of its size
+            icc = opened.info.get("icc_profile")
+            upright_size = _upright_size(opened)
+            top = _top_width(widths, upright_size, cover)
+            if source_format == "JPEG" and top < upright_size[0]:
+                # decode a large photo at a fraction of its size: at least ``top`` wide once upright
+                sideways = upright_size != opened.size
+                opened.draft("RGB", (1, top) if sideways else (top, 1))
             upright = ImageOps.exif_transpose(opened)
+            if top < upright.width:
+                height = max(1, round(upright.height * top / upright.width))
+                upright = upright.resize((top, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            if icc:
+                upright.info["icc_profile"] = icc
             pixels = _clean(_in_srgb(upright))
     except UnidentifiedImageError:
         raise UnreadableImage("not an image format this build can read") from None
@@ -85,19 +102,37 @@ def process(data: bytes, source_suffix: str, widths: tuple[int, ...], quality: i
         raise UnreadableImage(f"damaged: {exc}") from None
     own_format = source_format if source_format in ("JPEG", "PNG", "WEBP") else "JPEG"
     formats = [own_format] if own_format == "WEBP" else [own_format, "WEBP"]
-    full_width = min(pixels.width, largest)
-    chosen = sorted({w for w in widths if w < full_width} | {full_width})
+    scale = _cover_scale(upright_size) if cover else 1.0
+    chosen = sorted({min(math.ceil(w * scale), top) for w in widths if math.ceil(w * scale) < top} | {top})
     variants = []
     current = pixels
     for width in reversed(chosen):  # largest first, each smaller one from the one before
-        height = max(1, round(pixels.height * width / pixels.width))
+        height = max(1, round(upright_size[1] * width / upright_size[0]))
         if (width, height) != current.size:
             current = current.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
         for fmt in formats:
             suffix, mime = WEB_FORMATS[fmt]
             variants.append(Variant(width, height, suffix, mime, _encode(current, fmt, quality)))
     variants.sort(key=lambda v: (v.suffix, v.width))
-    return Processed(pixels.width, pixels.height, tuple(variants))
+    return Processed(upright_size[0], upright_size[1], tuple(variants))
+
+
+def _upright_size(image: Picture) -> tuple[int, int]:
+    """The size once the EXIF orientation is applied (5 to 8 turn the picture on its side)."""
+    orientation = image.getexif().get(0x0112, 1)
+    return (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
+
+
+def _cover_scale(size: tuple[int, int]) -> float:
+    """How much wider than the square's side a picture must be to fill the square."""
+    return max(1.0, size[0] / size[1])
+
+
+def _top_width(widths: tuple[int, ...], size: tuple[int, int], cover: bool) -> int:
+    """The widest variant: the largest width asked for (for ``cover``, scaled to fill its square),
+    never wider than the picture."""
+    wanted = max(widths) * (_cover_scale(size) if cover else 1.0)
+    return max(1, min(size[0], math.ceil(wanted)))
 
 
 def _in_srgb(image: Picture) -> Picture:

@@ -11,7 +11,7 @@ an entry without one is not an entry. A cold build spreads the work over the cor
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -53,37 +53,43 @@ def is_raster(path: str) -> bool:
     return suffix in RASTER_SUFFIXES or (suffix in HEIC_SUFFIXES and heic_support())
 
 
-def settings_key(settings: ImageSettings) -> str:
-    """What besides the source's bytes shapes the result (the library's version is in the
-    build cache's key too, but this cache outlives keys: it is keyed on its own)."""
+def settings_key(settings: ImageSettings, face: bool = False) -> str:
+    """What besides the source's bytes shapes the result: the variants asked for (a face's few
+    widths or a page photo's) and how they are encoded (the library's version is in the build
+    cache's key too, but this cache outlives keys: it is keyed on its own)."""
     from PIL import __version__ as pillow
 
-    text = f"v{PROCESS_VERSION};pillow={pillow};widths={settings.widths};quality={settings.quality}"
+    widths = f"face={settings.face_widths}" if face else f"widths={settings.widths}"
+    text = f"v{PROCESS_VERSION};pillow={pillow};{widths};quality={settings.quality}"
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def process_images(statics: list[Output], settings: ImageSettings, cache: Path | None, trusted: bool,
-                   report: Report, describe: Callable[[Output], SourceLocation]) -> ProcessedImages:
+                   report: Report, describe: Callable[[Output], SourceLocation],
+                   faces: Collection[str] = ()) -> ProcessedImages:
     """The static outputs with each raster image replaced by its processed files. ``cache``: the
     image cache folder (None: none); ``trusted``: whether what it holds may be used;
-    ``describe(output)``: the file as the owner names it, for messages. Raises BuildFailed for
-    images that cannot be read."""
+    ``describe(output)``: the file as the owner names it, for messages; ``faces``: the paths of
+    images shown only as a face (made at ``face_widths`` only). Raises BuildFailed for images
+    that cannot be read."""
     result = ProcessedImages()
     images = [o for o in statics if o.source is not None and is_raster(o.path)]
     if not images:
         result.outputs = statics
         return result
-    key = settings_key(settings)
+    keys = {False: settings_key(settings), True: settings_key(settings, face=True)}
+    entry = {o.path: f"{o.sha}-{keys[o.path in faces]}" for o in images}
     known: dict[str, list[Row] | None] = {}
     for output in images:
-        known[output.path] = _read_entry(cache / f"{output.sha}-{key}") if cache is not None and trusted else None
+        known[output.path] = _read_entry(cache / entry[output.path]) if cache is not None and trusted else None
     missing = [o for o in images if known[o.path] is None]
 
     def work(output: Output) -> Processed | str:
         assert output.source is not None
         try:
+            face = output.path in faces
             return process(output.source.read_bytes(), PurePosixPath(output.path).suffix.lower(),
-                           settings.widths, settings.quality)
+                           settings.face_widths if face else settings.widths, settings.quality, cover=face)
         except (UnreadableImage, OSError) as exc:
             return str(exc)
 
@@ -99,7 +105,7 @@ def process_images(statics: list[Output], settings: ImageSettings, cache: Path |
         known[output.path] = [(v.width, v.height, v.suffix, v.mime, content_hash(v.data), len(v.data))
                               for v in outcome.variants]
         if cache is not None:
-            _write_entry(cache / f"{output.sha}-{key}", outcome, known[output.path] or [])
+            _write_entry(cache / entry[output.path], outcome, known[output.path] or [])
     errors.raise_if_any()
     result.processed = len(fresh)
     for output in statics:
@@ -114,10 +120,10 @@ def process_images(statics: list[Output], settings: ImageSettings, cache: Path |
                 "image (over "
                 f"images.warn_over_kb: {settings.warn_over_kb}) — it is published smaller, but keep the original "
                 "elsewhere to keep the site's folder small")
-        info, files = _describe(output.path, rows)
+        info, files = _describe(output.path, rows, output.sha)
         result.images[output.path] = info
         variants = fresh[output.path].variants if output.path in fresh else None
-        folder = cache / f"{output.sha}-{key}" if cache is not None else None
+        folder = cache / entry[output.path] if cache is not None else None
         for index, (path, row) in enumerate(files):
             result.origins[path] = output
             if variants is not None:
@@ -128,7 +134,7 @@ def process_images(statics: list[Output], settings: ImageSettings, cache: Path |
     return result
 
 
-def _describe(source_path: str, rows: list[Row]) -> tuple[ImageInfo, list[tuple[str, Row]]]:
+def _describe(source_path: str, rows: list[Row], sha: str) -> tuple[ImageInfo, list[tuple[str, Row]]]:
     """The image as pages show it, and the site path of each of its files (in ``rows``' order).
     The widest file in the source's format takes the source's own path; the others are named
     ``<name>-<width>w.<suffix>`` beside it."""
@@ -148,7 +154,7 @@ def _describe(source_path: str, rows: list[Row]) -> tuple[ImageInfo, list[tuple[
     modern = tuple((r[0], p) for p, r in files if r[2] == "webp")
     main = next(p for p, r in files if r[2] == fallback_suffix and r[0] == widest)
     top = next(r for r in rows if r[2] == fallback_suffix and r[0] == widest)
-    info = ImageInfo(main, top[0], top[1], fallback, modern, top[3], top[5])
+    info = ImageInfo(main, top[0], top[1], fallback, modern, top[3], top[5], sha)
     return info, files
 
 

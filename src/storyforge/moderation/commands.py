@@ -96,6 +96,8 @@ def add_commands(commands: Any) -> None:
                     help="you checked by hand, in your own records, that it comes from a customer: label it "
                          "'Verified customer' (a reference the customer typed is not enough)")
     ok.add_argument("--edit", action="store_true", help="open $EDITOR on the story before it is written")
+    ok.add_argument("--without-photo", action="store_true",
+                    help="publish the story without the customer's photo (say, one whose address cannot be fetched)")
     ok.add_argument("--rating", type=_rating, default=argparse.SUPPRESS, metavar="N",
                     help="the rating to publish, 1-5 or 'none' (when the customer's answer was not 1-5)")
     ok.set_defaults(handler=_cmd_approve)
@@ -328,7 +330,7 @@ def _cmd_approve(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     outcome = approve(_config(args), args.id, redact=args.redact, keep_personal_data=args.keep_personal_data,
                       feature=args.feature, rating=getattr(args, "rating", KEEP), verified=args.verified,
-                      editor=editor,
+                      editor=editor, without_photo=args.without_photo,
                       retry=_ask_again)
     _notes(outcome.recovered)
     say(outcome.message)

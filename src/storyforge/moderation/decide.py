@@ -179,10 +179,11 @@ Retry = Callable[[StoryforgeError], bool]
 
 def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_personal_data: bool = False,
             feature: bool = False, rating: Any = KEEP, verified: bool = False, editor: Editor | None = None,
-            retry: Retry | None = None, now: datetime | None = None) -> Outcome:
+            retry: Retry | None = None, now: datetime | None = None, without_photo: bool = False) -> Outcome:
     """Write the story into content/ (validated first), log the decision, then empty the inbox slot.
 
-    ``verified`` is the owner saying they checked the story against their records by hand."""
+    ``verified`` is the owner saying they checked the story against their records by hand;
+    ``without_photo``: publish it without the customer's photo (one that cannot be fetched)."""
     store = Store(config)
     with store.lock():
         recovered, place = store.settle()
@@ -212,7 +213,9 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
             raise ModerationError(draft.rating_problem)
         front, title, body = draft.front, draft.title, draft.body
         rel = story_path(place, store, front["date"], title, sid)
-        photo = photo_beside_story(store, sub, rel)
+        photo = None if without_photo else photo_beside_story(store, sub, rel, store.rel(source))
+        if without_photo:
+            front.pop("avatar", None)
         if photo is not None:
             front["avatar"] = "/" + photo[0].removeprefix("content/")
             front["avatar_alt"] = front["author"]  # what the photo shows: the customer, by the name they chose

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from storyforge.core.theme import CHECKOUT_THEMES, PACKAGE_THEMES
+from storyforge.render.cardface import with_face
 from storyforge.render.palette_png import deflate, palette_png
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ QUOTE_LINES = 5
 MAX_LINE_CHARS = 400
 LABEL_LINES = 3
 BAND_TOP = HEIGHT - 96  # the tinted band with the business's name
+FACE, FACE_LEFT = 176, 72  # the customer's photo: a circle this wide, this far from the card's left edge
 TEXT_LEFT, TEXT_RIGHT = 120, WIDTH - 96
 #: each kind of text as (its colour, the background it is drawn on), in palette order
 INKS = (("text", "bg"), ("heading", "bg"), ("muted", "bg"), ("star", "bg"), ("accent", "bg"), ("heading", "tint"),
@@ -65,6 +67,8 @@ class CardSpec:
     business: str
     host: str
     colours: tuple[tuple[str, str], ...]
+    photo: str | bytes = ""  # the customer's photo (a file, or its bytes), when they agreed to show one
+    photo_hash: str = ""  # its content hash: the card's key names the photo by it, not by its folder
 
     def key(self) -> str:
         """The card's name in the cache: the font files by name and size, not by folder, so a
@@ -73,7 +77,9 @@ class CardSpec:
 
         font = _font_path("DejaVuSerif.ttf")
         size = os.path.getsize(font) if font else 0  # a font updated in place draws a different card
-        text = json.dumps([CARD_VERSION, pillow, deflate()[1], os.path.basename(font), size, asdict(self)],
+        # the photo by its hash; a card without a photo keeps the key it always had
+        fields = {k: v for k, v in asdict(self).items() if k != "photo" and (self.photo or k != "photo_hash")}
+        text = json.dumps([CARD_VERSION, pillow, deflate()[1], os.path.basename(font), size, fields],
                           sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -200,9 +206,8 @@ class Layout:
 
 
 def text_columns(spec: CardSpec) -> tuple[int, int]:
-    """Where the card's text runs. The one place a picture beside the text (the customer's photo,
-    not drawn yet) would take its room from."""
-    return TEXT_LEFT, TEXT_RIGHT
+    """Where the card's text runs: right of the customer's photo when the card shows one."""
+    return (FACE_LEFT + FACE + 100 if spec.photo else TEXT_LEFT), TEXT_RIGHT
 
 
 def layout(spec: CardSpec) -> Layout:
@@ -390,4 +395,6 @@ def draw(spec: CardSpec) -> bytes:
         y += 40
 
     card.paste(0, (0, 0, SCANLINE, HEIGHT))  # filter type 0 on every row, whatever text ran over the edge
-    return palette_png(card.tobytes(), WIDTH, HEIGHT, card_palette(spec.colours))
+    at = (FACE_LEFT, (BAND_TOP - FACE) // 2)
+    drawn = with_face(card, card_palette(spec.colours), spec.photo, at, FACE) if spec.photo else None
+    return drawn or palette_png(card.tobytes(), WIDTH, HEIGHT, card_palette(spec.colours))

@@ -36,6 +36,7 @@ class ImageInfo:
     modern: tuple[tuple[int, str], ...]
     fallback_type: str
     size: int  # bytes of the file at ``path`` (feed enclosures give it)
+    source: str = ""  # the content hash of the image it was made from (a share card draws from that)
 
 
 def responsive(page_html: str, images: Mapping[str, ImageInfo], page_url: str, base_path: str) -> str:

@@ -13,7 +13,7 @@ the cache. ``share_cards: false`` in site.yaml turns them off.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,8 +55,9 @@ def branded(colours: tuple[tuple[str, str], ...], config: SiteConfig) -> tuple[t
 
 
 def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, str], ...],
-              _: Callable[[str], str] = str) -> CardSpec:
-    """``_``: the site's catalogs' gettext, for the labels in the site's language, as its pages show them."""
+              _: Callable[[str], str] = str, photo: tuple[str | bytes, str] = ("", "")) -> CardSpec:
+    """``_``: the site's catalogs' gettext, for the labels in the site's language, as its pages
+    show them; ``photo``: the file of the customer's photo and its content hash (``card_photo``)."""
     labels = []
     if story.verified:
         labels.append(_("Verified customer"))
@@ -66,20 +67,36 @@ def card_spec(config: SiteConfig, story: Testimonial, colours: tuple[tuple[str, 
         labels.append(_("Connection:") + " " + story.relationship)
     return CardSpec(quote=story.summary or story.title, author=story.byline, rating=story.rating,
                     labels=tuple(labels), business=config.business.name,
-                    host=urlsplit(config.base_url).netloc, colours=colours)
+                    host=urlsplit(config.base_url).netloc, colours=colours, photo=photo[0], photo_hash=photo[1])
+
+
+def card_photo(story: Testimonial, images: Mapping[str, Output]) -> tuple[str | bytes, str]:
+    """The customer's photo for the story's card: its processed file (made at the card's face size
+    by the image stage, so a card decodes a few KB, not the phone's photo) as a path or bytes, and
+    its content hash; ("", "") for none. ``avatar`` is set only when the customer agreed to show
+    their photo."""
+    path = story.avatar.lstrip("/") if story.avatar and "://" not in story.avatar else ""
+    made = images.get(path) if path else None
+    if made is None:
+        return "", ""
+    return (made.data if made.data is not None else str(made.source)), made.sha
 
 
 Drawn = tuple[str, bytes | None]  # a card's key, and its bytes when no folder keeps them
 
 
-def card_outputs(config: SiteConfig, model: SiteModel, stylesheet: Path | None, folder: Path | None, trusted: bool,
+def card_outputs(config: SiteConfig, model: SiteModel, static_files: Mapping[str, Path],
+                 images: Mapping[str, Output], folder: Path | None, trusted: bool,
                  mapper: Callable[[Callable[[CardSpec], Drawn], list[CardSpec]], list[Drawn]]) -> list[Output]:
     """An Output per story page that emits a card; draws (with ``mapper``) only what is not kept in
-    ``folder`` (None: nowhere; ``trusted``: whether what is there may be used)."""
-    colours = branded(palette(stylesheet), config)
+    ``folder`` (None: nowhere; ``trusted``: whether what is there may be used). ``static_files``:
+    the site's files by output path (the theme's stylesheet); ``images``: each processed image's
+    widest file by its path (the customers' photos)."""
+    colours = branded(palette(static_files.get("css/style.css")), config)
     pages = model.outputs("png")
     words = translations(config).gettext
-    specs = [card_spec(config, page.context["entry"], colours, words) for page in pages]
+    specs = [card_spec(config, page.context["entry"], colours, words,
+                       card_photo(page.context["entry"], images)) for page in pages]
     wanted = {spec.key(): spec for spec in specs}
     missing = [spec for key, spec in wanted.items()
                if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]

@@ -104,8 +104,10 @@ class Rendered:
 
 
 def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
-                static_sizes: Mapping[str, int], report: Report, timings: Callable[[str], None]) -> Rendered:
-    """Every output of the site but its static files. ``timings(phase)`` marks the end of a phase."""
+                static_sizes: Mapping[str, int], report: Report, timings: Callable[[str], None],
+                images: Mapping[str, Output] | None = None) -> Rendered:
+    """Every output of the site but its static files. ``timings(phase)`` marks the end of a phase;
+    ``images``: each processed image's widest file, by its path (share cards draw faces from it)."""
     from storyforge.render.pages import Renderer
 
     outputs: list[Output] = []
@@ -136,7 +138,7 @@ def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: 
     if model.outputs("png"):
         from storyforge.render.sharecards import cards_lacking_glyphs
 
-        outputs += _cards(config, model, plan, static_files.get("css/style.css"), report)
+        outputs += _cards(config, model, plan, static_files, images or {}, report)
         lacking = cards_lacking_glyphs(config, model)
         timings("share cards")
     return Rendered(outputs, len(to_render), len(feeds), len(site_files), lacking)
@@ -192,10 +194,11 @@ def _wall(config: SiteConfig, model: SiteModel, plan: Plan) -> Output:
                      lambda: wall_bytes(config, model, plan.fragments))
 
 
-def _cards(config: SiteConfig, model: SiteModel, plan: Plan, stylesheet: Path | None, report: Report) -> list[Output]:
+def _cards(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
+           images: Mapping[str, Output], report: Report) -> list[Output]:
     from storyforge.render.sharecards import card_outputs
 
     folder, trusted = plan.cards_cache
-    return card_outputs(config, model, stylesheet, folder, trusted,
+    return card_outputs(config, model, static_files, images, folder, trusted,
                         lambda draw, specs: ordered_map(draw, specs,
                                                         lambda done, total: report("share cards", done, total)))

@@ -75,10 +75,21 @@
     document.head.appendChild(sheet);
   }
 
+  // their photo (with consent), else initials
+  function face(s) {
+    var p = s.photo || {}, src = p.url && webUrl(p.url), f = el(src ? "img" : "span", "sf-face");
+    if (src) {
+      f.src = src; f.alt = p.alt || ""; f.width = f.height = 40; f.loading = "lazy";
+      if (p.srcset) { f.srcset = p.srcset; f.sizes = "40px"; }
+    } else {
+      f.textContent = String(s.author || "").replace(/(\S)\S*\s*/g, "$1").slice(0, 2).toUpperCase();
+      f.setAttribute("aria-hidden", "true");
+    }
+    return f;
+  }
+
   function card(story, level) {
-    var item = el("li", "sf-story");
-    var box = el("article", "sf-card");
-    var heading = el("h" + level, "sf-title");
+    var item = el("li", "sf-story"), box = el("article", "sf-card"), heading = el("h" + level, "sf-title");
     heading.appendChild(link(story.title, story.url));
     box.appendChild(heading);
     var rating = Number(story.rating);
@@ -94,9 +105,10 @@
     var quote = el("blockquote", "sf-quote");
     quote.appendChild(el("p", null, story.text));
     box.appendChild(quote);
-    box.appendChild(el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + shownDate(story.date) : "")));
-    var labels = story.labels || {};
-    var names = [];
+    var by = el("p", "sf-byline", "— " + (story.byline || story.author || "") + (story.date ? ", " + shownDate(story.date) : ""));
+    by.prepend(face(story));
+    box.appendChild(by);
+    var labels = story.labels || {}, names = [];
     if (labels.verified === true) names.push(["sf-verified", t("Verified customer")]);
     if (labels.incentive) names.push(["sf-disclosure", t("Disclosure:") + " " + labels.incentive]);
     if (labels.relationship) names.push(["sf-disclosure", t("Connection:") + " " + labels.relationship]);
@@ -115,8 +127,7 @@
   }
 
   function carousel(host, list) {
-    var controls = el("div", "sf-controls");
-    var timer = null;
+    var controls = el("div", "sf-controls"), timer = null;
     function step(direction) {
       var width = list.clientWidth * 0.9 * direction;
       var atEnd = list.scrollLeft + list.clientWidth >= list.scrollWidth - 2;
