@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest import copy_example, snapshot
 
-from storyforge.build import BuildOptions, build, discover_inputs, load_settings, make_model, process_site_images
+from storyforge.build import BuildOptions, build, discover_inputs, load_settings, make_models, process_site_images
 from storyforge.core.reading import EntryReader
 from storyforge.errors import ErrorCollector
 from storyforge.incremental.session import IncrementalBuild
@@ -32,8 +32,8 @@ def test_the_render_stage_without_a_cache_makes_what_a_cold_build_publishes(tmp_
     sources = IncrementalBuild(config, inputs, output_dir, drafts=False, use_cache=False).static_outputs()
     images = process_site_images(config, sources, entries, tmp_path / "cache", False, lambda *progress: None)
     statics = images.outputs
-    site, _ = make_model(config, entries, load_index(config, ErrorCollector()), statics, images.origins, options,
-                         build_now(options))
+    (site,), _ = make_models(config, entries, load_index(config, ErrorCollector()), statics, images.origins,
+                             options, build_now(options))
     site.images = images.images
     plan = MakeEverything()
     sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}

@@ -26,6 +26,7 @@ from typing import Any
 from storyforge.core.config import CONFIG_FILE, SiteConfig
 from storyforge.core.entries import Alert, Entry, Event
 from storyforge.core.inputs import SiteInputs
+from storyforge.core.languages import site_languages
 from storyforge.core.model import SiteModel, alert_moments, event_finish
 from storyforge.core.theme import catalog_files
 from storyforge.incremental.cache import BuildCache, Index, environment_key, stat_is_trustworthy
@@ -45,6 +46,9 @@ def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:
         digest.update(f"\0{name}\0".encode() + data)
     for catalog in catalog_files(config):  # the theme's words in the site's language
         digest.update(f"\0{catalog}\0".encode() + catalog.read_bytes())
+    for language in site_languages(config)[1:]:  # and in every other language of a multilingual site
+        for catalog in catalog_files(language.config):
+            digest.update(f"\0{catalog}\0".encode() + catalog.read_bytes())
     return digest.hexdigest()
 
 
@@ -171,6 +175,16 @@ class IncrementalBuild:
                         built_day=now.astimezone(self.config.tz).date().isoformat())
         self._plan = CachedPlan(model, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted)
         return self._plan
+
+    def language_plan(self, model: SiteModel) -> CachedPlan:
+        """After ``plan``: the plan of another language of a multilingual site, whose pages read
+        that language's collections; what it keeps and makes is recorded with the first's."""
+        first = self._plan
+        assert first is not None
+        plan = CachedPlan(model, self.index, first.live, first.current, self.entries, self.cache.folder,
+                          self.cache.trusted)
+        plan.made = first.made  # one list of the site-wide files made, for the summary
+        return plan
 
     def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any]) -> list[str]:
         """Leave for the next build what this one saw and wrote; warnings for the owner."""
