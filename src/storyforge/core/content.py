@@ -148,9 +148,10 @@ def _unlisted_language(config: SiteConfig, folder: str) -> str | None:
     if folder.lower() in {tag.lower() for tag in config.languages} or len(folder) > 12:
         return None
     try:
-        return bcp47(folder)
+        tag = bcp47(folder)
     except ValueError:
         return None
+    return None if tag == config.language else tag  # content/en-GB/ of an en-GB site: the usual message
 
 
 def _file_problem(item: os.DirEntry[str], real_root: str) -> tuple[str | None, os.stat_result | None]:
