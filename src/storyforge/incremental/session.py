@@ -44,11 +44,11 @@ def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool) -> str:
     digest.update(f"\0{config.base_url}\0{config.theme}\0drafts={drafts}\0".encode())
     for name, data in inputs.templates.items():
         digest.update(f"\0{name}\0".encode() + data)
-    for catalog in catalog_files(config):  # the theme's words in the site's language
-        digest.update(f"\0{catalog}\0".encode() + catalog.read_bytes())
-    for language in site_languages(config)[1:]:  # and in every other language of a multilingual site
+    # the theme's words in the site's language, and in every other language of a multilingual site;
+    # named by language and content, not by where the site or the theme is (a fresh clone keeps its cache)
+    for language in site_languages(config):
         for catalog in catalog_files(language.config):
-            digest.update(f"\0{catalog}\0".encode() + catalog.read_bytes())
+            digest.update(f"\0{language.tag}\0".encode() + catalog.read_bytes())
     return digest.hexdigest()
 
 

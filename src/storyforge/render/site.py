@@ -132,9 +132,9 @@ def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: 
     outputs += [plan.made_page(page, html, read) for page, (html, read) in zip(to_render, rendered, strict=True)]
     timings("render pages")
     feeds = _feeds(config, model, plan, static_sizes)
-    shared = [_sitemap(config, model, plan), plan.file("robots.txt", ["robots"], lambda: robots_bytes(config))]
-    site_files = [*feeds, *_calendars(config, model, plan), *(shared if shared_files else []),
-                  _wall(config, model, plan)]
+    shared = [_sitemap(config, model, plan),
+              plan.file("robots.txt", ["robots"], lambda: robots_bytes(config))] if shared_files else []
+    site_files = [*feeds, *_calendars(config, model, plan), *shared, _wall(config, model, plan)]
     outputs += site_files
     timings("feeds, calendars, sitemap, static")
     lacking: list[str] = []
