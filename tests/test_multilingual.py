@@ -187,3 +187,18 @@ def test_language_picks_the_default_and_the_other_languages_get_prefixes(make_si
     assert heads(public / "en-gb" / "index.html").html_attrs["lang"] == "en-GB"
     assert (public / "en-gb" / "testimonials" / "bread" / "index.html").is_file()
     assert (public / "testimonials" / "pain" / "index.html").is_file()
+
+
+def test_every_link_of_a_two_language_site_resolves_in_its_language(make_site, run):
+    site_yaml = BILINGUAL + "moderation:\n  intake_url: https://forms.bakery.test/\n"
+    public = built(make_site, run, site_yaml=site_yaml)
+    assert (public / "fr" / "share-your-story" / "thanks" / "index.html").is_file()
+    broken = []
+    for page in sorted(public.rglob("*.html")):
+        for _tag, _attribute, value in parse_html(page.read_text(encoding="utf-8")).links:
+            if value.startswith("/") and not value.startswith("//"):
+                path = value.split("#")[0].split("?")[0]
+                target = public / path.lstrip("/")
+                if not (target.is_file() or (target / "index.html").is_file()):
+                    broken.append(f"{page.relative_to(public)}: {value}")
+    assert broken == []

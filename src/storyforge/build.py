@@ -207,7 +207,7 @@ def make_models(config: SiteConfig, entries: list[Entry], submissions: Submissio
                                    for other in languages[1:]}}
         model = build_site(split[language.tag], config.per_page, now, errors, held, policy=policy,
                            share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode",
-                           thanks_page=bool(config.moderation.intake_url) and not language.prefix,
+                           thanks_page=bool(config.moderation.intake_url),
                            words=translations(language.config))
         if language.prefix:  # a host answers every missing address with the root's 404 page
             model.pages = [page for page in model.pages if page.kind != "notfound"]
