@@ -41,6 +41,21 @@ def test_example_has_the_promised_content(example):
     assert "out of 5" in text
 
 
+def test_example_is_in_english_and_french(example):
+    """The second language: its pages, an event and stories French-speaking customers wrote."""
+    french = example / "fr"
+    assert 'lang="fr"' in (french / "index.html").read_text(encoding="utf-8")
+    stories = [p for p in (french / "testimonials").iterdir() if (p / "index.html").exists() and p.name != "page"]
+    assert len(stories) >= 2
+    assert [p for p in (french / "events").iterdir() if (p / "index.html").exists()]
+    about = (french / "qui-sommes-nous" / "index.html").read_text(encoding="utf-8")
+    assert 'hreflang="en-GB" href="https://hearthandcrumb.example/about/"' in about
+    assert '<a href="/about/" hreflang="en-GB" lang="en-GB">English</a>' in about
+    assert "Racontez votre expérience" in page_text(about)
+    english_stories = {p.name for p in (example / "testimonials").iterdir()}
+    assert not english_stories & {p.name for p in stories}  # each story in the language it was written in
+
+
 def test_every_internal_link_in_the_example_resolves(example):
     problems = []
     for page in sorted(example.rglob("*.html")):

@@ -292,6 +292,9 @@ def gated_pages(folder: Path) -> list[str]:
         paths.append("/share-your-story/")
     if (folder / "alerts/index.html").is_file():  # added with the notices, campaign pages and the embed demo
         paths += ["/alerts/", first("alerts"), first("charity/campaigns"), "/embed/"]
+    if (folder / "fr/index.html").is_file():  # the example's second language, with the switcher on every page
+        paths += ["/fr/", first("fr/testimonials"), first("fr/events"), "/fr/testimonials/", "/fr/events/",
+                  "/fr/qui-sommes-nous/", "/fr/share-your-story/", "/fr/reviews-policy/"]
     return paths
 
 

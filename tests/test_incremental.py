@@ -112,6 +112,59 @@ def test_each_edit_alone_matches_a_cold_build(tmp_path):
         assert incremental(site) == cold_copy(site, tmp_path / "cold"), name
 
 
+#: a site in two languages (``languages:``): English at the root, French under /fr/
+BILINGUAL_YAML = SITE_YAML.replace("language: en-GB", "languages: [en-GB, fr]")
+BILINGUAL_FILES = {
+    **BASE_FILES,
+    "content/fr/testimonials/pain.md": story("Le pain du samedi", "Claire D.", extra="rating: 5\ntags: [pain]\n"),
+    "content/fr/events/fair.md": "---\ntitle: La foire\nstart: 2026-06-01 10:00\n---\nVenez.\n",
+    "content/fr/pages/about.md": "---\ntitle: À propos\nslug: a-propos\nmenu: true\n---\nBonjour.\n",
+}
+BILINGUAL_EDITS = {
+    "retitle an English story": EDITS["retitle a story"],
+    "retitle the French story": lambda s: _replace(s / "content/fr/testimonials/pain.md", "Le pain", "Le bon pain"),
+    "add a French story": lambda s: write_files(s, {"content/fr/testimonials/neuf.md": story("Une tarte", "Léa")}),
+    "delete the French page": lambda s: (s / "content/fr/pages/about.md").unlink(missing_ok=True),
+    "delete the English page": lambda s: (s / "content/pages/about.md").unlink(missing_ok=True),
+    "rename the French page": lambda s: (s / "content/fr/pages/about.md").exists() and os.replace(
+        s / "content/fr/pages/about.md", s / "content/fr/pages/qui.md"),
+    "French slug": lambda s: _replace(s / "content/fr/pages/about.md", "slug: a-propos", "slug: qui-sommes-nous"),
+    "reword the French theme": lambda s: write_files(s, {"locale/fr/LC_MESSAGES/messages.po":
+                                                         'msgid ""\nmsgstr ""\n\nmsgid "Home"\nmsgstr "Maison"\n'}),
+    "add German": lambda s: (s / "site.yaml").write_text(BILINGUAL_YAML.replace("fr]", "fr, de]")),
+    "one story a page": lambda s: (s / "site.yaml").write_text(BILINGUAL_YAML + "pagination:\n  per_page: 1\n"),
+    "expire the alert": EDITS["expire the alert"],
+    "add a static file": EDITS["add a static file"],
+}
+
+
+def _bilingual_site(site: Path) -> Path:
+    site.mkdir()
+    (site / "site.yaml").write_text(BILINGUAL_YAML)
+    write_files(site, BILINGUAL_FILES)
+    return site
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.sampled_from(sorted(BILINGUAL_EDITS)), min_size=1, max_size=3))
+def test_any_sequence_of_edits_to_a_two_language_site_matches_a_cold_build(tmp_path_factory, steps):
+    root = tmp_path_factory.mktemp("inc2")
+    site = _bilingual_site(root / "site")
+    assert incremental(site) == cold_copy(site, root / "cold")
+    for step in steps:
+        BILINGUAL_EDITS[step](site)
+        assert incremental(site) == cold_copy(site, root / "cold"), f"after: {steps}"
+
+
+def test_each_edit_of_a_two_language_site_alone_matches_a_cold_build(tmp_path):
+    for name, edit in BILINGUAL_EDITS.items():
+        site = _bilingual_site(tmp_path / name.replace(" ", "-"))
+        first = incremental(site)
+        assert "fr/index.html" in first and "fr/testimonials/pain/index.html" in first
+        edit(site)
+        assert incremental(site) == cold_copy(site, tmp_path / "cold"), name
+
+
 def test_nothing_changed_is_a_no_op(make_site, run):
     site = make_site(BASE_FILES)
     assert run("build", "--site", site).code == 0

@@ -32,15 +32,33 @@ def theme_strings(theme: Path, sources: Path | None = SOURCES) -> set[str]:
         _ids(found, message, context)
     if sources is not None:
         keywords = {**DEFAULT_KEYWORDS, "N_": None}
-        for _file, _line, message, _comments, context in extract_from_dir(
+        for file, _line, message, _comments, context in extract_from_dir(
                 sources, [("**.py", "python")], {}, keywords=keywords):
-            _ids(found, message, context)
+            if not file.startswith("desk/"):  # the desk's words are in the desk's own catalogs
+                _ids(found, message, context)
     return found
 
 
-def missing_translations(theme: Path, sources: Path | None = SOURCES) -> dict[str, list[str]]:
-    """For each shipped catalog, the theme's strings it leaves untranslated (absent, empty or fuzzy)."""
-    wanted = theme_strings(theme, sources)
+DESK = SOURCES / "desk"
+
+
+def desk_strings(desk: Path = DESK) -> set[str]:
+    """Every string of the moderation desk: its templates' and the titles its Python marks with N_."""
+    found: set[str] = set()
+    for _file, _line, message, _comments, context in extract_from_dir(
+            desk / "templates", [("**.html", "jinja2")], {"**.html": {"extensions": "jinja2.ext.i18n"}}):
+        _ids(found, message, context)
+    for _file, _line, message, _comments, context in extract_from_dir(
+            desk, [("*.py", "python")], {}, keywords={**DEFAULT_KEYWORDS, "N_": None}):
+        _ids(found, message, context)
+    return found
+
+
+def missing_translations(theme: Path, sources: Path | None = SOURCES,
+                         wanted: set[str] | None = None) -> dict[str, list[str]]:
+    """For each shipped catalog under ``theme/locale``, the strings (the theme's, unless ``wanted``
+    says) it leaves untranslated (absent, empty or fuzzy)."""
+    wanted = theme_strings(theme, sources) if wanted is None else wanted
     missing = {}
     for language in SHIPPED:
         with (theme / "locale" / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
@@ -74,6 +92,41 @@ def test_a_missing_translation_fails_the_catalog_check(tmp_path):
     missing = missing_translations(theme)
     assert missing["de"] == ["All topics", "Brand new words"]
     assert missing["fr"] == missing["es"] == missing["he"] == ["Brand new words"]
+
+
+def test_every_desk_string_is_translated_in_the_desks_catalogs():
+    assert desk_strings() >= {"Inbox", "Approve", "Skip to the desk", "Published stories"}
+    assert missing_translations(DESK, wanted=desk_strings()) == {}
+
+
+def test_a_missing_desk_translation_fails_the_catalog_check(tmp_path):
+    desk = tmp_path / "desk"
+    shutil.copytree(DESK, desk, ignore=shutil.ignore_patterns("__pycache__"))
+    (desk / "templates" / "new.html").write_text('<p>{{ _("Brand new desk words") }}</p>\n')
+    path = desk / "locale" / "es" / "LC_MESSAGES" / "messages.po"
+    path.write_text(path.read_text(encoding="utf-8").replace('msgstr "Aprobar"', 'msgstr ""'), encoding="utf-8")
+    missing = missing_translations(desk, wanted=desk_strings(desk))
+    assert missing["es"] == ["Approve", "Brand new desk words"]
+    assert missing["fr"] == missing["de"] == missing["he"] == ["Brand new desk words"]
+
+
+def test_the_desk_speaks_the_sites_language(tmp_path):
+    from werkzeug.test import Client
+
+    from storyforge.desk.app import Desk
+
+    for language, words, direction in (("fr", "Boîte de réception", ""), ("de", "Posteingang", ""),
+                                       ("es", "Bandeja de entrada", ""), ("he", "דואר נכנס", ' dir="rtl"'),
+                                       ("en-GB", "Inbox", "")):
+        site = tmp_path / language
+        site.mkdir()
+        (site / "site.yaml").write_text(SITE_YAML.replace("language: en-GB", f"language: {language}"))
+        desk = Desk(site, "127.0.0.1", 8123)
+        page = Client(desk).get("/", headers={"Host": "127.0.0.1:8123"})
+        html = page.get_data(as_text=True)
+        desk.close()
+        assert page.status_code == 200 and f'<html lang="{language}"{direction}>' in html
+        assert f"<h1>{words}</h1>" in html
 
 
 def _yaml(language: str) -> str:

@@ -28,6 +28,7 @@ from storyforge.core.config import SiteConfig, load_config
 from storyforge.core.content import discover
 from storyforge.core.entries import Entry, Testimonial
 from storyforge.core.inputs import SiteInputs, gather_inputs
+from storyforge.core.languages import Language, by_language, link_translations, site_languages
 from storyforge.core.model import SiteModel, build_site
 from storyforge.core.publication import Selection, scaffold_leftovers, select_published
 from storyforge.core.words import translations
@@ -79,21 +80,29 @@ def build(options: BuildOptions) -> BuildResult:
             statics = memory.static_outputs()
             published = stages.run("images", process_site_images, config, statics, entries, cache_folder,
                                    options.use_cache, stages.report)
-            model, chosen = stages.run("model", make_model, config, entries, submissions, published.outputs,
-                                       published.origins, options, now)
-            model.images = published.images
+            models, chosen = stages.run("model", make_models, config, entries, submissions, published.outputs,
+                                        published.origins, options, now)
+            for model in models:
+                model.images = published.images
             publisher = Publisher(output_dir, memory.manifests, memory.objects)
-            plan = memory.plan(model, now, publisher.live_manifest)
+            plan = memory.plan(models[0], now, publisher.live_manifest)
             sizes = {path: stats[1] for path, stats in inputs.static_stats.items()}
             sizes.update({info.path: info.size for info in published.images.values()})
-            rendered = render_site(config, model, plan, inputs.static_files, sizes, stages.report, stages.mark,
-                                   widest_files(published))
+            if len(models) == 1:
+                rendered = render_site(config, models[0], plan, inputs.static_files, sizes, stages.report, stages.mark,
+                                       widest_files(published))
+            else:
+                from storyforge.render.languages import render_languages
+
+                plans = [plan, *(memory.language_plan(model) for model in models[1:])]
+                rendered = render_languages(site_languages(config), models, plans, inputs.static_files, sizes,
+                                            stages.report, stages.mark, widest_files(published))
             outputs = [*rendered.outputs, *published.outputs, *hosting_files(config)]
             refuse_clashes(outputs, config.root)
             report = stages.run("publish", publisher.publish, outputs)
             write_record(output_dir, RECORD_FILE, record().to_bytes())  # what check and deploy read
 
-            pages = count_pages(model.pages)
+            pages = count_pages([page for model in models for page in model.pages])
             warnings = [*scaffold_leftovers(chosen.published, config.root),
                         *published.warnings,
                         *memory.save(entries, report, {"pages": dict(pages), "submissions": submissions_state},
@@ -215,19 +224,38 @@ def image_reference(config: SiteConfig, output: Output, entries: list[Entry]) ->
     return SourceLocation(describe_copied(output, config.root))
 
 
-def make_model(config: SiteConfig, entries: list[Entry], submissions: SubmissionIndex, statics: list[Output],
-               origins: dict[str, Output], options: BuildOptions, now: datetime) -> tuple[SiteModel, Selection]:
-    """The site as data: what is published, every page and where it goes; clashes refused."""
+def make_models(config: SiteConfig, entries: list[Entry], submissions: SubmissionIndex, statics: list[Output],
+                origins: dict[str, Output], options: BuildOptions, now: datetime) -> tuple[list[SiteModel], Selection]:
+    """The site as data: what is published, every page and where it goes; clashes refused. One
+    model per language (one for a one-language site), the default language's first, each page
+    knowing its translations."""
     chosen = select_published(entries, options.drafts, submissions.hides if submissions.any_withdrawn else None)
-    policy = gather(config, [e for e in entries if isinstance(e, Testimonial)],
-                    [e for e in chosen.published if isinstance(e, Testimonial)], submissions)
     errors = ErrorCollector()
     reserved = {o.path: describe_copied(origins.get(o.path, o), config.root) for o in statics}
-    model = build_site(chosen.published, config.per_page, now, errors, reserved, policy=policy,
-                      share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode",
-                      thanks_page=bool(config.moderation.intake_url), words=translations(config))
+    languages = site_languages(config) if config.languages else [Language(config.language, config, "")]
+    split = by_language(config, chosen.published) if config.languages else {config.language: chosen.published}
+    every = by_language(config, entries) if config.languages else {config.language: entries}
+    models = []
+    for language in languages:  # each language's policy page counts the stories written in it
+        policy = gather(config, [e for e in every[language.tag] if isinstance(e, Testimonial)],
+                        [e for e in split[language.tag] if isinstance(e, Testimonial)], submissions)
+        if language.prefix:  # its pages are in its folder: what the static files put there is in their way
+            held = {path[len(language.prefix):]: where for path, where in reserved.items()
+                    if path.startswith(language.prefix)}
+        else:  # the root: no page of the default language where another language's home page goes
+            held = {**reserved, **{f"{other.prefix}index.html": f"the home page in {other.tag}"
+                                   for other in languages[1:]}}
+        model = build_site(split[language.tag], config.per_page, now, errors, held, policy=policy,
+                           share_cards=config.share_cards, unicode_slugs=config.slugs == "unicode",
+                           thanks_page=bool(config.moderation.intake_url),
+                           words=translations(language.config))
+        if language.prefix:  # a host answers every missing address with the root's 404 page
+            model.pages = [page for page in model.pages if page.kind != "notfound"]
+        models.append(model)
     errors.raise_if_any()
-    return model, chosen
+    if len(models) > 1:
+        link_translations(languages, models)
+    return models, chosen
 
 
 __all__ = ["BuildOptions", "BuildResult", "StoryforgeError", "build", "build_now"]

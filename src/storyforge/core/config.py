@@ -142,6 +142,11 @@ class SiteConfig:
     business: Business
     description: str = ""
     language: str = "en"  # a BCP 47 tag Babel knows: en, en-GB, fr
+    #: every language of a multilingual site, the default (``language``) first; () for one language
+    languages: tuple[str, ...] = ()
+    #: the whole site's address when this config is one language's view of it (``core.languages``);
+    #: "" when base_url is the site's own address
+    site_url: str = ""
     slugs: str = "ascii"  # "unicode" keeps a title's own letters in its address (/отличный-сервис/)
     timezone: str = "UTC"
     theme: str = "default"
@@ -170,6 +175,16 @@ class SiteConfig:
         """The path part of base_url, always ending in '/' (e.g. '/' or '/shop/')."""
         return urlsplit(self.base_url).path or "/"
 
+    @property
+    def root_url(self) -> str:
+        """The site's own address: base_url, or for one language's view the address of the whole
+        site, where the static files (styles, images, scripts) are published once for all."""
+        return self.site_url or self.base_url
+
+    def asset_url(self, path: str) -> str:
+        """The absolute address of a static file (a photo, a logo), which no language prefixes."""
+        return path if "://" in path else self.root_url + path.lstrip("/")
+
     def with_base_url(self, base_url: str) -> SiteConfig:
         from dataclasses import replace
 
@@ -183,6 +198,7 @@ SCHEMA: dict[str, Any] = {
     "description": check_text,
     "base_url": check_base_url,
     "language": lambda value: bcp47(check_text(value)),
+    "languages": lambda value: check_languages(value),
     "slugs": lambda value: slug_style(check_text(value)),
     "timezone": check_timezone,
     "theme": check_theme,
@@ -285,6 +301,7 @@ def load_config(site_dir: Path) -> SiteConfig:
     for problem in problems:
         errors.add(problem)
     deploy = deploy_settings(doc.data.get("deploy"), doc, CONFIG_FILE, errors)
+    language, languages = _site_languages(values, doc, errors)
     errors.raise_if_any("configuration")
     business = values.get("business", {})
     return SiteConfig(
@@ -294,7 +311,8 @@ def load_config(site_dir: Path) -> SiteConfig:
         business=Business(name=business.get("name") or values["title"],
                           **{k: v for k, v in business.items() if k != "name"}),
         description=values.get("description", ""),
-        language=values.get("language", "en"),
+        language=language,
+        languages=languages,
         slugs=values.get("slugs", "ascii"),
         timezone=values.get("timezone", "UTC"),
         theme=values.get("theme", "default"),
@@ -313,6 +331,34 @@ def load_config(site_dir: Path) -> SiteConfig:
         deploy=deploy,
         images=ImageSettings(**values.get("images", {})),
     )
+
+
+def check_languages(value: Any) -> tuple[str, ...]:
+    """languages: [en-GB, fr] — each a real locale (as ``language:``), none twice."""
+    items = value if isinstance(value, list) else [value]
+    tags = tuple(bcp47(check_text(item)) for item in items)
+    if not tags:
+        raise ValueError("expected a list of language codes, e.g. languages: [en-GB, fr]")
+    twice = sorted({tag for tag in tags if tags.count(tag) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed twice — list each language once")
+    return tags
+
+
+def _site_languages(values: dict[str, Any], doc: YamlMapping, errors: ErrorCollector) -> tuple[str, tuple[str, ...]]:
+    """The default language and, for a multilingual site, every language with the default first:
+    ``language:`` when it is set (it must be one of ``languages:``), else the first listed."""
+    listed: tuple[str, ...] = values.get("languages", ())
+    language: str = values.get("language") or (listed[0] if listed else "en")
+    if not listed:
+        return language, ()
+    if "language" in values and language not in listed:
+        errors.add(ConfigError(f"language: {language} is not one of languages: [{', '.join(listed)}] — add it "
+                               "there, or leave language: out (the first of languages: is the default)",
+                               SourceLocation(CONFIG_FILE, doc.line_of("language"))))
+    if len(listed) == 1:
+        return language, ()  # one language: the site is built exactly as with language: alone
+    return language, (language, *[tag for tag in listed if tag != language])
 
 
 def _check_section(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from storyforge.core.config import SiteConfig
-from storyforge.core.content_types import all_types, by_folder
+from storyforge.core.content_types import ContentType, all_types, by_folder
 from storyforge.core.textpolicy import first_forbidden, normalise, refusal
 from storyforge.core.yaml_source import YamlMapping, load_mapping
 from storyforge.errors import (
@@ -81,6 +81,7 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
     if not content_root.is_dir():
         return sources, assets
     real_root = os.path.realpath(content_root)
+    refused: set[str] = set()  # folders of unlisted languages, each named once
     pending: list[tuple[str, tuple[str, ...]]] = [(str(content_root), ())]
     while pending:
         folder, parts = pending.pop()
@@ -92,7 +93,7 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
             errors.add(ContentError(f"cannot read this folder: {exc.strerror or exc} — check its permissions",
                                     SourceLocation(prefix)))
             continue
-        content_type = by_folder(parts[0]) if len(parts) == 1 else None  # Markdown here is content
+        content_type = _folder_type(config, parts)  # Markdown here is content
         section = content_type.name if content_type is not None else None
         for item in found:
             name = item.name
@@ -110,6 +111,13 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
                 assets.append(Asset(Path(item.path), rel, rel[len(CONTENT_DIR) + 1:]))
             elif section is not None:
                 sources.append(SourceFile(item.path, rel, section, info.st_mtime_ns, info.st_size))
+            elif parts and (unlisted := _unlisted_language(config, parts[0])) is not None:
+                if unlisted not in refused:
+                    refused.add(unlisted)
+                    errors.add(ContentError(
+                        f"a folder for the language {unlisted}, which site.yaml does not list — add it to "
+                        f"languages: (e.g. languages: [{', '.join(config.languages or (config.language,))}, "
+                        f"{unlisted}]), or move its files into content/", SourceLocation(f"{CONTENT_DIR}/{parts[0]}/")))
             else:
                 folder_name = parts[0] if parts else ""
                 folders = [row.folder for row in all_types()]
@@ -121,6 +129,29 @@ def discover(config: SiteConfig, errors: ErrorCollector) -> tuple[list[SourceFil
     sources.sort(key=lambda source: source.rel_path)
     assets.sort(key=lambda asset: asset.rel_path)
     return sources, assets
+
+
+def _folder_type(config: SiteConfig, parts: tuple[str, ...]) -> ContentType | None:
+    """The content type whose files a folder holds: content/<type>/, or content/<lang>/<type>/
+    for a language of a multilingual site (``core.languages``)."""
+    if len(parts) == 1:
+        return by_folder(parts[0])
+    if len(parts) == 2 and config.languages and parts[0].lower() in {t.lower() for t in config.languages}:
+        return by_folder(parts[1])
+    return None
+
+
+def _unlisted_language(config: SiteConfig, folder: str) -> str | None:
+    """The language a content folder is named for when site.yaml does not list it (content/de/)."""
+    from storyforge.core.language import bcp47
+
+    if folder.lower() in {tag.lower() for tag in config.languages} or len(folder) > 12:
+        return None
+    try:
+        tag = bcp47(folder)
+    except ValueError:
+        return None
+    return None if tag == config.language else tag  # content/en-GB/ of an en-GB site: the usual message
 
 
 def _file_problem(item: os.DirEntry[str], real_root: str) -> tuple[str | None, os.stat_result | None]:

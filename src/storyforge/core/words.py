@@ -39,14 +39,19 @@ def translations(config: SiteConfig) -> gettext.NullTranslations:
     """The site's catalogs chained (site first, then theme), or English as written when it has none."""
     from storyforge.core.theme import catalog_files
 
-    files = catalog_files(config)
+    return read_translations(catalog_files(config), config.root)
+
+
+def read_translations(files: list[Path], root: Path) -> gettext.NullTranslations:
+    """Catalogs chained, the first winning (English as written for none); read once per process
+    while the files stay the same. ``root``: what their names are shown relative to in an error."""
     if not files:
         return gettext.NullTranslations()
     stamps = tuple((path, path.stat().st_mtime_ns, path.stat().st_size) for path in files)
-    return _chain(stamps, config.root)
+    return _chain(stamps, root)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def _chain(stamps: tuple[tuple[Path, int, int], ...], root: Path) -> gettext.NullTranslations:
     """Read once per process for the same files (the model, the pages and the feeds all ask)."""
     chain: gettext.NullTranslations | None = None

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 from storyforge.core.config import SiteConfig, load_config
 from storyforge.core.textpolicy import terminal_safe
 from storyforge.desk import actions, guard, views
+from storyforge.desk.words import desk_direction, desk_translations
 from storyforge.errors import StoryforgeError
 from storyforge.publish.atomic import write_atomic
 
@@ -79,6 +80,7 @@ class Desk:
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"],
             finalize=_shown, undefined=jinja2.StrictUndefined)
         self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        self._language = ""  # the language whose words are installed
         self.routes = Map([
             Rule("/", endpoint="inbox", methods=["GET"]), Rule("/published", endpoint="published", methods=["GET"]),
             Rule("/add", endpoint="add", methods=["GET", "POST"]),
@@ -175,9 +177,23 @@ class Desk:
         values.setdefault("problem", "")
         values.setdefault("notice", "")
         values.setdefault("hold", False)
+        language = self._site_language(values.get("config"))
+        if language != self._language:  # the desk speaks the site's language (site.yaml may change)
+            self.env.install_gettext_translations(desk_translations(language), newstyle=True)  # type: ignore[attr-defined]
+            self._language = language
         html = self.env.get_template(template).render(prefix=self.prefix, token=self.token_for(request),
-                                                      online=self.online, site_url=self.site_url, **values)
+                                                      online=self.online, site_url=self.site_url, language=language,
+                                                      direction=desk_direction(language), **values)
         return Response(self.decorate(html.encode("utf-8")), status=status, content_type="text/html; charset=utf-8")
+
+    def _site_language(self, config: SiteConfig | None) -> str:
+        """The site's language; English when site.yaml cannot be read (the page then says why)."""
+        if config is None:
+            try:
+                config = load_config(self.site_dir)
+            except StoryforgeError:
+                return "en"
+        return config.language
 
     def site_page(self, template: str, request: Request, status: int = 200, **values: Any) -> Response:
         """A page that reads the site: its settings, the pending count for the menu, a notice."""

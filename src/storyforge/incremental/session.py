@@ -26,6 +26,7 @@ from typing import Any
 from storyforge.core.config import CONFIG_FILE, SiteConfig
 from storyforge.core.entries import Alert, Entry, Event
 from storyforge.core.inputs import SiteInputs
+from storyforge.core.languages import site_languages
 from storyforge.core.model import SiteModel, alert_moments, event_finish
 from storyforge.core.theme import catalog_files
 from storyforge.incremental.cache import CACHE_DIR, BuildCache, Index, environment_key, stat_is_trustworthy
@@ -45,8 +46,11 @@ def cache_key(config: SiteConfig, inputs: SiteInputs, drafts: bool, memo_folder:
     digest.update(f"\0{config.base_url}\0{config.theme}\0drafts={drafts}\0".encode())
     for name, data in inputs.templates.items():
         digest.update(f"\0{name}\0".encode() + data)
-    for catalog in catalog_files(config):  # the theme's words in the site's language
-        digest.update(f"\0{catalog}\0".encode() + catalog.read_bytes())
+    # the theme's words in the site's language, and in every other language of a multilingual site;
+    # named by language and content, not by where the site or the theme is (a fresh clone keeps its cache)
+    for language in site_languages(config):
+        for catalog in catalog_files(language.config):
+            digest.update(f"\0{language.tag}\0".encode() + catalog.read_bytes())
     return digest.hexdigest()
 
 
@@ -207,6 +211,16 @@ class IncrementalBuild:
         self._plan = CachedPlan(model, self.index, live, current, self.entries, self.cache.folder, self.cache.trusted,
                                 self.objects)
         return self._plan
+
+    def language_plan(self, model: SiteModel) -> CachedPlan:
+        """After ``plan``: the plan of another language of a multilingual site, whose pages read
+        that language's collections; what it keeps and makes is recorded with the first's."""
+        first = self._plan
+        assert first is not None
+        plan = CachedPlan(model, self.index, first.live, first.current, self.entries, self.cache.folder,
+                          self.cache.trusted, self.objects)
+        plan.made = first.made  # one list of the site-wide files made, for the summary
+        return plan
 
     def save(self, entries: list[Entry], report: PublishReport, summary: dict[str, Any],
              published: tuple[Path, list[Output]]) -> list[str]:

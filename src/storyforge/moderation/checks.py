@@ -7,22 +7,18 @@ Everything else is information shown by ``moderate list`` and ``moderate show``.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from storyforge.moderation import screening_words
 from storyforge.moderation.submission import Flag, Submission
 
-#: a starting list; a site adds its own words with moderation.profanity in site.yaml
-PROFANITY = ("arse", "arsehole", "asshole", "bastard", "bitch", "bollocks", "bullshit", "cock", "crap", "cunt",
-             "dick", "dickhead", "fuck", "fucker", "fucking", "motherfucker", "piss", "pissed", "prick", "shit",
-             "shite", "slut", "twat", "wanker", "whore")
-SPAM_PATTERNS = re.compile(
-    r"\b(viagra|cialis|casino|crypto(currency)?|bitcoin|forex|payday loans?|backlinks?|seo (services|agency|experts?)"
-    r"|guest posts?|work from home|make money|earn \$?\d+|click here|buy now|limited offer|free gift|"
-    r"promo code|discount code|whatsapp|telegram|dm me|onlyfans|followers)\b", re.IGNORECASE)
+#: the English list, which every site is screened with (``screening_words`` has each language's)
+PROFANITY = screening_words.PROFANITY["en"]
 LINK = re.compile(r"(https?://|www\.|javascript:|data:)\S*|\b[a-z0-9-]+\.(com|net|org|ru|xyz|top|info|biz|io|co|shop"
                   r"|online|site|click|link)\b(/\S*)?", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -208,17 +204,18 @@ class Corpus:
 
 
 def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] = (),
-           honeypot: str = "", region: str | None = None) -> list[Flag]:
-    """Every flag for ``submission``, most serious first."""
+           honeypot: str = "", region: str | None = None, languages: tuple[str, ...] = ()) -> list[Flag]:
+    """Every flag for ``submission``, most serious first. ``languages``: the site's, whose word
+    lists (with English's) the text is screened with."""
     flags: list[Flag] = []
     text = f"{submission.title}\n{submission.body}"
     if not submission.consent.publish:
         flags.append(Flag("no-consent", "the customer did not agree to publication — approval is blocked; "
                                         "ask them, or reject with --reason no-consent", blocks=True))
-    spam = _spam_signs(text, honeypot)
+    spam = _spam_signs(text, honeypot, languages)
     if spam:
         flags.append(Flag("spam", "likely spam: " + "; ".join(spam)))
-    rude = _profanity(text, (*PROFANITY, *extra_words))
+    rude = _profanity(text, (*screening_words.for_languages(screening_words.PROFANITY, languages), *extra_words))
     if rude:
         flags.append(Flag("profanity", f"strong language: {', '.join(rude)} — withhold only if it is "
                                        "obscene, vulgar or abusive, as for every story"))
@@ -245,14 +242,14 @@ def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] 
     return flags
 
 
-def _spam_signs(text: str, honeypot: str) -> list[str]:
+def _spam_signs(text: str, honeypot: str, languages: tuple[str, ...] = ()) -> list[str]:
     signs = []
     if honeypot.strip():
         signs.append("the hidden form field was filled in, as only robots do")
     links = [m.group() for m in LINK.finditer(EMAIL.sub(' ', text))]
     if links:
         signs.append(f"link{'s' if len(links) > 1 else ''} {', '.join(repr(x) for x in links[:3])}")
-    patterns = sorted({m.group().lower() for m in SPAM_PATTERNS.finditer(text)})
+    patterns = sorted({m.group(1).lower() for m in _spam_pattern(languages).finditer(text)})
     if patterns:
         signs.append(f"advertising words {', '.join(repr(p) for p in patterns[:4])}")
     if _repetitive(words(text)):
@@ -279,9 +276,36 @@ def _runs(tokens: list[str]) -> list[list[str]]:
     return groups
 
 
+@functools.lru_cache(maxsize=16)
+def _spam_pattern(languages: tuple[str, ...]) -> re.Pattern[str]:
+    """The advertising phrases of English and the site's languages, and 'earn $100' in any of them."""
+    phrases = screening_words.for_languages(screening_words.SPAM_PHRASES, languages)
+    alternatives = "|".join(sorted((re.escape(p) for p in set(phrases)), key=len, reverse=True))
+    prefixes = screening_words.HEBREW_PREFIXES  # בקזינו: "in the casino" is one word in Hebrew
+    return re.compile(rf"(?<!\w)[{prefixes}]{{0,2}}({alternatives}|earn \$?\d+)(?!\w)", re.IGNORECASE)
+
+
 def _profanity(text: str, vocabulary: tuple[str, ...]) -> list[str]:
     if not vocabulary:
         return []
-    alternatives = "|".join(sorted((re.escape(w) for w in set(vocabulary)), key=len, reverse=True))
-    pattern = re.compile(rf"\b({alternatives})(s|es|ed|ing|er|ers|y)?\b", re.IGNORECASE)
-    return sorted({m.group().lower() for m in pattern.finditer(text)})
+    found = set()
+    for pattern in _profanity_patterns(tuple(sorted(set(vocabulary)))):
+        found |= {m.group(1).lower() for m in pattern.finditer(text)}
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=16)
+def _profanity_patterns(vocabulary: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Whole words with English's endings (fuck, fucks, fucking) — and Hebrew words also with the
+    letters Hebrew joins to a word's front (והזונה)."""
+    def alternatives(words: list[str]) -> str:
+        return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+    hebrew = [w for w in vocabulary if any("\u0590" <= c <= "\u05ff" for c in w)]
+    others = [w for w in vocabulary if w not in hebrew]
+    english_endings = r"(s|es|ed|ing|er|ers|y)?"
+    patterns = [re.compile(rf"\b(({alternatives(others)}){english_endings})(?!\w)", re.IGNORECASE)] if others else []
+    if hebrew:
+        prefixes = screening_words.HEBREW_PREFIXES
+        patterns.append(re.compile(rf"(?<!\w)[{prefixes}]{{0,2}}({alternatives(hebrew)})(?!\w)"))
+    return tuple(patterns)

@@ -199,7 +199,8 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             _check(submission, orders)
             submission.flags = checks.screen(submission, corpus, config.moderation.profanity,
                                              values.get("honeypot") or "",
-                                             config.moderation.region(config.language)) + submission.flags
+                                             config.moderation.region(config.language),
+                                             config.languages or (config.language,)) + submission.flags
             if no_consent_asked:
                 _note_no_consent_asked(submission)
             earlier = (pending.get(submission.id) or pending.get(earlier_id)

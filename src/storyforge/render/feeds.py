@@ -120,7 +120,7 @@ def _photo(config: SiteConfig, entry: Entry, link: str) -> tuple[str, str, str] 
     else the first image of its text; None when it has none of a known image type."""
     source = entry.avatar if isinstance(entry, Testimonial) and entry.avatar else ""
     if source:
-        address = source if "://" in source else config.base_url + source.lstrip("/")
+        address = config.asset_url(source)
     else:
         found = _FIRST_IMAGE.search(entry.html)
         if not found:
@@ -130,7 +130,7 @@ def _photo(config: SiteConfig, entry: Entry, link: str) -> tuple[str, str, str] 
     kind = IMAGE_TYPES.get(parts.path.rsplit(".", 1)[-1].lower())
     if parts.scheme not in ("http", "https") or kind is None:
         return None
-    local = address[len(config.base_url):] if address.startswith(config.base_url) else ""
+    local = address[len(config.root_url):] if address.startswith(config.root_url) else ""
     return address, local.split("?", 1)[0].split("#", 1)[0], kind
 
 

@@ -74,7 +74,7 @@ def business(config: SiteConfig) -> dict[str, Any]:
     if info.tagline or config.description:
         data["description"] = info.tagline or config.description
     if info.logo:
-        data["logo"] = _absolute(config, info.logo)
+        data["logo"] = config.asset_url(info.logo)
         data["image"] = data["logo"]
     if info.address:
         data["address"] = {"@type": "PostalAddress", "streetAddress": info.address}

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import jinja2
 
 from storyforge import __version__
 from storyforge.core.config import SiteConfig
+from storyforge.core.languages import is_language_file
 from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
 from storyforge.core.theme import template_dirs
@@ -31,6 +33,8 @@ class Renderer:
         self.config = config
         self.model = model
         self.dirs = template_dirs(config)
+        self.root_path = urlsplit(config.root_url).path or "/"  # where static files are, for every language
+        self.prefix = config.base_path[len(self.root_path):]  # the language's folder: '' or e.g. 'fr/'
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             # the theme's words are translated while compiling: the compiled code is the catalogs' too
@@ -56,14 +60,19 @@ class Renderer:
         )
 
     def url(self, path: str) -> str:
-        """A site path made relative to base_url's path ('/x/' → '/shop/x/')."""
+        """A site path made relative to base_url's path ('/x/' → '/shop/x/'); in one language's
+        view of a multilingual site, a static file's path is the site's, without the language."""
         if "://" in path or path.startswith(("mailto:", "tel:", "#")):
             return path
+        if self.config.site_url and not is_language_file(path):
+            return self.root_path + path.lstrip("/")
         return self.config.base_path + path.lstrip("/")
 
     def abs_url(self, path: str) -> str:
         if "://" in path:
             return path
+        if self.config.site_url and not is_language_file(path):
+            return self.config.asset_url(path)
         return self.config.base_url + path.lstrip("/")
 
     def _feed_links(self) -> list[dict[str, str]]:
@@ -94,7 +103,7 @@ class Renderer:
         if "<img" in text:  # its pictures depend on the images as processed: read through data, so noted
             images = data.images
             if images:
-                text = responsive(text, images, page.url, self.config.base_path)
+                text = responsive(text, images, "/" + self.prefix + page.url.lstrip("/"), self.root_path)
         return text.encode("utf-8")
 
 

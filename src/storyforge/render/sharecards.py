@@ -167,7 +167,7 @@ def share_image(config: SiteConfig, page: PageSpec) -> str:
         photo = config.business.logo  # social sites do not show SVG images
     if not photo:
         return ""
-    return photo if "://" in photo else config.base_url + photo.lstrip("/")
+    return config.asset_url(photo)
 
 
 def cards_lacking_glyphs(config: SiteConfig, model: SiteModel) -> list[str]:

@@ -10,7 +10,7 @@ of a build with no cache; the build cache's plan lives in ``incremental/plan.py`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -105,9 +105,12 @@ class Rendered:
 
 def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
                 static_sizes: Mapping[str, int], report: Report, timings: Callable[[str], None],
-                images: Mapping[str, Output] | None = None) -> Rendered:
+                images: Mapping[str, Output] | None = None, *, prefix: str = "", shared_files: bool = True) -> Rendered:
     """Every output of the site but its static files. ``timings(phase)`` marks the end of a phase;
-    ``images``: each processed image's widest file, by its path (share cards draw faces from it)."""
+    ``images``: each processed image's widest file, by its path (share cards draw faces from it).
+    For one language of a multilingual site (``render/languages.py``): ``prefix``, the folder its
+    files go in (the plan puts them there; share cards are put there here), and no sitemap or
+    robots.txt (``shared_files``), which are made once for the whole site."""
     from storyforge.render.pages import Renderer
 
     outputs: list[Output] = []
@@ -130,15 +133,17 @@ def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: 
     outputs += [plan.made_page(page, html, read) for page, (html, read) in zip(to_render, rendered, strict=True)]
     timings("render pages")
     feeds = _feeds(config, model, plan, static_sizes)
-    site_files = [*feeds, *_calendars(config, model, plan), _sitemap(config, model, plan),
-                  plan.file("robots.txt", ["robots"], lambda: robots_bytes(config)), _wall(config, model, plan)]
+    shared = [_sitemap(config, model, plan),
+              plan.file("robots.txt", ["robots"], lambda: robots_bytes(config))] if shared_files else []
+    site_files = [*feeds, *_calendars(config, model, plan), *shared, _wall(config, model, plan)]
     outputs += site_files
     timings("feeds, calendars, sitemap, static")
     lacking: list[str] = []
     if model.outputs("png"):
         from storyforge.render.sharecards import cards_lacking_glyphs
 
-        outputs += _cards(config, model, plan, static_files, images or {}, report)
+        outputs += [replace(card, path=prefix + card.path) if prefix else card
+                    for card in _cards(config, model, plan, static_files, images or {}, report)]
         lacking = cards_lacking_glyphs(config, model)
         timings("share cards")
     return Rendered(outputs, len(to_render), len(feeds), len(site_files), lacking)

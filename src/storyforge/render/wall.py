@@ -92,16 +92,16 @@ def _story(config: SiteConfig, story: Testimonial, card: str, photo: Any) -> dic
     if story.avatar:  # set only when the customer agreed to show their photo
         item["photo"] = _photo(config, story.avatar, story.avatar_alt, photo)
     if story.logo:
-        item["logo"] = story.logo if "://" in story.logo else config.base_url + story.logo.lstrip("/")
+        item["logo"] = config.asset_url(story.logo)
     return item
 
 
 def _photo(config: SiteConfig, avatar: str, alt: str, info: Any) -> dict[str, Any]:
     """The photo's address, and with a processed one its widths (WebP) and size."""
     if info is None:
-        return {"url": avatar if "://" in avatar else config.base_url + avatar.lstrip("/"), "alt": alt}
-    return {"url": config.base_url + info.path, "alt": alt, "width": info.width, "height": info.height,
-            "srcset": ", ".join(f"{config.base_url}{path} {width}w" for width, path in info.modern)}
+        return {"url": config.asset_url(avatar), "alt": alt}
+    return {"url": config.asset_url(info.path), "alt": alt, "width": info.width, "height": info.height,
+            "srcset": ", ".join(f"{config.root_url}{path} {width}w" for width, path in info.modern)}
 
 
 def _translates(words: gettext.NullTranslations) -> bool:
