@@ -36,6 +36,7 @@ from storyforge.errors import ModerationError
 from storyforge.intake.form import HONEYPOT, LABELS, FieldErrors, field_of, values_from
 from storyforge.intake.guard import ProofOfWork, RateLimit, Refused, check_origin, origin_of
 from storyforge.intake.notify import Notifier
+from storyforge.moderation.bucket import BucketInbox, send_story
 from storyforge.moderation.intake import RowError, add_story
 from storyforge.moderation.photos import MAX_PHOTO_BYTES, CleanPhoto, PhotoError, clean_photo
 
@@ -66,6 +67,8 @@ class IntakeApp:
     limits: Limits = field(default_factory=Limits)
     proof: ProofOfWork = field(default_factory=ProofOfWork)
     notifier: Notifier | None = None
+    #: moderation.inbox as a bucket: stories go there (``moderation.bucket``), not into the local inbox
+    bucket: BucketInbox | None = None
 
     def __post_init__(self) -> None:
         self.allowed_origins = frozenset({origin_of(self.config.base_url), *self.allowed_origins})
@@ -154,7 +157,10 @@ class IntakeApp:
         photo = self._photo(upload.stream.read(MAX_PHOTO_BYTES + 1) if upload and upload.filename else b"")
         now = datetime.now(self.config.tz)
         try:
-            added = add_story(self.config, values, "form", now, photo)
+            if self.bucket is not None:
+                added = send_story(self.config, self.bucket, values, "form", now, photo)
+            else:
+                added = add_story(self.config, values, "form", now, photo)
         except RowError as exc:
             message = str(exc)
             raise FieldErrors({field_of(message) or "story": message}) from None
