@@ -21,6 +21,7 @@ import contextlib
 import http.client
 import io
 import json
+import os
 import re
 import socket
 import subprocess
@@ -47,6 +48,13 @@ def memory_kb(pid: int, field: str = "VmRSS") -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far: on a busy machine a steadier measure of
+    the work per story than the wall clock."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def photo_bytes() -> bytes:
@@ -156,14 +164,18 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--slow", type=int, default=200)
     parser.add_argument("--photo-every", type=int, default=10, help="one story in N carries a photo (0: none)")
+    parser.add_argument("--threads", type=int, default=8, help="the service's worker threads")
+    parser.add_argument("--src", type=Path, default=None,
+                        help="run the service from this copy of src/ (e.g. an older commit's, for before/after)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storyforge-bench-intake-") as tmp:
         site = Path(tmp)
         (site / "site.yaml").write_text(SITE_YAML)
         process = subprocess.Popen(
             [sys.executable, "-m", "storyforge", "intake", "--site", str(site), "--port", "0", "--work", "1000",
-             "--per-address", "1000000", "--per-minute", "1000000", "--threads", "8"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--per-address", "1000000", "--per-minute", "1000000", "--threads", str(args.threads)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **({"PYTHONPATH": str(args.src.resolve())} if args.src else {})})
         assert process.stdout is not None
         found = re.search(r":(\d+)/", process.stdout.readline())
         assert found, "the service did not start"
@@ -177,12 +189,16 @@ def main() -> int:
                 memory.append(memory_kb(process.pid))
 
         try:
+            cpu_before = cpu_seconds(process.pid)
             latencies, accepted, failed, wall = burst(client, list(range(args.stories)), args.clients, photo,
                                                       args.photo_every, sample)
+            cpu = cpu_seconds(process.pid) - cpu_before
             inbox = [p.stem for p in (site / "submissions/inbox").glob("*.json")]
             print(f"{len(accepted)} stories accepted of {args.stories} from {args.clients} clients in {wall:.1f} s: "
                   f"{len(accepted) / wall:.0f} stories/s; POST latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
                   f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
+            print(f"server CPU time (user + system): {cpu:.2f} s, {cpu / max(1, len(accepted)) * 1000:.2f} ms per "
+                  "story (challenge and post)")
             print(f"server memory (RSS) at each quarter: {', '.join(f'{m / 1024:.0f} MB' for m in memory)}; "
                   f"peak {memory_kb(process.pid, 'VmHWM') / 1024:.0f} MB")
             missing = set(accepted) - set(inbox)

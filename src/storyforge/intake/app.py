@@ -37,7 +37,8 @@ from storyforge.intake.form import HONEYPOT, LABELS, FieldErrors, field_of, valu
 from storyforge.intake.guard import ProofOfWork, RateLimit, Refused, check_origin, origin_of
 from storyforge.intake.notify import Notifier
 from storyforge.moderation.bucket import BucketInbox, send_story
-from storyforge.moderation.intake import RowError, add_story
+from storyforge.moderation.gather import Gathering
+from storyforge.moderation.intake import RowError
 from storyforge.moderation.photos import MAX_PHOTO_BYTES, CleanPhoto, PhotoError, clean_photo
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class IntakeApp:
         self.per_address = RateLimit(self.limits.per_address_per_hour, 3600.0)
         self.overall = RateLimit(self.limits.overall_per_minute, 60.0)
         self.challenges = RateLimit(self.limits.per_address_per_hour * 5, 3600.0)
+        self.gathering = Gathering(self.config)  # stories that arrive together are written together
         self.urls = Map([Rule("/", endpoint="index", methods=["GET"]),
                          Rule("/health", endpoint="health", methods=["GET"]),
                          Rule("/challenge", endpoint="challenge", methods=["GET"]),
@@ -160,7 +162,7 @@ class IntakeApp:
             if self.bucket is not None:
                 added = send_story(self.config, self.bucket, values, "form", now, photo)
             else:
-                added = add_story(self.config, values, "form", now, photo)
+                added = self.gathering.add_story(values, "form", now, photo)
         except RowError as exc:
             message = str(exc)
             raise FieldErrors({field_of(message) or "story": message}) from None

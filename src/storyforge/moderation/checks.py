@@ -184,7 +184,12 @@ class Corpus:
             if other_key == key or not theirs:
                 continue
             matcher.set_seq1(theirs)
-            if matcher.real_quick_ratio() < DUPLICATE_RATIO or matcher.quick_ratio() < DUPLICATE_RATIO:
+            # the quick ratios are upper bounds of the ratio: a text that cannot reach the threshold,
+            # or cannot beat the best so far (only a higher ratio replaces it), is not compared in full
+            if matcher.real_quick_ratio() < DUPLICATE_RATIO:
+                continue
+            quick = matcher.quick_ratio()
+            if quick < DUPLICATE_RATIO or (best is not None and quick <= best[1]):
                 continue
             ratio = matcher.ratio()
             if ratio >= DUPLICATE_RATIO and (best is None or ratio > best[1]):

@@ -1,7 +1,7 @@
 """What a moderation step needs to know of every submission and published story, kept beside them.
 
-Importing one row used to read and parse every submission and every published story, to find
-near-duplicates and stories seen before: a cost that grew with the inbox, not with the work.
+Importing one row used to read every submission and published story, to find near-duplicates and
+stories seen before: a cost that grew with the inbox, not with the work.
 This index (an SQLite database, ``.storyforge-cache/moderation/index.sqlite`` in the site) holds,
 for each file, what was read from it — ids, slug, a hash of the story and name, the story's words
 and the tokens it is filed under for the near-duplicate search — with the size and modification
@@ -20,12 +20,10 @@ It is a cache, never the truth, so nothing can make it wrong for long:
   not look through the folder it wrote to;
 * its changes are one SQLite transaction: a kill leaves the old index or the new one;
 * a damaged or unreadable index is deleted and rebuilt; where it cannot be written (a read-only
-  folder, a full disk, another process holding it), the command builds one in memory, as slowly
-  as before, and correctly; deleting ``.storyforge-cache/`` is always safe;
-* only a command holding the submissions lock writes it; the others work on a copy in memory.
+  folder, a full disk, another process holding it), or without the submissions lock, a command
+  works on a copy in memory, as slowly as before, and correctly; deleting the cache is safe.
 
-A submission edited by hand *in place* keeps its old words here until its folder next changes: they
-only feed the near-duplicate hint; every decision and every re-import reads the file itself.
+A submission edited by hand *in place* keeps its old words here until its folder next changes (only a hint).
 
 Near-duplicates are filed by their rarest words (``checks.signature``): the words are ranked by
 how many texts hold them, again each time the texts have doubled, so the cost stays constant per text.
@@ -153,15 +151,14 @@ class StoreIndex:
     def _to_memory(self) -> None:
         """Give up on the file for this command: the same index, built in memory."""
         self.close()
-        self._ranks = {}
+        self._ranks, self._texts = {}, {}
         self.writable = False
         self.db = self._prepared(sqlite3.connect(":memory:"))
 
     # --- bringing it up to date ------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Read again every file that is new or changed; forget the files that are gone."""
-        self._texts = {}
+        """Read again every file that is new or changed; forget the files that are gone (and their words)."""
         try:
             self._refresh()
         except sqlite3.Error:
@@ -186,6 +183,8 @@ class StoreIndex:
                 continue  # no file added, removed or replaced since it was last read: nothing to look at
             self._walk(folder, path, stale, gone)
             settled.append((folder, mtime, checked))
+        for key in [*gone, *((folder, path.name) for folder, path in stale)]:  # a service keeps the index
+            self._texts.pop(key, None)
         if not stale and not gone and not settled:
             return
         with self.db:  # one transaction: the old index or the new one
@@ -235,6 +234,7 @@ class StoreIndex:
         folder = self._folder_of(path)
         if folder is None or not self.writable:
             return
+        self._texts.pop((folder, path.name), None)
         with contextlib.suppress(sqlite3.Error, OSError), self.db:
             if path.exists():
                 self._read_into(folder, path)
