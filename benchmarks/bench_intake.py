@@ -22,6 +22,7 @@ import http.client
 import io
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -34,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from altcha.v1 import solve_challenge
+from corpus import WORDS
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -63,9 +65,28 @@ def photo_bytes() -> bytes:
     return out.getvalue()
 
 
+#: words customers share (from the build benchmarks' corpus), and rarer ones each story has a few of
+COMMON = WORDS
+RARE = [a + b + c for a in ("bar", "cel", "dun", "fro", "gim", "hal", "kes", "lom", "mir", "nav", "pol", "rus")
+        for b in ("a", "e", "i", "o", "u") for c in ("ck", "ld", "mp", "nt", "st", "sh", "rn", "ve")]
+
+
+def story_text(n: int, same_words: bool) -> str:
+    """Story ``n``: ~40 words, mostly common ones, in its own order; or, with ``same_words``, one
+    sentence that differs only in its numbers — every story a near-duplicate of every other, the
+    screening's worst case."""
+    if same_words:
+        return f"Story {n}: the rye loaf was superb and the staff were kind to my kids ({n})."
+    rng = random.Random(n)
+    words = [rng.choice(COMMON) for _ in range(32)] + [rng.choice(RARE) for _ in range(8)]
+    rng.shuffle(words)
+    return f"Visit {n}: " + " ".join(words).capitalize() + "."
+
+
 class Client:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, same_words: bool = False) -> None:
         self.port = port
+        self.same_words = same_words
 
     def call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
              ) -> tuple[int, bytes]:
@@ -85,7 +106,7 @@ class Client:
         token = base64.b64encode(json.dumps({"algorithm": "SHA-256", "challenge": challenge["challenge"],
                                              "number": solution.number, "salt": challenge["salt"],
                                              "signature": challenge["signature"]}).encode()).decode()
-        form = {"story": f"Story {n}: the rye loaf was superb and the staff were kind to my kids ({n}).",
+        form = {"story": story_text(n, self.same_words),
                 "name": f"Customer {n}", "email": f"c{n}@example.com", "rating": str(n % 5 + 1),
                 "consent_publish": "yes", "consent_name": "first-initial", "website": "", "altcha": token}
         headers = {"Origin": ORIGIN, "Accept": "application/json"}
@@ -164,7 +185,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--slow", type=int, default=200)
     parser.add_argument("--photo-every", type=int, default=10, help="one story in N carries a photo (0: none)")
-    parser.add_argument("--threads", type=int, default=8, help="the service's worker threads")
+    parser.add_argument("--threads", type=int, default=32, help="the service's worker threads")
+    parser.add_argument("--same-words", action="store_true",
+                        help="every story the same sentence but for its numbers (the near-duplicate check's worst "
+                             "case) instead of varied stories")
     parser.add_argument("--src", type=Path, default=None,
                         help="run the service from this copy of src/ (e.g. an older commit's, for before/after)")
     args = parser.parse_args()
@@ -174,12 +198,13 @@ def main() -> int:
         process = subprocess.Popen(
             [sys.executable, "-m", "storyforge", "intake", "--site", str(site), "--port", "0", "--work", "1000",
              "--per-address", "1000000", "--per-minute", "1000000", "--threads", str(args.threads)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # its log goes to a file: a pipe nobody reads would stop the service once it is full
+            stdout=subprocess.PIPE, stderr=(site / "intake.log").open("w"), text=True,
             env={**os.environ, **({"PYTHONPATH": str(args.src.resolve())} if args.src else {})})
         assert process.stdout is not None
         found = re.search(r":(\d+)/", process.stdout.readline())
         assert found, "the service did not start"
-        client = Client(int(found.group(1)))
+        client = Client(int(found.group(1)), args.same_words)
         photo = photo_bytes()
         memory: list[int] = []
         quarter = max(1, args.stories // 4)
@@ -220,6 +245,9 @@ def main() -> int:
         finally:
             process.terminate()
             process.communicate(timeout=30)
+            log = (site / "intake.log").read_text().splitlines()
+            if log:
+                print(f"the service's log: {len(log)} lines, e.g. {log[-1][:120]}")
     return 0
 
 

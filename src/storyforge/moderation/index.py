@@ -23,7 +23,7 @@ It is a cache, never the truth, so nothing can make it wrong for long:
   folder, a full disk, another process holding it), or without the submissions lock, a command
   works on a copy in memory, as slowly as before, and correctly; deleting the cache is safe.
 
-A submission edited by hand *in place* keeps its old words here until its folder next changes (only a hint).
+A submission edited by hand *in place* keeps its old words here until its folder next changes.
 
 Near-duplicates are filed by their rarest words (``checks.signature``): the words are ranked by
 how many texts hold them, again each time the texts have doubled, so the cost stays constant per text.
@@ -56,6 +56,7 @@ RACY_SECONDS = 2.0
 STORY_DIR = "content/testimonials"
 SUBMISSION_FOLDERS = ("inbox", "rejected", "withdrawn")
 STORIES = "stories"
+MAX_KEPT = 4000  # texts whose words similar() keeps between calls
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -228,9 +229,8 @@ class StoreIndex:
         return mtime if row is not None and row[0] == mtime else None
 
     def wrote(self, path: Path, mark: int | None) -> None:
-        """A command holding the lock has just written or removed ``path``: learn it now. If the
-        folder was up to date just before (``mark``), the write was its only change, and the next
-        command need not look through the folder."""
+        """A command holding the lock has just written or removed ``path``: learn it now. If the folder was up
+        to date just before (``mark``), the write was its only change: the next command need not look through it."""
         folder = self._folder_of(path)
         if folder is None or not self.writable:
             return
@@ -361,11 +361,11 @@ class StoreIndex:
         return [file for (file,) in self._ask("SELECT file FROM docs WHERE folder = ? ORDER BY file", (folder,))]
 
     def similar(self, tokens: list[str], shortest: int, longest: int) -> list[tuple[str, str, list[str]]]:
-        """(key, label, words) of every text filed under one of ``tokens`` with a length in range:
-        pending and rejected submissions, and published stories. Each text's words are fetched
-        once per command: the rows of one import meet many of the same texts."""
+        """(key, label, words) of every text filed under one of ``tokens`` with a length in range: pending and
+        rejected submissions, published stories. Their words are kept until their file changes (MAX_KEPT texts)."""
         if not tokens:
             return []
+        self._texts = self._texts if len(self._texts) <= MAX_KEPT else {}  # a service's memory stays flat
         marks = ",".join("?" * len(tokens))
         keys = self._ask(
             "SELECT folder, file FROM docs WHERE (folder, file) IN "  # noqa: S608 - only ?s
