@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,7 @@ MAX_FIELDS_BYTES = 256_000  # every text field together: the longest story is 20
 MAX_BODY_BYTES = MAX_PHOTO_BYTES + MAX_FIELDS_BYTES
 THANKS_PATH = "share-your-story/thanks/"
 FORM_PATH = "share-your-story/"
+PHOTOS_AT_ONCE = 4
 FORM_SCRIPT = Path(__file__).with_name("form.js")  # the theme's form loads it from here
 
 
@@ -77,6 +79,8 @@ class IntakeApp:
         self.overall = RateLimit(self.limits.overall_per_minute, 60.0)
         self.challenges = RateLimit(self.limits.per_address_per_hour * 5, 3600.0)
         self.gathering = Gathering(self.config)  # stories that arrive together are written together
+        # decoding a photo can take a few hundred MB (40 megapixels): a few at once, however many threads
+        self.photo_slots = threading.BoundedSemaphore(PHOTOS_AT_ONCE)
         self.urls = Map([Rule("/", endpoint="index", methods=["GET"]),
                          Rule("/health", endpoint="health", methods=["GET"]),
                          Rule("/challenge", endpoint="challenge", methods=["GET"]),
@@ -180,7 +184,8 @@ class IntakeApp:
         if not data:
             return None
         try:
-            return clean_photo(data)
+            with self.photo_slots:
+                return clean_photo(data)
         except PhotoError as exc:
             raise FieldErrors({"photo": str(exc)}) from None
 
