@@ -24,7 +24,7 @@ from storyforge.intake.guard import ProofOfWork, origin_of
 from storyforge.intake.notify import Notifier
 
 
-def make_server(app: Any, host: str, port: int, threads: int = 32, **more: Any) -> Any:
+def make_server(app: Any, host: str, port: int, threads: int = 8, **more: Any) -> Any:
     """A waitress server for ``app`` on ``host:port`` (port 0: a free one; ``effective_port`` says
     which). Its own body limit is a little above the application's, so a body just over gets the
     application's answer in words; one far over is cut off by waitress before it is buffered."""
