@@ -21,6 +21,8 @@ import contextlib
 import http.client
 import io
 import json
+import os
+import random
 import re
 import socket
 import subprocess
@@ -33,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from altcha.v1 import solve_challenge
+from corpus import WORDS
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -49,15 +52,41 @@ def memory_kb(pid: int, field: str = "VmRSS") -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far: on a busy machine a steadier measure of
+    the work per story than the wall clock."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def photo_bytes() -> bytes:
     out = io.BytesIO()
     Image.effect_noise((1600, 1200), 40).convert("RGB").save(out, "JPEG", quality=80)
     return out.getvalue()
 
 
+#: words customers share (from the build benchmarks' corpus), and rarer ones each story has a few of
+COMMON = WORDS
+RARE = [a + b + c for a in ("bar", "cel", "dun", "fro", "gim", "hal", "kes", "lom", "mir", "nav", "pol", "rus")
+        for b in ("a", "e", "i", "o", "u") for c in ("ck", "ld", "mp", "nt", "st", "sh", "rn", "ve")]
+
+
+def story_text(n: int, same_words: bool) -> str:
+    """Story ``n``: ~40 words, mostly common ones, in its own order; or, with ``same_words``, one
+    sentence that differs only in its numbers — every story a near-duplicate of every other, the
+    screening's worst case."""
+    if same_words:
+        return f"Story {n}: the rye loaf was superb and the staff were kind to my kids ({n})."
+    rng = random.Random(n)
+    words = [rng.choice(COMMON) for _ in range(32)] + [rng.choice(RARE) for _ in range(8)]
+    rng.shuffle(words)
+    return f"Visit {n}: " + " ".join(words).capitalize() + "."
+
+
 class Client:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, same_words: bool = False) -> None:
         self.port = port
+        self.same_words = same_words
 
     def call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
              ) -> tuple[int, bytes]:
@@ -77,7 +106,7 @@ class Client:
         token = base64.b64encode(json.dumps({"algorithm": "SHA-256", "challenge": challenge["challenge"],
                                              "number": solution.number, "salt": challenge["salt"],
                                              "signature": challenge["signature"]}).encode()).decode()
-        form = {"story": f"Story {n}: the rye loaf was superb and the staff were kind to my kids ({n}).",
+        form = {"story": story_text(n, self.same_words),
                 "name": f"Customer {n}", "email": f"c{n}@example.com", "rating": str(n % 5 + 1),
                 "consent_publish": "yes", "consent_name": "first-initial", "website": "", "altcha": token}
         headers = {"Origin": ORIGIN, "Accept": "application/json"}
@@ -156,18 +185,26 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--slow", type=int, default=200)
     parser.add_argument("--photo-every", type=int, default=10, help="one story in N carries a photo (0: none)")
+    parser.add_argument("--threads", type=int, default=8, help="the service's worker threads")
+    parser.add_argument("--same-words", action="store_true",
+                        help="every story the same sentence but for its numbers (the near-duplicate check's worst "
+                             "case) instead of varied stories")
+    parser.add_argument("--src", type=Path, default=None,
+                        help="run the service from this copy of src/ (e.g. an older commit's, for before/after)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storyforge-bench-intake-") as tmp:
         site = Path(tmp)
         (site / "site.yaml").write_text(SITE_YAML)
         process = subprocess.Popen(
             [sys.executable, "-m", "storyforge", "intake", "--site", str(site), "--port", "0", "--work", "1000",
-             "--per-address", "1000000", "--per-minute", "1000000", "--threads", "8"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--per-address", "1000000", "--per-minute", "1000000", "--threads", str(args.threads)],
+            # its log goes to a file: a pipe nobody reads would stop the service once it is full
+            stdout=subprocess.PIPE, stderr=(site / "intake.log").open("w"), text=True,
+            env={**os.environ, **({"PYTHONPATH": str(args.src.resolve())} if args.src else {})})
         assert process.stdout is not None
         found = re.search(r":(\d+)/", process.stdout.readline())
         assert found, "the service did not start"
-        client = Client(int(found.group(1)))
+        client = Client(int(found.group(1)), args.same_words)
         photo = photo_bytes()
         memory: list[int] = []
         quarter = max(1, args.stories // 4)
@@ -177,12 +214,16 @@ def main() -> int:
                 memory.append(memory_kb(process.pid))
 
         try:
+            cpu_before = cpu_seconds(process.pid)
             latencies, accepted, failed, wall = burst(client, list(range(args.stories)), args.clients, photo,
                                                       args.photo_every, sample)
+            cpu = cpu_seconds(process.pid) - cpu_before
             inbox = [p.stem for p in (site / "submissions/inbox").glob("*.json")]
             print(f"{len(accepted)} stories accepted of {args.stories} from {args.clients} clients in {wall:.1f} s: "
                   f"{len(accepted) / wall:.0f} stories/s; POST latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
                   f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
+            print(f"server CPU time (user + system): {cpu:.2f} s, {cpu / max(1, len(accepted)) * 1000:.2f} ms per "
+                  "story (challenge and post)")
             print(f"server memory (RSS) at each quarter: {', '.join(f'{m / 1024:.0f} MB' for m in memory)}; "
                   f"peak {memory_kb(process.pid, 'VmHWM') / 1024:.0f} MB")
             missing = set(accepted) - set(inbox)
@@ -204,6 +245,9 @@ def main() -> int:
         finally:
             process.terminate()
             process.communicate(timeout=30)
+            log = (site / "intake.log").read_text().splitlines()
+            if log:
+                print(f"the service's log: {len(log)} lines, e.g. {log[-1][:120]}")
     return 0
 
 

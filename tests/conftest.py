@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import textwrap
 import threading
 import xml.etree.ElementTree as ET
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -230,3 +233,45 @@ def photo_server() -> Iterator[tuple[str, Routes]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- S3: moto's server on loopback, for `deploy` to a bucket and the intake's bucket inbox ---------
+
+_buckets = count()
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1, on a port that was free."""
+    moto_server = pytest.importorskip("moto.server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, s3_endpoint: str) -> dict[str, str]:
+    """Credentials for the local server only, from the environment as a real deploy reads them; every
+    AWS service's address is the local server too, so nothing can reach a real one."""
+    values = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+              "AWS_ENDPOINT_URL": s3_endpoint,
+              "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+              "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials")}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return values
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str, fake_credentials: dict[str, str]) -> tuple[object, str]:
+    """A new, empty bucket and a client for looking into it."""
+    boto3 = pytest.importorskip("boto3")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    name = f"site-{os.getpid()}-{next(_buckets)}"
+    client.create_bucket(Bucket=name)
+    return client, name

@@ -9,55 +9,15 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
 
 import pytest
 from conftest import REPO, SITE_YAML, snapshot, story, write_files
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
-
-_buckets = count()
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on 127.0.0.1, on a port that was free."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def fake_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, s3_endpoint: str) -> dict[str, str]:
-    """Credentials for the local server only, from the environment as a real deploy reads them; every
-    AWS service's address is the local server too, so nothing can reach a real one."""
-    values = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-              "AWS_ENDPOINT_URL": s3_endpoint,
-              "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-              "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials")}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return values
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str, fake_credentials: dict[str, str]):
-    """A new, empty bucket and a client for looking into it."""
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    name = f"site-{os.getpid()}-{next(_buckets)}"
-    client.create_bucket(Bucket=name)
-    return client, name
+pytest.importorskip("moto.server")
 
 
 def deploy_yaml(endpoint: str, bucket_name: str, extra: str = "") -> str:

@@ -25,6 +25,7 @@ from storyforge.core.setting_rules import (
     check_digest,
     check_email,
     check_http_url,
+    check_inbox,
     check_mapping,
     check_menu,
     check_orders_file,
@@ -37,6 +38,7 @@ from storyforge.core.setting_rules import (
     check_timezone,
     check_words,
     normalise_base_url,
+    refuse_s3_secret,
     refuse_secret,
 )
 from storyforge.core.slugs import slug_style
@@ -91,6 +93,11 @@ class Moderation:
     form_endpoint: str = ""
     #: where `storyforge intake` answers (ends in /); the share-your-story form then posts there
     intake_url: str = ""
+    #: "s3://bucket/prefix": `storyforge intake` writes new stories there, `submissions pull` brings them
+    #: into submissions/inbox/; "" (the default): intake writes into submissions/inbox/ itself
+    inbox: str = ""
+    inbox_endpoint_url: str = ""  # an S3-compatible service's address (R2, B2, MinIO); "" for AWS
+    inbox_region: str = ""
     notify: Notify = field(default_factory=Notify)
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     profanity: tuple[str, ...] = ()
@@ -225,6 +232,8 @@ SCHEMA: dict[str, Any] = {
         "submissions_dir": check_submissions_dir,
         "form_endpoint": check_http_url,
         "intake_url": lambda value: normalise_base_url(check_http_url(value)),
+        "inbox": check_inbox, "inbox_endpoint_url": check_http_url, "inbox_region": check_text,
+        "inbox_access_key": refuse_s3_secret, "inbox_secret_key": refuse_s3_secret,
         "notify": {
             "email_to": check_email, "email_from": check_email, "smtp_host": check_text,
             "smtp_port": check_positive_int, "smtp_user": check_text, "smtp_security": check_smtp_security,

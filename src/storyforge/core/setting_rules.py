@@ -120,6 +120,27 @@ def refuse_secret(value: Any) -> str:
                      "and set the environment variable STORYFORGE_SMTP_PASSWORD where storyforge intake runs")
 
 
+def refuse_s3_secret(value: Any) -> str:
+    raise ValueError("credentials never go in site.yaml (it is often shared or committed) — remove this line and "
+                     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) where storyforge runs")
+
+
+#: a bucket name as S3 and the services like it allow: 3–63 lower-case letters, digits, dots and hyphens
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def check_inbox(value: Any) -> str:
+    """moderation.inbox: ``s3://bucket`` or ``s3://bucket/prefix``, kept without a closing slash."""
+    text = check_text(value).strip()
+    parts = urlsplit(text)
+    prefix = parts.path.strip("/")
+    if parts.scheme != "s3" or not _BUCKET.fullmatch(parts.netloc) or parts.query or parts.fragment or \
+            ".." in prefix.split("/"):
+        raise ValueError(f"expected a bucket like s3://my-bucket/stories (S3 or an S3-compatible service), "
+                         f"got {text!r}")
+    return f"s3://{parts.netloc}/{prefix}" if prefix else f"s3://{parts.netloc}"
+
+
 def check_submissions_dir(value: Any) -> str:
     given = check_relative_dir(value).replace("\\", "/")
     text = given.rstrip("/")

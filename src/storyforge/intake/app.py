@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +37,9 @@ from storyforge.errors import ModerationError
 from storyforge.intake.form import HONEYPOT, LABELS, FieldErrors, field_of, values_from
 from storyforge.intake.guard import ProofOfWork, RateLimit, Refused, check_origin, origin_of
 from storyforge.intake.notify import Notifier
-from storyforge.moderation.intake import RowError, add_story
+from storyforge.moderation.bucket import BucketInbox, send_story
+from storyforge.moderation.gather import Gathering
+from storyforge.moderation.intake import RowError
 from storyforge.moderation.photos import MAX_PHOTO_BYTES, CleanPhoto, PhotoError, clean_photo
 
 if TYPE_CHECKING:
@@ -46,6 +49,7 @@ MAX_FIELDS_BYTES = 256_000  # every text field together: the longest story is 20
 MAX_BODY_BYTES = MAX_PHOTO_BYTES + MAX_FIELDS_BYTES
 THANKS_PATH = "share-your-story/thanks/"
 FORM_PATH = "share-your-story/"
+PHOTOS_AT_ONCE = 4
 FORM_SCRIPT = Path(__file__).with_name("form.js")  # the theme's form loads it from here
 
 
@@ -66,12 +70,17 @@ class IntakeApp:
     limits: Limits = field(default_factory=Limits)
     proof: ProofOfWork = field(default_factory=ProofOfWork)
     notifier: Notifier | None = None
+    #: moderation.inbox as a bucket: stories go there (``moderation.bucket``), not into the local inbox
+    bucket: BucketInbox | None = None
 
     def __post_init__(self) -> None:
         self.allowed_origins = frozenset({origin_of(self.config.base_url), *self.allowed_origins})
         self.per_address = RateLimit(self.limits.per_address_per_hour, 3600.0)
         self.overall = RateLimit(self.limits.overall_per_minute, 60.0)
         self.challenges = RateLimit(self.limits.per_address_per_hour * 5, 3600.0)
+        self.gathering = Gathering(self.config)  # stories that arrive together are written together
+        # decoding a photo can take a few hundred MB (40 megapixels): a few at once, however many threads
+        self.photo_slots = threading.BoundedSemaphore(PHOTOS_AT_ONCE)
         self.urls = Map([Rule("/", endpoint="index", methods=["GET"]),
                          Rule("/health", endpoint="health", methods=["GET"]),
                          Rule("/challenge", endpoint="challenge", methods=["GET"]),
@@ -154,7 +163,10 @@ class IntakeApp:
         photo = self._photo(upload.stream.read(MAX_PHOTO_BYTES + 1) if upload and upload.filename else b"")
         now = datetime.now(self.config.tz)
         try:
-            added = add_story(self.config, values, "form", now, photo)
+            if self.bucket is not None:
+                added = send_story(self.config, self.bucket, values, "form", now, photo)
+            else:
+                added = self.gathering.add_story(values, "form", now, photo)
         except RowError as exc:
             message = str(exc)
             raise FieldErrors({field_of(message) or "story": message}) from None
@@ -172,7 +184,8 @@ class IntakeApp:
         if not data:
             return None
         try:
-            return clean_photo(data)
+            with self.photo_slots:
+                return clean_photo(data)
         except PhotoError as exc:
             raise FieldErrors({"photo": str(exc)}) from None
 

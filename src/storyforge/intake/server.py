@@ -54,9 +54,16 @@ def build_app(args: argparse.Namespace) -> tuple[IntakeApp, Notifier]:
     for origin in args.allow_origin:
         if not origin.startswith(("http://", "https://")):
             raise UsageError(f"--allow-origin: expected an address like http://127.0.0.1:8000, got {origin!r}")
+    bucket = None
+    if config.moderation.inbox:  # several instances share one bucket: check it opens before taking stories
+        from storyforge.moderation.bucket import BucketInbox
+
+        bucket = BucketInbox(config)
+        bucket.check()
     notifier = Notifier(config)
     app = IntakeApp(config, frozenset(origin_of(o) for o in args.allow_origin),
-                    Limits(args.per_address, args.per_minute), ProofOfWork(max_number=args.work), notifier=notifier)
+                    Limits(args.per_address, args.per_minute), ProofOfWork(max_number=args.work), notifier=notifier,
+                    bucket=bucket)
     return app, notifier
 
 
@@ -84,9 +91,11 @@ def run(args: argparse.Namespace) -> int:
                          "using the port? Pass --port N") from None
     notifier.start()
     config = app.config
+    goes_to = (f"{app.bucket.describe()} (storyforge submissions pull brings them in)" if app.bucket else
+               f"{config.moderation.submissions_dir}/inbox/")
     print(f"intake: taking stories for {config.title} at http://{args.bind}:{server.effective_port}/ "
           f"(from {', '.join(sorted(app.allowed_origins))}); new ones go to "
-          f"{config.moderation.submissions_dir}/inbox/", flush=True)
+          f"{goes_to}", flush=True)
     if not config.moderation.intake_url:
         print("intake: note — moderation.intake_url is not set in site.yaml, so the built form does not post "
               "here yet", file=sys.stderr, flush=True)

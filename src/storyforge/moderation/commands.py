@@ -70,6 +70,12 @@ def add_commands(commands: Any) -> None:
     add.add_argument("--show-town", action="store_true", help="they agreed their town may be shown")
     add.add_argument("--show-photo", action="store_true", help="they agreed their photo may be shown")
     add.set_defaults(handler=_cmd_add)
+    pull = actions.add_parser("pull", help="bring the stories waiting in the moderation.inbox bucket into the inbox",
+                              description="Bring every story storyforge intake left in the bucket moderation.inbox "
+                                          "names into submissions/inbox/, screened; each is deleted from the bucket "
+                                          "once it is safe here. Run it from cron or a systemd timer.")
+    add_site_argument(pull)
+    pull.set_defaults(handler=_cmd_pull)
 
     mod = commands.add_parser("moderate", help="read, approve, reject or withdraw customers' stories",
                               description="Decide on submissions. Every decision is appended to "
@@ -218,6 +224,12 @@ def _cmd_add(args: argparse.Namespace) -> int:
     for flag in sub.flags:
         say(f"  {FLAG_MARK[flag.blocks]}{flag.code}: {flag.message}")
     return 0
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    from storyforge.moderation.pull import command
+
+    return command(_config(args))
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

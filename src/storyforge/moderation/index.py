@@ -1,7 +1,7 @@
 """What a moderation step needs to know of every submission and published story, kept beside them.
 
-Importing one row used to read and parse every submission and every published story, to find
-near-duplicates and stories seen before: a cost that grew with the inbox, not with the work.
+Importing one row used to read every submission and published story, to find near-duplicates and
+stories seen before: a cost that grew with the inbox, not with the work.
 This index (an SQLite database, ``.storyforge-cache/moderation/index.sqlite`` in the site) holds,
 for each file, what was read from it — ids, slug, a hash of the story and name, the story's words
 and the tokens it is filed under for the near-duplicate search — with the size and modification
@@ -20,12 +20,10 @@ It is a cache, never the truth, so nothing can make it wrong for long:
   not look through the folder it wrote to;
 * its changes are one SQLite transaction: a kill leaves the old index or the new one;
 * a damaged or unreadable index is deleted and rebuilt; where it cannot be written (a read-only
-  folder, a full disk, another process holding it), the command builds one in memory, as slowly
-  as before, and correctly; deleting ``.storyforge-cache/`` is always safe;
-* only a command holding the submissions lock writes it; the others work on a copy in memory.
+  folder, a full disk, another process holding it), or without the submissions lock, a command
+  works on a copy in memory, as slowly as before, and correctly; deleting the cache is safe.
 
-A submission edited by hand *in place* keeps its old words here until its folder next changes: they
-only feed the near-duplicate hint; every decision and every re-import reads the file itself.
+A submission edited by hand *in place* keeps its old words here until its folder next changes.
 
 Reading a file records only what says where it is (ids, slug; a submission's story and name): a
 published story is read without a YAML parse when its keys are plain words, and its words are
@@ -235,9 +233,8 @@ class StoreIndex:
         return mtime if row is not None and row[0] == mtime else None
 
     def wrote(self, path: Path, mark: int | None) -> None:
-        """A command holding the lock has just written or removed ``path``: learn it now. If the
-        folder was up to date just before (``mark``), the write was its only change, and the next
-        command need not look through the folder."""
+        """A command holding the lock has just written or removed ``path``: learn it now. If the folder was up
+        to date just before (``mark``), the write was its only change: the next command need not look through it."""
         folder = self._folder_of(path)
         if folder is None or not self.writable:
             return

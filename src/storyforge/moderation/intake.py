@@ -29,8 +29,8 @@ from storyforge.moderation.photos import REFERENCE, CleanPhoto, store_clean
 from storyforge.moderation.store import INBOX, UPDATED, Placement, Store, fault
 from storyforge.moderation.submission import Consent, Flag, Submission, Verification, content_id, sha256
 
-__all__ = ["Added", "ImportReport", "RowError", "add_story", "admit", "build_submission", "import_file",
-           "parse_name_choice", "parse_rating", "parse_when", "parse_yes", "story_refused"]
+__all__ = ["Added", "ImportReport", "RowError", "add_story", "added_from", "admit", "build_submission", "import_file",
+           "parse_name_choice", "parse_rating", "parse_when", "parse_yes", "story_refused", "story_row"]
 
 MAX_STORY_CHARS = 20_000
 #: the longest answer kept for each other field: a name of thousands of characters is not a name,
@@ -168,13 +168,14 @@ class Pending:
 
 
 def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run: bool = False,
-          no_consent_asked: bool = False) -> ImportReport:
+          no_consent_asked: bool = False, store: Store | None = None) -> ImportReport:
     """Screen each row; write new ones into the inbox and update pending ones in place.
 
     With ``dry_run`` nothing is written (no lock, no recovery): the report says what would happen.
     What the rows are compared with comes from the submissions index (``moderation.index``), so the
-    cost of an import follows its rows, not the size of the inbox."""
-    store = Store(config)
+    cost of an import follows its rows, not the size of the inbox. A long-running caller passes its
+    own ``store`` (``gather.py``), whose index stays open from one call to the next."""
+    store = store or Store(config)
     report = ImportReport()
     orders = load_orders(config)
     with contextlib.nullcontext() if dry_run else store.lock():
@@ -254,18 +255,36 @@ def add_story(config: SiteConfig, values: dict[str, str], source: str, now: date
 
     Checked first (RowError, naming the field, before anything is written); then the photo, already
     cleaned (``photos.clean_photo``), is stored under the submission's id; then :func:`admit` screens
-    the story and writes it atomically and durably, or finds it there already."""
+    the story and writes it atomically and durably, or finds it there already. (``gather.py`` runs
+    the same three steps for many stories at once: the first two in each caller's thread, one
+    :func:`admit` for all.)"""
+    submission, values = story_row(config, values, source, now, photo)
+    report = admit(config, [(SourceLocation(f"({source})"), "the story", values)], source, now)
+    return added_from(report, "the story", submission)
+
+
+def story_row(config: SiteConfig, values: dict[str, str], source: str, now: datetime,
+              photo: CleanPhoto | None) -> tuple[Submission, dict[str, str]]:
+    """:func:`add_story`'s first two steps: the story checked (RowError), its photo stored; the
+    values :func:`admit` takes, with the photo's reference."""
     submission = build_submission(values, source, config, now)
     if photo is not None:
         values = {**values, "photo": store_clean(config.root / config.moderation.submissions_dir, submission.id,
                                                  photo)}
-    report = admit(config, [(SourceLocation(f"({source})"), "the story", values)], source, now)
-    if report.skipped:  # the same checks passed above; only a photo that vanished meanwhile ends here
-        raise RowError(report.skipped[0].message.split("skipped: ", 1)[-1])
-    if report.imported:
-        return Added(report.imported[0], True, recovered=report.recovered)
-    if report.updated:
-        return Added(report.updated[0][0], False, report.updated[0][1], report.recovered)
+    return submission, values
+
+
+def added_from(report: ImportReport, label: str, submission: Submission) -> Added:
+    """What :func:`admit` did with the row ``label`` (of one story, checked as ``submission``)."""
+    for problem in report.skipped:  # the same checks passed before; only a photo that vanished ends here
+        if problem.message.startswith(f"{label} skipped: "):
+            raise RowError(problem.message.split("skipped: ", 1)[-1])
+    for new in report.imported:
+        if report.labels.get(new.id) == label:
+            return Added(new, True, recovered=report.recovered)
+    for updated, changed in report.updated:
+        if report.labels.get(updated.id) == label:
+            return Added(updated, False, changed, report.recovered)
     return Added(submission, False, recovered=report.recovered)
 
 

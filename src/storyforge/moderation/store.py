@@ -148,6 +148,9 @@ class Store:
         self._index: StoreIndex | None = None
         self._place: Placement | None = None
         self._locked = self._index_locked = False
+        #: a long-running service (``gather.py``) keeps the index's connection between its commands:
+        #: opening and closing it (a WAL checkpoint) costs more than a story
+        self.keep_index = False
 
     def folder(self, name: str) -> Path:
         return self.root / name
@@ -302,7 +305,7 @@ class Store:
             yield
         finally:
             self._locked = False
-            if self._index is not None:
+            if self._index is not None and not self.keep_index:
                 self._index.close()
                 self._index = None
             os.close(fd)  # closing releases the lock

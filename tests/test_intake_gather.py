@@ -1,0 +1,80 @@
+"""Stories that reach `storyforge intake` at the same moment are written together (one lock, one
+flush of the folder), and each sender still gets its own answer only once its story is on disk."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from storyforge.core.config import load_config
+from storyforge.errors import ModerationError
+from storyforge.intake.form import values_from
+from storyforge.moderation import gather
+from storyforge.moderation.gather import Gathering
+from tests.test_intake import FORM, INTAKE_SITE
+
+
+def story(n: int) -> dict[str, str]:
+    return values_from({**FORM, "story": f"Story {n}: {'rye sourdough focaccia brioche'.split()[n % 4]} "
+                                         f"number {n} was {n * 7} times better than the shop's.",
+                        "name": f"Customer {n}"})
+
+
+def test_many_threads_at_once_make_one_file_each_and_hear_only_once_it_is_there(make_site):
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    answers: list[tuple[str, bool, bool]] = []
+    start = threading.Barrier(40)
+
+    def send(n: int) -> None:
+        start.wait()
+        added = gathering.add_story(story(n % 20), "form", datetime.now(UTC))  # each story twice
+        on_disk = (site / "submissions/inbox" / f"{added.submission.id}.json").is_file()
+        answers.append((added.submission.id, added.new, on_disk))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(on_disk for _, _, on_disk in answers)  # nobody was answered before the file was there
+    ids = {sid for sid, _, _ in answers}
+    assert len(ids) == 20 and sum(new for _, new, _ in answers) == 20  # one new and one resend per story
+    inbox = {p.stem: json.loads(p.read_bytes()) for p in (site / "submissions/inbox").glob("*.json")}
+    assert set(inbox) == ids and all(data["source"] == "form" for data in inbox.values())
+
+
+def test_the_kept_index_sees_what_other_commands_did_meanwhile(make_site, run):
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    first = gathering.add_story(story(1), "form", datetime.now(UTC))
+    assert first.new
+    assert run("moderate", "reject", first.submission.id, "--site", site, "--reason", "spam").code == 0
+    again = gathering.add_story(story(1), "form", datetime.now(UTC))  # the customer sends it again
+    assert not again.new and list((site / "submissions/inbox").glob("*.json")) == []
+    added = run("submissions", "add", "--site", site, "--story", story(2)["story"], "--name", "Customer 2",
+                "--consent")
+    assert added.code == 0, added.err
+    later = gathering.add_story(story(2), "form", datetime.now(UTC))
+    assert not later.new and len(list((site / "submissions/inbox").glob("*.json"))) == 1
+    # nearly the same words by another hand: flagged as a near-duplicate of the one added outside
+    near = gathering.add_story({**story(2), "story": story(2)["story"] + " Really!", "name": "Someone Else"},
+                               "form", datetime.now(UTC))
+    assert near.new and any(flag.code == "duplicate" for flag in near.submission.flags)
+
+
+def test_a_failed_write_is_every_waiting_senders_error(make_site, monkeypatch):
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise ModerationError("cannot write: No space left on device")
+
+    monkeypatch.setattr(gather, "admit", full_disk)
+    with pytest.raises(ModerationError, match="No space left"):
+        gathering.add_story(story(3), "form", datetime.now(UTC))
+    monkeypatch.undo()
+    assert gathering.add_story(story(3), "form", datetime.now(UTC)).new  # the next batch is written
