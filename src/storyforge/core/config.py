@@ -268,16 +268,12 @@ def load_config(site_dir: Path) -> SiteConfig:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(
-            NO_SITE_HERE,
-            SourceLocation(str(path)),
-        ) from None
+        raise ConfigError(NO_SITE_HERE, SourceLocation(str(path))) from None
     except UnicodeDecodeError as exc:  # the line of the first bad byte, and the fix
         raw = path.read_bytes()
         line = raw[:exc.start].count(b"\n") + 1
         raise ConfigError(f"not valid UTF-8 text (byte 0x{raw[min(exc.start, len(raw) - 1)]:02x}) — save the file "
-                          "as UTF-8",
-                          SourceLocation(CONFIG_FILE, line)) from None
+                          "as UTF-8", SourceLocation(CONFIG_FILE, line)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc} — check the file and its permissions",
                           SourceLocation(CONFIG_FILE)) from None
