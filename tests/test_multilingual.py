@@ -154,6 +154,40 @@ def test_a_one_language_site_is_as_before_and_a_second_language_only_adds_the_sw
         assert without == before[path].decode(), path
 
 
+def test_the_sites_own_words_come_in_each_language_from_translations(make_site, run):
+    translated = BILINGUAL.replace("  name: Test Bakery Ltd\n", """  name: Test Bakery Ltd
+  tagline: Bread since 2014
+  opening_hours: Tue-Sat 8-16
+description: A bakery on Mill Lane.
+translations:
+  fr:
+    description: Une boulangerie rue du Moulin.
+    tagline: Du pain depuis 2014
+    opening_hours: du mardi au samedi, 8 h - 16 h
+""")
+    site = make_site(FILES, site_yaml=translated)
+    result = run("build", "--site", site)
+    assert result.code == 0, result.err
+    french = (site / "public" / "fr" / "index.html").read_text(encoding="utf-8")
+    english = (site / "public" / "index.html").read_text(encoding="utf-8")
+    assert "Une boulangerie rue du Moulin." in page_text(french) and "Du pain depuis 2014" in page_text(french)
+    assert "du mardi au samedi, 8 h - 16 h" in page_text(french)
+    assert "A bakery on Mill Lane." not in french and "Bread since 2014" not in french
+    assert "A bakery on Mill Lane." in page_text(english) and "Bread since 2014" in page_text(english)
+    assert "Une boulangerie" not in english
+
+
+def test_translations_name_other_languages_and_only_the_words_that_can_be_translated(make_site, run):
+    site = make_site(FILES, site_yaml=BILINGUAL + "translations:\n  de:\n    tagline: Brot\n")
+    result = run("build", "--site", site)
+    assert result.code != 0
+    assert "site.yaml:7: translations: de is not one of the other languages: [en-GB, fr]" in result.err
+    site = make_site(FILES, site_yaml=BILINGUAL + "translations:\n  fr:\n    title: La Boulangerie\n")
+    result = run("build", "--site", site)
+    assert result.code != 0
+    assert "translations: fr: title cannot be translated here — expected description, tagline" in result.err
+
+
 def test_an_unknown_language_is_an_error_at_its_line(make_site, run):
     site = make_site(FILES, site_yaml=SITE_YAML.replace("language: en-GB", "languages: [en-GB, French]"))
     result = run("build", "--site", site)

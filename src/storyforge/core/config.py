@@ -26,6 +26,7 @@ from storyforge.core.setting_rules import (
     check_email,
     check_http_url,
     check_inbox,
+    check_languages,
     check_mapping,
     check_menu,
     check_orders_file,
@@ -36,6 +37,7 @@ from storyforge.core.setting_rules import (
     check_text,
     check_theme,
     check_timezone,
+    check_translations,
     check_words,
     normalise_base_url,
     refuse_s3_secret,
@@ -151,6 +153,8 @@ class SiteConfig:
     language: str = "en"  # a BCP 47 tag Babel knows: en, en-GB, fr
     #: every language of a multilingual site, the default (``language``) first; () for one language
     languages: tuple[str, ...] = ()
+    #: language → the site's own words in it (``translations:``): description, tagline, …
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: the whole site's address when this config is one language's view of it (``core.languages``);
     #: "" when base_url is the site's own address
     site_url: str = ""
@@ -205,7 +209,8 @@ SCHEMA: dict[str, Any] = {
     "description": check_text,
     "base_url": check_base_url,
     "language": lambda value: bcp47(check_text(value)),
-    "languages": lambda value: check_languages(value),
+    "languages": check_languages,
+    "translations": check_translations,
     "slugs": lambda value: slug_style(check_text(value)),
     "timezone": check_timezone,
     "theme": check_theme,
@@ -318,6 +323,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         description=values.get("description", ""),
         language=language,
         languages=languages,
+        translations=values.get("translations", {}),
         slugs=values.get("slugs", "ascii"),
         timezone=values.get("timezone", "UTC"),
         theme=values.get("theme", "default"),
@@ -338,18 +344,6 @@ def load_config(site_dir: Path) -> SiteConfig:
     )
 
 
-def check_languages(value: Any) -> tuple[str, ...]:
-    """languages: [en-GB, fr] — each a real locale (as ``language:``), none twice."""
-    items = value if isinstance(value, list) else [value]
-    tags = tuple(bcp47(check_text(item)) for item in items)
-    if not tags:
-        raise ValueError("expected a list of language codes, e.g. languages: [en-GB, fr]")
-    twice = sorted({tag for tag in tags if tags.count(tag) > 1})
-    if twice:
-        raise ValueError(f"{', '.join(twice)} listed twice — list each language once")
-    return tags
-
-
 def _site_languages(values: dict[str, Any], doc: YamlMapping, errors: ErrorCollector) -> tuple[str, tuple[str, ...]]:
     """The default language and, for a multilingual site, every language with the default first:
     ``language:`` when it is set (it must be one of ``languages:``), else the first listed."""
@@ -361,6 +355,11 @@ def _site_languages(values: dict[str, Any], doc: YamlMapping, errors: ErrorColle
         errors.add(ConfigError(f"language: {language} is not one of languages: [{', '.join(listed)}] — add it "
                                "there, or leave language: out (the first of languages: is the default)",
                                SourceLocation(CONFIG_FILE, doc.line_of("language"))))
+    for tag in values.get("translations", {}):
+        if tag not in listed or tag == language:
+            errors.add(ConfigError(f"translations: {tag} is not one of the other languages: [{', '.join(listed)}] — "
+                                   "the default language's words are the settings themselves",
+                                   SourceLocation(CONFIG_FILE, doc.line_of("translations"))))
     if len(listed) == 1:
         return language, ()  # one language: the site is built exactly as with language: alone
     return language, (language, *[tag for tag in listed if tag != language])

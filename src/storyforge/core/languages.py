@@ -66,12 +66,17 @@ def prefix_of(tag: str) -> str:
 
 
 def site_languages(config: SiteConfig) -> list[Language]:
-    """Each language of a multilingual site, the default first, with its view of the settings."""
+    """Each language of a multilingual site, the default first, with its view of the settings: the
+    site's own words (description, tagline, …) in that language where ``translations:`` gives them."""
     views = [Language(config.language, config, "")]
     for tag in config.languages[1:]:
         prefix = prefix_of(tag)
+        words = config.translations.get(tag, {})
+        business = replace(config.business, **{key: words[key] for key in ("tagline", "what_customers_buy",
+                                                                           "opening_hours") if key in words})
         views.append(Language(tag, replace(config, language=tag, base_url=config.base_url + prefix,
-                                           site_url=config.base_url), prefix))
+                                           site_url=config.base_url, business=business,
+                                           description=words.get("description", config.description)), prefix))
     return views
 
 

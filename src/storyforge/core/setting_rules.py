@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from storyforge.core.fields import MAX_TEXT_CHARS, check_url
+from storyforge.core.language import bcp47
 
 Checker = Callable[[Any], Any]
 
@@ -204,3 +205,35 @@ def check_mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"expected 'key: value' lines, got {value!r}")
     return value
+
+
+def check_languages(value: Any) -> tuple[str, ...]:
+    """languages: [en-GB, fr] — each a real locale (as ``language:``), none twice."""
+    items = value if isinstance(value, list) else [value]
+    tags = tuple(bcp47(check_text(item)) for item in items)
+    if not tags:
+        raise ValueError("expected a list of language codes, e.g. languages: [en-GB, fr]")
+    twice = sorted({tag for tag in tags if tags.count(tag) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed twice — list each language once")
+    return tags
+
+
+#: what ``translations:`` may give in another language: the site's own words that its pages show
+TRANSLATED_SETTINGS = ("description", "tagline", "what_customers_buy", "opening_hours")
+
+
+def check_translations(value: Any) -> dict[str, dict[str, str]]:
+    """translations: {fr: {description: …, tagline: …}} — the site's own words in each other language."""
+    if not isinstance(value, dict):
+        raise ValueError("expected each language below it, e.g. fr: then description: and tagline: in French")
+    checked: dict[str, dict[str, str]] = {}
+    for tag, words in value.items():
+        if not isinstance(words, dict):
+            raise ValueError(f"{tag}: expected 'key: value' lines, e.g. tagline: … in that language")
+        unknown = sorted(str(key) for key in words if key not in TRANSLATED_SETTINGS)
+        if unknown:
+            raise ValueError(f"{tag}: {', '.join(unknown)} cannot be translated here — "
+                             f"expected {', '.join(TRANSLATED_SETTINGS)}")
+        checked[bcp47(check_text(tag))] = {str(key): check_text(text) for key, text in words.items()}
+    return checked
