@@ -4,13 +4,12 @@ only when the customer agreed to show it (an approval without ``show photo`` wri
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from conftest import CliResult
 from PIL import Image
-from test_images import phone_photo
+from test_images import submission_with_photo
 
 from storyforge.render.carddraw import BAND_TOP, FACE, FACE_LEFT
 
@@ -20,20 +19,8 @@ CENTRE = (FACE_LEFT + FACE // 2, (BAND_TOP - FACE) // 2 + FACE // 2)
 def approved_story_card(make_site: Callable[..., Path], run: Callable[..., CliResult], show: bool) -> Image.Image:
     """Approve a submission whose customer uploaded a phone photo (agreeing to show it or not),
     build with share cards on, and read the story's card back."""
-    from moderation_helpers import MODERATED_SITE
-
-    site = make_site(site_yaml=MODERATED_SITE)
-    added = run("submissions", "add", "--site", site, "--story", "The rye is the best in town.", "--title",
-                "Best rye", "--name", "Maya Green", "--consent", "--show-name", "first-initial",
-                *(["--show-photo"] if show else []))
-    assert added.code == 0, added.err
-    [path] = (site / "submissions/inbox").glob("*.json")
-    data = json.loads(path.read_text())
-    data["photo"] = f"photos/{data['id']}.jpg"  # as the intake service stores an upload
-    path.write_text(json.dumps(data))
-    (site / "submissions/photos").mkdir()
-    (site / f"submissions/photos/{data['id']}.jpg").write_bytes(phone_photo())
-    approved = run("moderate", "approve", data["id"], "--site", site)
+    site, sid = submission_with_photo(make_site, run, show, cards=True)
+    approved = run("moderate", "approve", sid, "--site", site)
     assert approved.code == 0, approved.err
     built = run("build", "--site", site)
     assert built.code == 0, built.err

@@ -245,11 +245,12 @@ def test_check_reports_images_without_dimensions(make_site: Callable[..., Path],
 
 
 def submission_with_photo(make_site: Callable[..., Path], run: Callable[..., CliResult],
-                          show: bool) -> tuple[Path, str]:
-    """A pending submission whose customer uploaded a phone photo (kept as photos/<id>.jpg)."""
+                          show: bool, cards: bool = False) -> tuple[Path, str]:
+    """A pending submission whose customer uploaded a phone photo (kept as photos/<id>.jpg), on a
+    site with share cards on or off."""
     from moderation_helpers import MODERATED_SITE
 
-    site = make_site(site_yaml=MODERATED_SITE + "share_cards: false\n")
+    site = make_site(site_yaml=MODERATED_SITE + ("" if cards else "share_cards: false\n"))
     flags = ["--show-photo"] if show else []
     added = run("submissions", "add", "--site", site, "--story", "The rye is the best in town.", "--title",
                 "Best rye", "--name", "Maya Green", "--consent", "--show-name", "first-initial",
