@@ -44,7 +44,10 @@ def stop_server(server: Any, thread: threading.Thread) -> None:
     closed from inside its own loop, through its trigger, so the loop never polls a closed one."""
     from waitress import wasyncore
 
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    try:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    except OSError:  # the loop already closed its trigger (a handler's error closes its channel)
+        wasyncore.close_all(server._map)
     thread.join(timeout=10)
     server.task_dispatcher.shutdown()
 
