@@ -13,9 +13,10 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -29,7 +30,7 @@ from storyforge.intake.app import IntakeApp, Limits
 from storyforge.intake.guard import ProofOfWork
 from storyforge.intake.notify import Notifier
 from storyforge.intake.server import make_server, stop_server, with_desk
-from tests.conftest import SITE_YAML, page_text, snapshot
+from tests.conftest import SITE_YAML, CliResult, page_text, snapshot
 
 SITE = "https://bakery.test"
 INTAKE_SITE = SITE_YAML + "moderation:\n  intake_url: https://stories.bakery.test\n"
@@ -113,15 +114,9 @@ def intake(make_site) -> Iterator[Service]:
     stop_server(server, thread)
 
 
-def test_a_form_post_writes_one_submission_as_submissions_add_would(intake, make_site, run, tmp_path):
-    sent = intake.post(FORM)
-    assert sent.status == 303 and sent.headers["location"] == "https://bakery.test/share-your-story/thanks/"
-    [data] = intake.inbox()
-    assert (data["source"], data["name"], data["contact_email"], data["rating"]) == ("form", "Maya Green",
-                                                                                    "maya@example.com", 5)
-    assert data["consent"] == {"publish": True, "name": "first-initial", "town": True, "photo": False}
-    # the same story through `submissions add`, in another site: the same schema and the same id
-    other = tmp_path / "other"
+def assert_as_submissions_add_writes(data: dict[str, Any], run: Callable[..., CliResult], other: Path) -> None:
+    """``data`` (FORM, as a service wrote it) is what `submissions add` writes for the same story in
+    the new site ``other``: the same schema and the same id, the arrival time aside."""
     other.mkdir()
     (other / "site.yaml").write_text(SITE_YAML)
     added = run("submissions", "add", "--site", other, "--source", "form", "--story", FORM["story"], "--name",
@@ -131,6 +126,17 @@ def test_a_form_post_writes_one_submission_as_submissions_add_would(intake, make
     [by_hand] = [json.loads(p.read_bytes()) for p in (other / "submissions/inbox").glob("*.json")]
     assert {k: v for k, v in by_hand.items() if k != "received_at"} == {
         k: v for k, v in data.items() if k != "received_at"}
+
+
+def test_a_form_post_writes_one_submission_as_submissions_add_would(intake, make_site, run, tmp_path):
+    sent = intake.post(FORM)
+    assert sent.status == 303 and sent.headers["location"] == "https://bakery.test/share-your-story/thanks/"
+    [data] = intake.inbox()
+    assert (data["source"], data["name"], data["contact_email"], data["rating"]) == ("form", "Maya Green",
+                                                                                    "maya@example.com", 5)
+    assert data["consent"] == {"publish": True, "name": "first-initial", "town": True, "photo": False}
+    # the same story through `submissions add`, in another site: the same schema and the same id
+    assert_as_submissions_add_writes(data, run, tmp_path / "other")
     # a double-click, a resend: still one submission; JSON for the page's script
     again = intake.post(FORM, as_json=True)
     assert again.status == 200 and again.json == {"ok": True, "id": data["id"], "new": False,

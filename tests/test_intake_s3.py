@@ -22,7 +22,7 @@ from storyforge.intake.guard import ProofOfWork
 from storyforge.intake.server import make_server, stop_server
 from storyforge.moderation.bucket import BucketInbox
 from tests.conftest import REPO, SITE_YAML, snapshot
-from tests.test_intake import FORM, Service
+from tests.test_intake import FORM, Service, assert_as_submissions_add_writes
 
 pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
@@ -103,16 +103,7 @@ def test_two_instances_write_one_object_per_story_and_pull_brings_each_once(inst
     assert objects(client, name) == {}  # taken out of the bucket once safe here
     # the same schema and id as the local path (`submissions add`, in another site)
     story = local[str(answers[0]["id"])]
-    other_site = tmp_path / "other"
-    other_site.mkdir()
-    (other_site / "site.yaml").write_text(SITE_YAML)
-    added = run("submissions", "add", "--site", other_site, "--source", "form", "--story", FORM["story"], "--name",
-                FORM["name"], "--email", FORM["email"], "--rating", "5", "--product", FORM["product"], "--town",
-                FORM["town"], "--consent", "--show-name", "first-initial", "--show-town")
-    assert added.code == 0, added.err
-    [by_hand] = inbox(other_site).values()
-    assert {k: v for k, v in by_hand.items() if k != "received_at"} == {
-        k: v for k, v in story.items() if k != "received_at"}
+    assert_as_submissions_add_writes(story, run, tmp_path / "other")
     assert (site / "submissions/inbox" / f"{story['id']}.json").stat().st_mode & 0o077 == 0
 
     # run again: nothing new; a resend after the pull is still the one submission (its arrival time
