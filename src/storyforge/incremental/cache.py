@@ -143,12 +143,14 @@ def _environment_signature() -> tuple[str, int] | None:
                              digest_size=16)
     latest = 0
     try:
-        for path in (*_module_paths(), *(folder or "." for folder in sys.path)):
+        for path in _module_paths():  # a module gone since it was listed raises: worked out afresh
+            info = os.stat(path)
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+            latest = max(latest, info.st_mtime_ns)
+        for path in (folder or "." for folder in sys.path):
             try:
                 info = os.stat(path)
             except FileNotFoundError:
-                if path in _module_paths():
-                    return None  # a module gone since it was listed: work it out afresh
                 continue  # a folder on sys.path that does not exist, as is common
             digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
             latest = max(latest, info.st_mtime_ns)
