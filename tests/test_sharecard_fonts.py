@@ -88,3 +88,22 @@ def test_a_card_wears_the_site_s_own_colours(make_site: Callable[..., Path], run
         rgb = image.convert("RGB")
         assert rgb.getpixel((10, 10)) == (0x1F, 0x5F, 0x8B)  # the accent bar down the left
         assert rgb.getpixel((600, 20)) == (255, 255, 255)  # the background
+
+
+def test_the_characters_taken_as_drawable_without_reading_a_font_are_in_every_card_font() -> None:
+    # a card whose text stays within EVERY_FONT_DRAWS is never checked against the font's table:
+    # each of them must really be there, in the shipped faces and in any system DejaVu a card may use
+    from fontTools.ttLib import TTFont
+
+    from storyforge.render.glyphs import EVERY_FONT_DRAWS
+
+    checked = 0
+    for folder in carddraw.FONT_DIRS:
+        for name in ("DejaVuSerif.ttf", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+            if folder and (Path(folder) / name).is_file():
+                with TTFont(Path(folder) / name, lazy=True) as font:
+                    cmap = font.getBestCmap()
+                assert sorted(f"U+{ord(c):04X}" for c in EVERY_FONT_DRAWS
+                              if ord(c) not in cmap and not c.isspace()) == [], f"{folder}/{name}"
+                checked += 1
+    assert checked >= 3

@@ -17,11 +17,12 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from storyforge.core.theme import CHECKOUT_THEMES, PACKAGE_THEMES
 from storyforge.render.cardface import with_face
+from storyforge.render.glyphs import missing_glyphs
 from storyforge.render.palette_png import deflate, palette_png
 
 if TYPE_CHECKING:
@@ -72,16 +73,29 @@ class CardSpec:
 
     def key(self) -> str:
         """The card's name in the cache: the font files by name and size, not by folder, so a
-        cache restored on another machine or in another checkout is still used."""
+        cache restored on another machine or in another checkout is still used. The fields are
+        listed, not copied with ``asdict`` (which deep-copies each one): a site has thousands."""
+        fields: dict[str, object] = {"quote": self.quote, "author": self.author, "rating": self.rating,
+                                     "labels": self.labels, "business": self.business, "host": self.host,
+                                     "colours": self.colours}
+        if self.photo:  # the photo by its hash; a card without a photo keeps the key it always had
+            fields["photo_hash"] = self.photo_hash
+        text = json.dumps([*_key_setting(), fields], sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _key_setting() -> list[object]:
+    """What every card's key shares: the layout's version, Pillow's and the deflate's, and the font
+    (a font updated in place draws a different card, so its size is read each time)."""
+    font = _font_path("DejaVuSerif.ttf")
+    if not _KEY_SETTING:
         from PIL import __version__ as pillow
 
-        font = _font_path("DejaVuSerif.ttf")
-        size = os.path.getsize(font) if font else 0  # a font updated in place draws a different card
-        # the photo by its hash; a card without a photo keeps the key it always had
-        fields = {k: v for k, v in asdict(self).items() if k != "photo" and (self.photo or k != "photo_hash")}
-        text = json.dumps([CARD_VERSION, pillow, deflate()[1], os.path.basename(font), size, fields],
-                          sort_keys=True)
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        _KEY_SETTING.extend([CARD_VERSION, pillow, deflate()[1]])
+    return [*_KEY_SETTING, os.path.basename(font), os.path.getsize(font) if font else 0]
+
+
+_KEY_SETTING: list[object] = []
 
 
 # --- fonts: found and opened once per process -----------------------------------------------------
@@ -246,33 +260,6 @@ def _drawable(text: str, font_path: str) -> str:
     shows as a mark a reader knows instead of an empty box (``missing_glyphs`` lists them)."""
     missing = missing_glyphs(text, font_path)
     return "".join("\ufffd" if char in missing else char for char in text) if missing else text
-
-
-def missing_glyphs(text: str, font_path: str) -> set[str]:
-    """The characters of ``text`` (other than spaces) the font at ``font_path`` cannot draw."""
-    covered = _coverage(font_path)
-    if covered is None:
-        return set()
-    return {char for char in set(text) if ord(char) not in covered and not char.isspace()}
-
-
-_COVERAGE: dict[str, frozenset[int] | None] = {}
-
-
-def _coverage(font_path: str) -> frozenset[int] | None:
-    """The code points a font file has glyphs for (its cmap, read with fontTools); None when unknown
-    (Pillow's own font, or an unreadable file)."""
-    if font_path not in _COVERAGE:
-        _COVERAGE[font_path] = None
-        if font_path:
-            from fontTools.ttLib import TTFont, TTLibError
-
-            try:
-                with TTFont(font_path, lazy=True, fontNumber=0) as font:
-                    _COVERAGE[font_path] = frozenset(font.getBestCmap() or {})
-            except (OSError, TTLibError):
-                pass
-    return _COVERAGE[font_path]
 
 
 # --- the picture ----------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from storyforge.core.model import SiteModel
 from storyforge.core.pages import PageSpec
 from storyforge.core.words import translations
 from storyforge.publish.atomic import write_atomic
-from storyforge.render.carddraw import PALETTE, CardSpec, _font_path, draw, missing_glyphs
+from storyforge.render.carddraw import PALETTE, CardSpec, _font_path, draw
+from storyforge.render.glyphs import missing_glyphs
 from storyforge.render.outputs import Output, content_hash
 
 __all__ = ["PALETTE", "CardSpec", "card_outputs", "card_spec", "cards_lacking_glyphs", "draw", "share_image"]
@@ -97,15 +98,16 @@ def card_outputs(config: SiteConfig, model: SiteModel, static_files: Mapping[str
     words = translations(config).gettext
     specs = [card_spec(config, page.context["entry"], colours, words,
                        card_photo(page.context["entry"], images)) for page in pages]
-    wanted = {spec.key(): spec for spec in specs}
+    keys = [spec.key() for spec in specs]
+    wanted = dict(zip(keys, specs, strict=True))
     missing = [spec for key, spec in wanted.items()
                if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]
     cache = _CardCache(folder)
     if missing:
         cache.memory.update((key, data) for key, data in mapper(cache.draw_and_store, missing) if data is not None)
     outputs = []
-    for page, spec in zip(pages, specs, strict=True):
-        data = cache.read(spec)
+    for page, key, spec in zip(pages, keys, specs, strict=True):
+        data = cache.read(key, spec)
         outputs.append(Output(page.output_path("png"), content_hash(data), data))
     cache.prune(set(wanted))
     return outputs
@@ -131,8 +133,7 @@ class _CardCache:
             return key, data
         return key, None
 
-    def read(self, spec: CardSpec) -> bytes:
-        key = spec.key()
+    def read(self, key: str, spec: CardSpec) -> bytes:
         if key in self.memory:
             return self.memory[key]
         try:
