@@ -9,10 +9,12 @@ all-day events are dates (VALUE=DATE) with the exclusive end RFC 5545 asks for.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Timezone, vCalAddress, vText
+from icalendar import Calendar, Component, Timezone, vCalAddress, vText
 from icalendar import Event as VEvent
 
 from storyforge import __version__
@@ -27,7 +29,12 @@ REFRESH = timedelta(hours=12)
 
 def calendar_bytes(config: SiteConfig, events: list[Event], name: str | None = None) -> bytes:
     """One VCALENDAR holding ``events``; a ``name`` makes it a calendar to subscribe to (the site's),
-    with refresh hints; without one, it is a file to import (one event)."""
+    with refresh hints; without one, it is a file to import (one event).
+
+    Every event is in two files (its own and the site's), and most events of a site share one
+    time zone block: each is serialised once per build (``_serialised``) and the calendar's own
+    lines are put around them, the bytes ``icalendar`` writes for the whole calendar (a
+    component's lines are its subcomponents' lines in turn)."""
     cal = Calendar()
     cal.add("prodid", f"-//storyforge//storyforge {__version__}//EN")
     cal.add("version", "2.0")
@@ -41,13 +48,35 @@ def calendar_bytes(config: SiteConfig, events: list[Event], name: str | None = N
         cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", "PT12H")  # the same, for clients that predate RFC 7986
     ordered = sorted(events, key=lambda e: (e.start, e.slug))
-    zone = _vtimezone(config, [e for e in ordered if not e.all_day])
-    if zone is not None:
-        cal.add_component(zone)
     postponed = translations(config).gettext("Postponed: %(title)s")  # in the site's language, read once
-    for event in ordered:
-        cal.add_component(_vevent(config, event, postponed))
-    return bytes(cal.to_ical())
+    own = bytes(cal.to_ical())
+    end = b"END:VCALENDAR\r\n"
+    assert own.endswith(end)
+    parts = [own[: -len(end)], _vtimezone_bytes(config, [e for e in ordered if not e.all_day])]
+    parts += [_serialised(_event_key(config, event, postponed), partial(_vevent, config, event, postponed))
+              for event in ordered]
+    return b"".join([*parts, end])
+
+
+def _event_key(config: SiteConfig, event: Event, postponed: str) -> tuple[object, ...]:
+    """Everything ``_vevent`` writes from: the event's own values and the site's."""
+    return ("event", config.base_url, config.timezone, config.business.email, config.business.name, postponed,
+            event.slug, event.url, event.date, event.start, event.end, event.all_day, event.title, event.status,
+            event.summary, event.cost, event.location, event.address, tuple(event.tags))
+
+
+_SERIALISED: dict[tuple[object, ...], bytes] = {}
+
+
+def _serialised(key: tuple[object, ...], component: Callable[[], Component | None]) -> bytes:
+    """The component's bytes, made once per process for each key (a build makes each calendar
+    once; a preview keeps at most a few thousand)."""
+    if key not in _SERIALISED:
+        if len(_SERIALISED) > 20_000:
+            _SERIALISED.clear()
+        made = component()
+        _SERIALISED[key] = bytes(made.to_ical()) if made is not None else b""
+    return _SERIALISED[key]
 
 
 def uid(config: SiteConfig, event: Event) -> str:
@@ -61,13 +90,16 @@ def _uses_utc(config: SiteConfig) -> bool:
     return config.timezone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT")
 
 
-def _vtimezone(config: SiteConfig, timed: list[Event]) -> Timezone | None:
+def _vtimezone_bytes(config: SiteConfig, timed: list[Event]) -> bytes:
+    """The VTIMEZONE covering the years ``timed`` fall in (none for a UTC site or all-day events)."""
     if not timed or _uses_utc(config):
-        return None
+        return b""
     moments = [e.start for e in timed] + [e.end for e in timed if e.end is not None]
     first = min(m.astimezone(config.tz).year for m in moments)
     last = max(m.astimezone(config.tz).year for m in moments)
-    return Timezone.from_tzid(config.timezone, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1))
+    return _serialised(("zone", config.timezone, first, last),
+                       lambda: Timezone.from_tzid(config.timezone, first_date=date(first, 1, 1),
+                                                  last_date=date(last + 1, 1, 1)))
 
 
 def _moment(config: SiteConfig, value: datetime) -> datetime:
