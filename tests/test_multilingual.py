@@ -236,3 +236,27 @@ def test_every_link_of_a_two_language_site_resolves_in_its_language(make_site, r
                 if not (target.is_file() or (target / "index.html").is_file()):
                     broken.append(f"{page.relative_to(public)}: {value}")
     assert broken == []
+
+
+def test_new_with_lang_writes_into_that_languages_folder(make_site, run, monkeypatch):
+    site = make_site({}, site_yaml=BILINGUAL)
+    monkeypatch.chdir(site)
+    made = run("new", "page", "À propos", "--lang", "fr")
+    assert made.code == 0, made.err
+    assert made.out.strip() == "content/fr/pages/a-propos.md"
+    assert run("new", "event", "Open day", "--lang", "en-gb").out.strip() == "content/events/open-day.md"
+    built = run("build", "--drafts")
+    assert built.code == 0, built.err
+    assert (site / "public/fr/a-propos/index.html").is_file() and not (site / "public/a-propos").exists()
+    refused = run("new", "page", "Über uns", "--lang", "de")
+    assert refused.code != 0 and not (site / "content/de").exists()
+    assert ("--lang: 'de' is not one of this site's languages (en-GB, fr) — use one of them, or add it to "
+            "languages: in site.yaml") in refused.err
+
+
+def test_new_with_a_lang_a_one_language_site_lacks_says_how_to_add_it(make_site, run, monkeypatch):
+    site = make_site({}, site_yaml=SITE_YAML)
+    monkeypatch.chdir(site)
+    refused = run("new", "page", "À propos", "--lang", "fr")
+    assert refused.code != 0 and not (site / "content/fr").exists()
+    assert "e.g. languages: [en-GB, fr]" in refused.err
