@@ -118,6 +118,7 @@ def test_a_story_added_with_lang_fr_is_published_in_french(make_site, run):
     assert json.loads(path.read_bytes())["lang"] == "fr"
     listed = run("moderate", "list", "--site", site)
     assert listed.code == 0 and "Le levain" in listed.out
+    assert "(phone, written in fr)" in run("moderate", "show", sid, "--site", site).out
     assert run("moderate", "approve", sid[:5], "--site", site).code == 0
     [story] = (site / "content/fr/testimonials").glob("*.md")
     assert_french_only(build(run, site), "Le levain", story.stem)

@@ -293,7 +293,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
             say(f"decision: {_decision(saved['decision'])}")
         return 0
     c, v = sub.consent, sub.verification
-    rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source})",
+    written = f", written in {sub.lang}" if sub.lang else ""
+    rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source}{written})",
             f"Title:        {sub.title}",
             f"Rating:       {sub.rating if sub.rating is not None else sub.rating_given or 'none given'}",
             f"Product:      {sub.product or '–'}",
