@@ -260,3 +260,42 @@ def test_the_wall_shows_a_customers_photo_where_they_agreed_and_initials_elsewhe
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_data_lang_shows_a_languages_own_stories_dated_in_it(make_site, run, browser):
+    """On a site in English and French, `data-lang="fr"` picks /fr/testimonials.json and French dates,
+    whatever the host page's language; a language the site lacks shows the default language's stories."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site = make_site({"content/testimonials/bread.md": story("Lovely bread", "Sam P."),
+                      "content/fr/testimonials/pain.md": story("Le pain du samedi", "Claire D.").replace(
+                          "2026-03-01", "2026-11-12")},
+                     site_yaml=SITE_YAML.replace("language: en-GB", "languages: [en-GB, fr]"))
+    assert run("build", "--site", site).code == 0
+    assert 'data-lang="fr"' in (site / "public/fr/embed/index.html").read_text(encoding="utf-8")
+    assert "data-lang" not in (site / "public/embed/index.html").read_text(encoding="utf-8")
+    (site / "public" / "host.html").write_text(
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Host</title></head><body>'
+        '<div id="fr" data-storyforge-wall data-lang="fr"></div><div id="en" data-storyforge-wall></div>'
+        '<div id="de" data-storyforge-wall data-lang="de"></div><script src="/embed.js" defer></script></body></html>',
+        encoding="utf-8")
+    server = StrictServer(site / "public")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda b: len(b.find_elements(By.CSS_SELECTOR, ".sf-byline")) == 3, message="the walls did not render")
+
+        def shown(wall: str) -> tuple[list[str], str, str | None]:
+            host = browser.find_element(By.ID, wall)
+            return ([e.text for e in host.find_elements(By.CSS_SELECTOR, ".sf-title")],
+                    host.find_element(By.CSS_SELECTOR, ".sf-byline").text, host.get_attribute("lang"))
+
+        assert shown("fr") == (["Le pain du samedi"], "CD\n— Claire D., 12 novembre 2026", "fr")
+        assert shown("en") == (["Lovely bread"], "SP\n— Sam P., 1 March 2026", "")
+        assert shown("de") == (["Lovely bread"], "SP\n— Sam P., 1. März 2026", "")  # no German side: the default's
+        assert not server.reports, server.reports
+    finally:
+        server.shutdown()
+        server.server_close()

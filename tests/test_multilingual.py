@@ -236,3 +236,55 @@ def test_every_link_of_a_two_language_site_resolves_in_its_language(make_site, r
                 if not (target.is_file() or (target / "index.html").is_file()):
                     broken.append(f"{page.relative_to(public)}: {value}")
     assert broken == []
+
+
+def test_new_with_lang_writes_into_that_languages_folder(make_site, run, monkeypatch):
+    site = make_site({}, site_yaml=BILINGUAL)
+    monkeypatch.chdir(site)
+    made = run("new", "page", "À propos", "--lang", "fr")
+    assert made.code == 0, made.err
+    assert made.out.strip() == "content/fr/pages/a-propos.md"
+    assert run("new", "event", "Open day", "--lang", "en-gb").out.strip() == "content/events/open-day.md"
+    built = run("build", "--drafts")
+    assert built.code == 0, built.err
+    assert (site / "public/fr/a-propos/index.html").is_file() and not (site / "public/a-propos").exists()
+    refused = run("new", "page", "Über uns", "--lang", "de")
+    assert refused.code != 0 and not (site / "content/de").exists()
+    assert ("--lang: 'de' is not one of this site's languages (en-GB, fr) — use one of them, or add it to "
+            "languages: in site.yaml") in refused.err
+
+
+def test_new_with_a_lang_a_one_language_site_lacks_says_how_to_add_it(make_site, run, monkeypatch):
+    site = make_site({}, site_yaml=SITE_YAML)
+    monkeypatch.chdir(site)
+    refused = run("new", "page", "À propos", "--lang", "fr")
+    assert refused.code != 0 and not (site / "content/fr").exists()
+    assert "e.g. languages: [en-GB, fr]" in refused.err
+
+
+def test_translation_key_links_pages_whose_file_names_differ(make_site, run):
+    files = {**FILES,
+             "content/pages/allergens.md": "---\ntitle: Allergens\ntranslation_key: allergy\n---\nAsk us.\n",
+             "content/fr/pages/allergenes.md": "---\ntitle: Allergènes\ntranslation_key: allergy\n---\nDemandez.\n",
+             "content/fr/pages/horaires.md": "---\ntitle: Horaires\ntranslation_key: hours\n---\nDe 8 h.\n"}
+    public = built(make_site, run, files)
+    allergens = heads(public / "allergens" / "index.html")
+    assert ("Français", "/fr/allergenes/", "fr") in allergens.switch
+    assert allergens.alternates == {"en-GB": "https://bakery.test/allergens/",
+                                    "fr": "https://bakery.test/fr/allergenes/",
+                                    "x-default": "https://bakery.test/allergens/"}
+    assert heads(public / "fr" / "allergenes" / "index.html").alternates["en-GB"] == "https://bakery.test/allergens/"
+    # a key no other language has links nothing; pages named alike without keys still link by name
+    assert heads(public / "fr" / "horaires" / "index.html").alternates == {}
+    assert heads(public / "about" / "index.html").alternates["fr"] == "https://bakery.test/fr/qui-sommes-nous/"
+    sitemap = (public / "sitemap.xml").read_text(encoding="utf-8")
+    assert 'hreflang="fr" href="https://bakery.test/fr/allergenes/"' in sitemap
+
+
+def test_a_story_cannot_claim_a_translation_key(make_site, run):
+    site = make_site({"content/fr/testimonials/pain.md": "---\ntitle: Le pain\nauthor: Claire D.\ndate: 2026-11-12\n"
+                                                         "translation_key: bread\n---\nBon.\n"}, site_yaml=BILINGUAL)
+    result = run("build", "--site", site)
+    assert result.code != 0
+    assert ("content/fr/testimonials/pain.md:5: translation_key: a customer's story exists only in the language"
+            in result.err)

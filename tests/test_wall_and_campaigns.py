@@ -63,7 +63,8 @@ def test_testimonials_json_has_published_stories_with_their_labels_only(make_sit
 def test_embed_script_is_small_and_never_builds_html_from_data(make_site, run):
     out = build(make_site, run)
     script = (out / "embed.js").read_text()
-    assert len(script.encode()) < 9 * 1024  # 8.5 KB since it writes its words in the site's language
+    # 8.5 KB since it writes its words in the site's language, 9.4 KB since data-lang picks a language's stories
+    assert len(script.encode()) < 10 * 1024
     for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function(",
                       ".style", "setAttribute(\"style\"", "setTimeout(\""):
         assert forbidden not in script, forbidden

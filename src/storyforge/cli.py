@@ -60,6 +60,8 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     add_site_argument(new)
     new.add_argument("kind", choices=type_names(), help="what to create")
     new.add_argument("title", help="the title, in quotes")
+    new.add_argument("--lang", default="", help="write it in another of site.yaml's languages: "
+                                                "content/<lang>/<section>/ (default: the site's language)")
     new.set_defaults(handler=_cmd_new)
 
     init = commands.add_parser("init", help="start a new site in a folder (or copy the example site)",
@@ -123,7 +125,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_new(args: argparse.Namespace) -> int:
     from storyforge.scaffold import new_entry
 
-    path = new_entry(args.site, args.kind, args.title)
+    path = new_entry(args.site, args.kind, args.title, args.lang)
     print(path)
     return 0
 

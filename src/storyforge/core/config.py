@@ -54,7 +54,7 @@ NO_SITE_HERE = (f"no {CONFIG_FILE} here — run `storyforge init` to start a new
 #: what a submissions export can hold; moderation.columns maps each to the export's header(s)
 SUBMISSION_COLUMNS = ("received_at", "name", "email", "title", "story", "rating", "product", "town", "photo",
                       "order", "booking", "consent_publish", "consent_name", "consent_town", "consent_photo",
-                      "incentive", "relationship", "honeypot")
+                      "incentive", "relationship", "honeypot", "lang")
 
 
 @dataclass(frozen=True)

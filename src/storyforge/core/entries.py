@@ -37,6 +37,9 @@ class Entry:
     slug_line: int = 1  # where the address comes from: the slug key, else the top of the file
     url: str = ""  # site path, e.g. '/testimonials/a-story/': from the content type and the slug
     html: str = ""  # sanitized HTML of the body
+    #: what links this page to its translations on a multilingual site when their file names differ
+    #: (``core.languages``); '' links it by its file name
+    translation_key: str = ""
 
     @property
     def kind_label(self) -> str:

@@ -228,6 +228,13 @@ COMMON: dict[str, FieldSpec] = {
     "tags": FieldSpec(tag_list, default=()),
     "extra": FieldSpec(mapping, default={}, help="your own keys"),
 }
+#: what links a page to its translations on a multilingual site when their file names differ
+#: (``core.languages``); every built-in type has it but the testimonial, as a customer's story
+#: exists only in the language they wrote it in, never as anyone's translation
+TRANSLATABLE: dict[str, FieldSpec] = {
+    "translation_key": FieldSpec(text, default="", help="the same word in each language's file links them as "
+                                                        "translations, whatever their file names"),
+}
 
 TESTIMONIAL_FIELDS: dict[str, FieldSpec] = {
     **COMMON,
@@ -254,6 +261,7 @@ TESTIMONIAL_FIELDS: dict[str, FieldSpec] = {
 
 EVENT_FIELDS: dict[str, FieldSpec] = {
     **COMMON,
+    **TRANSLATABLE,
     "start": FieldSpec(moment, required=True, help="date or date and time, site timezone"),
     "end": FieldSpec(moment),
     "location": FieldSpec(text, default=""),
@@ -265,6 +273,7 @@ EVENT_FIELDS: dict[str, FieldSpec] = {
 
 CHARITY_FIELDS: dict[str, FieldSpec] = {
     **COMMON,
+    **TRANSLATABLE,
     "campaign": FieldSpec(text, required=True, help="the campaign this update belongs to"),
     "goal": FieldSpec(amount),
     "raised": FieldSpec(amount, help="the running total as of this update"),
@@ -275,6 +284,7 @@ CHARITY_FIELDS: dict[str, FieldSpec] = {
 
 ALERT_FIELDS: dict[str, FieldSpec] = {
     **COMMON,
+    **TRANSLATABLE,
     "severity": FieldSpec(choice("info", "warning", "critical"), default="info"),
     "starts": FieldSpec(moment, required=True, help="when the banner starts to show, site timezone"),
     "expires": FieldSpec(moment, help="when it stops showing; a date alone means the end of that day"),
@@ -283,6 +293,7 @@ ALERT_FIELDS: dict[str, FieldSpec] = {
 
 PAGE_FIELDS: dict[str, FieldSpec] = {
     **COMMON,
+    **TRANSLATABLE,
     "menu": FieldSpec(boolean, default=False, help="show in the site navigation"),
     "weight": FieldSpec(whole_number, default=0, help="order in the navigation"),
 }

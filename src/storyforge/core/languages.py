@@ -9,9 +9,10 @@ published once, at the root, for every language (``SiteConfig.asset_url``).
 Content in the default language lives where a one-language site keeps it (``content/<type>/``,
 or ``content/<default>/<type>/``); content in another language under ``content/<lang>/<type>/``.
 Two pages are translations of each other when they are the same built-in page (the home page,
-the lists, the policy) or the same file name in the same content type's folder of two
-languages — except customers' stories: a story exists only in the language its customer wrote
-it in, so it is never linked to another story as its translation.
+the lists, the policy), the same file name in the same content type's folder of two languages, or
+the same ``translation_key:`` in files named differently (about.md and qui-sommes-nous.md) —
+except customers' stories: a story exists only in the language its customer wrote it in, so it is
+never linked to another story as its translation.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def _translation_key(page: PageSpec) -> tuple[str, ...] | None:
     if page.kind in ENTRY_PAGE_KINDS and isinstance(entry, Entry):
         if isinstance(entry, Testimonial):
             return None  # a customer's story is in their own language only, never translated
+        if entry.translation_key:  # the owner's word for it, whatever the file is called
+            return ("entry", entry.content_type, "key", entry.translation_key)
         parts = entry.source.split("/")
         return ("entry", entry.content_type, parts[-1].rsplit(".", 1)[0])
     paginator = page.context.get("paginator")

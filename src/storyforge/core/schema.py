@@ -52,7 +52,7 @@ class Validator:
                             f"defaults.{level}.{key}: not a key of {level}{did_you_mean(key, list(allowed))}",
                             where))
                     continue
-                if key in ("slug", "title"):
+                if key in ("slug", "title", "translation_key"):
                     self.errors.add(ConfigError(f"defaults.{level}.{key}: must be set in each file", where))
                     continue
                 merged[key] = _Value(value, str(value) if value is not None else None, where, True)
@@ -65,6 +65,11 @@ class Validator:
         ok = True
         for key, value in doc.front.data.items():
             key = str(key)
+            if key == "translation_key" and key not in specs:  # a story's: see TESTIMONIAL_FIELDS
+                self.errors.add(SchemaError("translation_key: a customer's story exists only in the language they "
+                                            "wrote it in, never as a translation — remove the key", doc.where(key)))
+                ok = False
+                continue
             if key not in specs:
                 self.errors.add(SchemaError(
                     f"{key}: unknown key for a {doc.content_type}{did_you_mean(key, list(specs))}; "

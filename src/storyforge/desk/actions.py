@@ -91,6 +91,7 @@ def do_add(config: SiteConfig, form: Form, now: datetime) -> tuple[str, list[str
     if source not in ("phone", "email", "form"):
         raise UsageError(f"how the story came in must be phone, email or form, not {source!r}")
     values = {name: _text(form, name) for name in ADD_FIELDS}
+    values["lang"] = form.get("lang", "")
     values.update({"consent_publish": "yes" if form.get("consent") == "1" else "",
                    "consent_name": form.get("show_name", ""),
                    "consent_town": "yes" if form.get("show_town") == "1" else "",

@@ -204,6 +204,7 @@ class Desk:
                              bind=self.bind, port=self.port)
         values.setdefault("notice", self.notices.get(request.args.get("notice", ""), ""))
         values.setdefault("hold", request.method == "POST")  # reloading the answer to a POST would send it again
+        values.setdefault("languages", views.language_choices(config))
         return self.page(template, status=status, request=request, config=config, current=template,
                          pending=self.pending_count() or 0, **values)
 

@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from storyforge.core.config import SiteConfig
+from storyforge.core.languages import language_name
 from storyforge.moderation.decide import load_pending, published_form
 from storyforge.moderation.intake import ImportReport
 from storyforge.moderation.store import Store
+from storyforge.moderation.story_languages import is_multilingual
 from storyforge.moderation.submission import NAME_CHOICE_WORDS, REASONS, Submission
 
 #: the lawful grounds, in the order the command's help lists them (nothing else can be chosen)
@@ -50,6 +52,7 @@ class Card:
     evidence: str  # a verified match: the row of the owner's records
     reference: str  # what the customer typed, never shown to readers
     front: dict[str, Any] = field(default_factory=dict)
+    language: str = ""  # the language it is written in (and published in), by its name; '' on a one-language site
 
 
 def cards(config: SiteConfig, now: datetime) -> tuple[list[Card], list[str], list[str]]:
@@ -78,7 +81,12 @@ def card(config: SiteConfig, sub: Submission, now: datetime) -> Card:
         personal=[f"{kind} '{value}'" for kind, value in draft.personal],
         evidence=verification.checked,
         reference=f"{verification.method} {verification.reference}" if verification.method != "none" else "",
-        front=front)
+        front=front, language=language_name(sub.lang or config.language) if is_multilingual(config) else "")
+
+
+def language_choices(config: SiteConfig) -> list[tuple[str, str]]:
+    """(tag, name in itself) of each language a story can be written in; none on a one-language site."""
+    return [(tag, language_name(tag)) for tag in config.languages] if is_multilingual(config) else []
 
 
 @dataclass(frozen=True)

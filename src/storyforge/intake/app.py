@@ -33,6 +33,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from storyforge.core.config import SiteConfig
+from storyforge.core.languages import prefix_of
 from storyforge.errors import ModerationError
 from storyforge.intake.form import HONEYPOT, LABELS, FieldErrors, field_of, values_from
 from storyforge.intake.guard import ProofOfWork, RateLimit, Refused, check_origin, origin_of
@@ -41,6 +42,7 @@ from storyforge.moderation.bucket import BucketInbox, send_story
 from storyforge.moderation.gather import Gathering
 from storyforge.moderation.intake import RowError
 from storyforge.moderation.photos import MAX_PHOTO_BYTES, CleanPhoto, PhotoError, clean_photo
+from storyforge.moderation.story_languages import story_language
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -175,7 +177,7 @@ class IntakeApp:
             raise Refused(503, "your story could not be saved just now — please send it again in a minute") from None
         if added.new and self.notifier is not None:
             self.notifier.tell(added.submission)
-        thanks = self.config.base_url + THANKS_PATH
+        thanks = page_url(self.config, added.submission.lang, THANKS_PATH)
         if _wants_json(request):
             return _json({"ok": True, "id": added.submission.id, "new": added.new, "thanks": thanks}, 200)
         return Response(status=303, headers={"Location": thanks})
@@ -207,6 +209,22 @@ class IntakeApp:
         if status == 429:
             response.headers["Retry-After"] = "60"
         return response
+
+
+def page_url(config: SiteConfig, lang: str, path: str) -> str:
+    """A page of the site in the language the customer wrote in (the French form thanks in French,
+    at /fr/share-your-story/thanks/); the default language's at the root."""
+    if lang and lang != config.language:
+        return config.base_url + prefix_of(lang) + path
+    return config.base_url + path
+
+
+def _form_language(config: SiteConfig, request: Request) -> str:
+    """The language of the form a refused request came from, if it said one this site has."""
+    try:
+        return story_language(config, str(request.form.get("lang", "")))
+    except (HTTPException, RowError):
+        return ""
 
 
 def _wants_json(request: Request) -> bool:
@@ -241,4 +259,5 @@ def _error_page(config: SiteConfig, message: str, errors: dict[str, str], reques
             f"content=\"noindex\"><title>Your story was not sent yet — {esc(config.title)}</title></head><body>"
             f"<h1>Your story was not sent yet</h1><p>{esc(message[:1].upper() + message[1:])}.</p>"
             f"{'<ul>' + items + '</ul>' if items else ''}{kept}"
-            f"<p><a href=\"{esc(config.base_url + FORM_PATH)}\">Back to the form</a></p></body></html>")
+            f"<p><a href=\"{esc(page_url(config, _form_language(config, request), FORM_PATH))}\">Back to the form</a>"
+            "</p></body></html>")

@@ -3,7 +3,9 @@ takes, with the form's own rules (what it marks required) on top of moderation's
 
 The form's names are the theme's (``order`` holds an order number or a booking reference,
 ``website`` is the honeypot); what a story must be is moderation's (``intake.build_submission``),
-never repeated here. Errors name the field the customer sees, in words.
+never repeated here. Errors name the field the customer sees, in words. On a site in several
+languages each language's form sends its language as a hidden ``lang`` field, so the story is filed,
+screened and published in the language the customer wrote it in.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ LABELS = {"story": "Your story", "title": "A title for your story", "rating": "Y
           "order": "Order number or booking reference", "incentive": "Did you receive anything from us",
           "relationship": "Are you connected to us", "consent_publish": "I agree that we may publish my story",
           "consent_name": "Show my name as", "consent_town": "You may show my town",
-          "consent_photo": "You may show my photo", "photo": "Your photo"}
+          "consent_photo": "You may show my photo", "photo": "Your photo", "lang": "The language of the form"}
 REQUIRED = {"story": "please tell us your story", "name": "please give your name",
             "email": "please give an email address, so we can reply or check a detail with you",
             "consent_publish": "please tick the box if you agree to us publishing your story — without it we "
@@ -31,7 +33,7 @@ _MESSAGE_FIELDS = (("the story", "story"), ("story", "story"), ("no story", "sto
                    ("town", "town"), ("photo", "photo"), ("order", "order"), ("incentive", "incentive"),
                    ("relationship", "relationship"), ("consent to publish", "consent_publish"),
                    ("consent to show the town", "consent_town"), ("consent to show a photo", "consent_photo"),
-                   ("name choice", "consent_name"), ("show the name", "consent_name"))
+                   ("name choice", "consent_name"), ("show the name", "consent_name"), ("lang:", "lang"))
 
 
 @dataclass
@@ -58,7 +60,7 @@ def values_from(form: Mapping[str, str]) -> dict[str, str]:
             "name": get["name"], "email": get["email"].strip(), "town": get["town"], "order": get["order"],
             "incentive": get["incentive"], "relationship": get["relationship"],
             "consent_publish": get["consent_publish"], "consent_name": get["consent_name"] or "anonymous",
-            "consent_town": get["consent_town"], "consent_photo": get["consent_photo"]}
+            "consent_town": get["consent_town"], "consent_photo": get["consent_photo"], "lang": get["lang"]}
 
 
 def field_of(message: str) -> str:

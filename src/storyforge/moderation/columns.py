@@ -55,6 +55,7 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "incentive": ("incentive", "did you receive anything", "did you receive anything for writing this"),
     "relationship": ("relationship", "connection", "are you connected to us", "connection to the business"),
     "honeypot": ("honeypot", "website", "_gotcha", "bot-field"),
+    "lang": ("lang", "language", "langue", "sprache", "idioma", "lengua"),
 }
 
 _SHOW = ("show", "display", "credit", "appear", "afficher", "affiche", "anzeig", "zeig", "nennen", "mostrar",
@@ -117,6 +118,7 @@ PHRASES: dict[str, tuple[tuple[tuple[str, ...], int], ...]] = {
                      (("staff",), 25), (("family",), 20), (("lien",), 25), (("beziehung",), 30),
                      (("relacion",), 30)),
     "honeypot": (),
+    "lang": (),  # by its exact names only: "language" is too common a word in questions
 }
 
 
@@ -164,6 +166,8 @@ def resolve_columns(headers: list[str], config: SiteConfig, empty: frozenset[str
             continue
         key = _key(header)
         for name in SUBMISSION_COLUMNS:
+            if name == "lang" and len(config.languages) < 2:
+                continue  # a one-language site has no language to read: its exports map as they always did
             configured = config.moderation.columns.get(name, ())
             if any(_key(c) == key for c in configured):
                 score = CONFIGURED

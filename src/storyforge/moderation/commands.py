@@ -69,6 +69,8 @@ def add_commands(commands: Any) -> None:
                      help="how their name may be shown (default: anonymous)")
     add.add_argument("--show-town", action="store_true", help="they agreed their town may be shown")
     add.add_argument("--show-photo", action="store_true", help="they agreed their photo may be shown")
+    add.add_argument("--lang", default="", help="the language they wrote in, one of site.yaml's languages (default: "
+                                                "the site's language); the story is published in that language")
     add.set_defaults(handler=_cmd_add)
     pull = actions.add_parser("pull", help="bring the stories waiting in the moderation.inbox bucket into the inbox",
                               description="Bring every story storyforge intake left in the bucket moderation.inbox "
@@ -194,6 +196,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
     from storyforge.errors import UsageError
     from storyforge.moderation.intake import RowError, add_story, ask_missing, story_refused
+    from storyforge.moderation.story_languages import language_problem
 
     config = _config(args)
     story = sys.stdin.read() if args.story == "-" else (args.story or "")
@@ -202,7 +205,9 @@ def _cmd_add(args: argparse.Namespace) -> int:
               "relationship": args.relationship, "order": args.order, "booking": args.booking,
               "received_at": args.received, "consent_publish": "yes" if args.consent else "",
               "consent_name": args.show_name, "consent_town": "yes" if args.show_town else "",
-              "consent_photo": "yes" if args.show_photo else ""}
+              "consent_photo": "yes" if args.show_photo else "", "lang": args.lang}
+    if args.lang and (problem := language_problem(config, args.lang)):
+        raise UsageError(f"--{problem}")
     if not story.strip():
         if not sys.stdin.isatty():
             raise UsageError("no story — pass --story TEXT (or --story - to read it from standard input), "
@@ -288,7 +293,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
             say(f"decision: {_decision(saved['decision'])}")
         return 0
     c, v = sub.consent, sub.verification
-    rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source})",
+    written = f", written in {sub.lang}" if sub.lang else ""
+    rows = [f"Submission {sub.id} — {state}, received {sub.received_at[:16].replace('T', ' ')} ({sub.source}{written})",
             f"Title:        {sub.title}",
             f"Rating:       {sub.rating if sub.rating is not None else sub.rating_given or 'none given'}",
             f"Product:      {sub.product or '–'}",

@@ -33,13 +33,13 @@ from storyforge.moderation import checks
 from storyforge.moderation.approved_photos import photo_beside_story, story_photos
 from storyforge.moderation.store import (
     REJECTED,
-    STORY_DIR,
     WITHDRAWN,
     Placement,
     Store,
     fault,
     remove_file,
 )
+from storyforge.moderation.story_languages import story_dir, story_file
 from storyforge.moderation.submission import REASONS, Submission, reason_code, reason_problem, sha256
 from storyforge.publish.atomic import write_atomic
 
@@ -160,13 +160,13 @@ def validate_story(text: str, rel: str, config: SiteConfig, sid: str) -> None:
     errors.raise_if_any("approve")
 
 
-def story_path(place: Placement, store: Store, date: str, title: str, sid: str) -> str:
-    """content/testimonials/<date>-<slug>.md, numbered if the name or address is taken."""
+def story_path(place: Placement, store: Store, date: str, title: str, sid: str, lang: str = "") -> str:
+    """content/testimonials/<date>-<slug>.md (<lang>/ after content/ for another language), numbered if taken."""
     withdrawn_paths = {str(store.read_json(p).get("story_file", "")) for p in place.withdrawn.values()}
     base = f"{date}-{slugify(title, unicode=store.config.slugs == 'unicode') or 'story-' + sid}"[:90].rstrip("-")
     for n in range(1, 1000):
         stem = base if n == 1 else f"{base}-{n}"
-        rel = f"{STORY_DIR}/{stem}.md"
+        rel = f"{story_dir(store.config, lang)}/{stem}.md"
         if rel not in place.story_paths and rel not in withdrawn_paths and stem not in place.story_slugs \
                 and not (store.site / rel).exists():
             return rel
@@ -212,7 +212,7 @@ def approve(config: SiteConfig, ident: str, *, redact: bool = False, keep_person
         if draft.rating_problem:
             raise ModerationError(draft.rating_problem)
         front, title, body = draft.front, draft.title, draft.body
-        rel = story_path(place, store, front["date"], title, sid)
+        rel = story_path(place, store, front["date"], title, sid, sub.lang)
         photo = None if without_photo else photo_beside_story(store, sub, rel, store.rel(source))
         if without_photo:
             front.pop("avatar", None)
@@ -340,7 +340,7 @@ def _withdrawal_target(store: Store, place: Placement, ident: str) -> tuple[str,
     """(story file or '', id) for an id, an id's start, or a testimonial file without an id."""
     candidate = ident.replace("\\", "/").removeprefix("./")
     if candidate.endswith(".md"):
-        rel = candidate if candidate.startswith(STORY_DIR + "/") else f"{STORY_DIR}/{Path(candidate).name}"
+        rel = story_file(candidate, place.story_paths, store.config)
         if rel not in place.story_paths:
             for sid, path in place.withdrawn.items():
                 if store.read_json(path).get("story_file") == rel:

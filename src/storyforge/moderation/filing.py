@@ -120,9 +120,9 @@ class Filing:
     def _words(self, folder: str, file: str, body: str) -> list[str] | None:
         """The words a text is compared by: a submission's story, or a published story's text
         (read now, without a YAML parse: only the text below the front matter counts)."""
-        if folder != STORIES:
+        if folder not in self.index.story_dirs:
             return checks.words(body)
-        path: Path = self.index.site / STORY_DIR / file
+        path: Path = self.index.site / self.index.story_dirs[folder] / file
         try:
             text = story_text(path.read_bytes())
         except OSError:
@@ -184,9 +184,9 @@ class Filing:
             marks = ",".join("?" * len(chunk))
             for doc, folder, file, sid, words in self.index.ask(
                     "SELECT id, folder, file, sid, words FROM docs WHERE ok = 1 AND words IS NOT NULL AND "  # noqa: S608
-                    f"folder IN ('inbox', 'rejected', 'stories') AND id IN ({marks})", chunk):
-                if folder == STORIES:
-                    key = f"{STORY_DIR}/{file}"
+                    f"(folder IN ('inbox', 'rejected') OR folder LIKE '{STORIES}%') AND id IN ({marks})", chunk):
+                if folder in self.index.story_dirs:
+                    key = f"{self.index.story_dirs[folder]}/{file}"
                     label = f"the published story {key}"
                 else:
                     key, label = sid, f"submission {sid} ({'pending' if folder == 'inbox' else 'rejected'})"

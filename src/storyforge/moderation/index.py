@@ -87,6 +87,11 @@ class Found:  # one published story as the index knows it
     file: str
     sid: str
     slug: str
+    folder: str = STORY_DIR  # relative to the site: content/testimonials, or content/<lang>/testimonials
+
+    @property
+    def rel_path(self) -> str:
+        return f"{self.folder}/{self.file}"
 
 
 def story_key(body: str, name: str) -> str:  # the same customer's same story
@@ -96,8 +101,11 @@ def story_key(body: str, name: str) -> str:  # the same customer's same story
 class StoreIndex:
     """The index of one submissions folder and the published stories of its site."""
 
-    def __init__(self, site: Path, root: Path, *, writable: bool) -> None:
+    def __init__(self, site: Path, root: Path, *, writable: bool, story_dirs: dict[str, str] | None = None) -> None:
         self.site, self.root, self.writable = site, root, writable
+        #: the folders of published stories by the index's name for each: one per language
+        #: (``story_languages.story_folders``), content/testimonials alone on a one-language site
+        self.story_dirs = story_dirs or {STORIES: STORY_DIR}
         self.path = site / INDEX_FILE
         self.filing = Filing(self)
         self.decisions = DecisionLog(self, root / DECISIONS)
@@ -140,7 +148,7 @@ class StoreIndex:
     def _prepared(self, db: sqlite3.Connection) -> sqlite3.Connection:
         """``db`` with the tables, emptied if it was made by another version or for another folder."""
         db.executescript(_SCHEMA)
-        made_for = f"{VERSION} {self.root}"
+        made_for = " ".join([VERSION, str(self.root), *sorted(set(self.story_dirs) - {STORIES})])
         row = db.execute("SELECT value FROM meta WHERE key = 'made-for'").fetchone()
         if row is None or row[0] != made_for:
             with db:
@@ -186,7 +194,7 @@ class StoreIndex:
             except OSError:
                 mtime = -1
             mark = marks.get(folder)
-            if (folder != STORIES and mark is not None and mark[0] == mtime
+            if (folder not in self.story_dirs and mark is not None and mark[0] == mtime
                     and (mark[2] or mark[1] - mtime / 1e9 > RACY_SECONDS)):
                 continue  # no file added, removed or replaced since it was last read: nothing to look at
             self._walk(folder, path, stale, gone)
@@ -203,7 +211,8 @@ class StoreIndex:
             self.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, 0)", settled)
 
     def _folders(self) -> list[tuple[str, Path]]:
-        return [*((name, self.root / name) for name in SUBMISSION_FOLDERS), (STORIES, self.site / STORY_DIR)]
+        return [*((name, self.root / name) for name in SUBMISSION_FOLDERS),
+                *((name, self.site / rel) for name, rel in self.story_dirs.items())]
 
     def _walk(self, folder: str, path: Path, stale: list[tuple[str, Path]], gone: list[tuple[str, str]]) -> None:
         """Compare one folder's files with what is known of them, by size and modification time."""
@@ -211,7 +220,7 @@ class StoreIndex:
             "SELECT file, size, mtime, checked FROM docs WHERE folder = ?", (folder,))}
         seen = set()
         for entry in _scan(path):
-            if not _listed(folder, entry.name) or not entry.is_file():
+            if not self._listed(folder, entry.name) or not entry.is_file():
                 continue
             info = entry.stat()
             seen.add(entry.name)
@@ -250,9 +259,15 @@ class StoreIndex:
                 self.db.execute("UPDATE folders SET mtime = ?, checked = ?, ours = 1 WHERE folder = ?",
                                 (os.stat(path.parent).st_mtime_ns, time.time(), folder))
 
+    def _listed(self, folder: str, name: str) -> bool:
+        """Whether a file of this name in this folder is a submission (or a story), not a temporary or hidden file."""
+        if folder in self.story_dirs:
+            return name.endswith(".md") and not name.startswith((".", "_"))
+        return name.endswith(".json") and not name.startswith(".")
+
     def _folder_of(self, path: Path) -> str | None:
         for folder, where in self._folders():
-            if path.parent == where and _listed(folder, path.name):
+            if path.parent == where and self._listed(folder, path.name):
                 return folder
         return None
 
@@ -270,7 +285,8 @@ class StoreIndex:
                 return
             checked, row = 0.0, {"sid": path.stem, "slug": "", "story_name": "", "ok": False, "body": "",
                                  "name": "", "received": ""}
-        compared = bool(row["ok"]) and folder in ("inbox", "rejected", STORIES)  # its words are filed, later
+        # its words are filed, later
+        compared = bool(row["ok"]) and (folder in ("inbox", "rejected") or folder in self.story_dirs)
         self.db.execute(FORGET_FILED, (folder, path.name))
         self.db.execute(
             "INSERT OR REPLACE INTO docs (folder, file, size, mtime, checked, sid, slug, story_name, ok, body, name, "
@@ -284,8 +300,8 @@ class StoreIndex:
         """What the steps ask of one file: its ids, its story and name, the words compared."""
         row: dict[str, Any] = {"sid": path.stem, "slug": "", "story_name": "", "ok": False, "body": "", "name": "",
                                "received": ""}
-        if folder == STORIES:  # its words are read when they are filed (moderation.filing)
-            row["sid"], row["slug"] = story_ids(data, f"{STORY_DIR}/{path.name}", path.stem)
+        if folder in self.story_dirs:  # its words are read when they are filed (moderation.filing)
+            row["sid"], row["slug"] = story_ids(data, f"{self.story_dirs[folder]}/{path.name}", path.stem)
             row["ok"] = True
             return row
         if folder in ("inbox", "rejected"):
@@ -317,8 +333,12 @@ class StoreIndex:
             return self.db.execute(query, tuple(parameters)).fetchall()
 
     def stories(self) -> list[Found]:
-        return [Found(file, sid, slug) for file, sid, slug
-                in self.ask("SELECT file, sid, slug FROM docs WHERE folder = ? ORDER BY file", (STORIES,))]
+        """Every published story, in every language's folder: by file name, the default language's first."""
+        names = list(self.story_dirs)
+        rows = self.ask(f"SELECT file, sid, slug, folder FROM docs WHERE folder IN ({','.join('?' * len(names))})",  # noqa: S608
+                        names)
+        return [Found(file, sid, slug, self.story_dirs[folder])
+                for file, sid, slug, folder in sorted(rows, key=lambda row: (row[0], names.index(row[3])))]
 
     def decided_story(self, body: str, name: str) -> bool:
         """A rejected or withdrawn submission holds this story from this customer."""
@@ -343,11 +363,6 @@ class StoreIndex:
         return self.filing.rarity(token)
 
 
-def _listed(folder: str, name: str) -> bool:
-    """Whether a file of this name in this folder is a submission (or a story), not a temporary or hidden file."""
-    if folder == STORIES:
-        return name.endswith(".md") and not name.startswith((".", "_"))
-    return name.endswith(".json") and not name.startswith(".")
 
 
 def _scan(folder: Path) -> list[os.DirEntry[str]]:

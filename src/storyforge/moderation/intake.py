@@ -27,6 +27,7 @@ from storyforge.moderation.exports import Export, read_export
 from storyforge.moderation.orders import Orders, load_orders
 from storyforge.moderation.photos import REFERENCE, CleanPhoto, store_clean
 from storyforge.moderation.store import INBOX, UPDATED, Placement, Store, fault
+from storyforge.moderation.story_languages import story_language
 from storyforge.moderation.submission import Consent, Flag, Submission, Verification, content_id, sha256
 
 __all__ = ["Added", "ImportReport", "RowError", "add_story", "added_from", "admit", "build_submission", "import_file",
@@ -76,13 +77,15 @@ def build_submission(values: dict[str, str], source: str, config: SiteConfig, no
                     Verification("booking", get["booking"]) if get["booking"] else Verification())
     title, name = " ".join(get["title"].split()), " ".join(get["name"].split())
     received = parse_when(get["received_at"], config, now, values.get("_zone", ""))
+    lang = story_language(config, get["lang"])
     # what the customer sent and when, never how the columns were mapped: a fixed mapping keeps the id
     sid = content_id({"received": received if get["received_at"] else "", "story": story, "name": name})
     submission = Submission(
         id=sid, received_at=received, source=source,
         title=title or title_from(story), body=story, name=name, rating=rating, rating_given=rating_given,
         product=get["product"], location=get["town"], photo=get["photo"], contact_email=get["email"],
-        incentive=get["incentive"], relationship=get["relationship"], consent=consent, verification=verification)
+        incentive=get["incentive"], relationship=get["relationship"], lang=lang, consent=consent,
+        verification=verification)
     if removed:
         submission.flags.append(Flag("cleaned", f"{removed} invisible control character{'s' if removed > 1 else ''} "
                                                 "removed from what the customer sent"))
@@ -201,7 +204,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
             submission.flags = checks.screen(submission, corpus, config.moderation.profanity,
                                              values.get("honeypot") or "",
                                              config.moderation.region(config.language),
-                                             config.languages or (config.language,)) + submission.flags
+                                             screening_languages(config, submission)) + submission.flags
             if no_consent_asked:
                 _note_no_consent_asked(submission)
             earlier = (pending.get(submission.id) or pending.get(earlier_id)
@@ -313,6 +316,12 @@ def _changes(old: Submission, new: Submission) -> list[str]:
     """The fields a re-import changed; screening flags follow from them and are not counted."""
     before, after = json.loads(old.to_json()), json.loads(new.to_json())
     return [key for key in after if key not in ("id", "flags") and before.get(key) != after[key]]
+
+
+def screening_languages(config: SiteConfig, submission: Submission) -> tuple[str, ...]:
+    """The word lists a story is screened with (beside English's): its own language's, or, when the
+    customer's language is not known, every language of the site."""
+    return (submission.lang,) if submission.lang else config.languages or (config.language,)
 
 
 def _check(submission: Submission, orders: Orders) -> None:

@@ -14,7 +14,8 @@ from storyforge.core.config import SiteConfig
 from storyforge.core.content import parse_document
 from storyforge.errors import ModerationError
 from storyforge.moderation.decide import Outcome, find, story_text, validate_story
-from storyforge.moderation.store import STORY_DIR, Store
+from storyforge.moderation.store import Store
+from storyforge.moderation.story_languages import story_file
 
 #: how long a reply may be: a few paragraphs, not a second story
 REPLY_LIMIT = 4000
@@ -29,7 +30,7 @@ def reply(config: SiteConfig, ident: str, text: str) -> Outcome:
     store = Store(config)
     with store.lock():
         recovered, place = store.settle()
-        rel = _story_file(place, ident)
+        rel = _story_file(place, ident, config)
         path = store.site / rel
         raw = path.read_bytes()
         document = parse_document(raw, rel, "testimonial", config.max_body_bytes)
@@ -45,11 +46,12 @@ def reply(config: SiteConfig, ident: str, text: str) -> Outcome:
     return Outcome(str(front.get("submission", "") or rel), f"{done} {rel}", rel, recovered)
 
 
-def _story_file(place: Any, ident: str) -> str:
-    """content/testimonials/<file>.md for a submission id (or its start) or a story's file."""
+def _story_file(place: Any, ident: str, config: SiteConfig) -> str:
+    """content/testimonials/<file>.md (or content/<lang>/testimonials/…) for a submission id (or its
+    start) or a story's file."""
     candidate = ident.replace("\\", "/").removeprefix("./")
     if candidate.endswith(".md"):
-        rel = candidate if candidate.startswith(STORY_DIR + "/") else f"{STORY_DIR}/{candidate.rsplit('/', 1)[-1]}"
+        rel = story_file(candidate, place.story_paths, config)
         if rel not in place.story_paths:
             raise ModerationError(f"no story {rel}")
         return rel

@@ -5,7 +5,8 @@ to ``decisions.jsonl``, both through ``publish.atomic`` (whose docstring holds t
 Each decision runs in the same three steps:
 
 1. write the destination, complete: ``rejected/<id>.json`` or ``withdrawn/<id>.json`` (both
-   carry the decision), or the story in ``content/testimonials/`` (which carries the id);
+   carry the decision), or the story in ``content/testimonials/`` (``content/<lang>/testimonials/``
+   for a story in another language of the site: ``story_languages``), which carries the id;
 2. append the decision line, unless one for that id and decision is already there;
 3. remove the source (the inbox file, or the published story).
 
@@ -40,6 +41,7 @@ from storyforge.moderation.decision_log import DECISIONS as DECISIONS
 from storyforge.moderation.decision_log import UPDATED as UPDATED
 from storyforge.moderation.filing import STORY_DIR as STORY_DIR
 from storyforge.moderation.index import StoreIndex
+from storyforge.moderation.story_languages import story_folders
 from storyforge.moderation.submission import Submission, sha256
 from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
 
@@ -193,7 +195,7 @@ class Store:
 
     def stories(self) -> list[StoryFile]:
         """Every testimonial file with the submission id in its front matter (if any), from the index."""
-        return [StoryFile(f"{STORY_DIR}/{found.file}", found.sid, found.slug) for found in self.index().stories()]
+        return [StoryFile(found.rel_path, found.sid, found.slug) for found in self.index().stories()]
 
     def index(self, *, refresh: bool = True) -> StoreIndex:
         """The submissions index (``moderation.index``), brought up to date unless ``refresh`` is
@@ -202,7 +204,8 @@ class Store:
         if self._index is None or self._index_locked != self._locked:
             if self._index is not None:
                 self._index.close()
-            self._index = StoreIndex(self.site, self.root, writable=self._locked)
+            self._index = StoreIndex(self.site, self.root, writable=self._locked,
+                                     story_dirs=story_folders(self.config))
             self._index_locked = self._locked
             refresh = True
         if refresh:
@@ -212,7 +215,7 @@ class Store:
     def placement(self) -> Placement:
         """Where every submission is, from the index (brought up to date with the folders first)."""
         index = self.index()
-        stories = [StoryFile(f"{STORY_DIR}/{found.file}", found.sid, found.slug) for found in index.stories()]
+        stories = [StoryFile(found.rel_path, found.sid, found.slug) for found in index.stories()]
         listed = {name: Listing(self.folder(name), index.files(name)) for name in (INBOX, REJECTED, WITHDRAWN)}
         self._place = Placement(
             inbox=listed[INBOX], rejected=listed[REJECTED], withdrawn=listed[WITHDRAWN],
@@ -363,7 +366,7 @@ class Store:
 
     def _remove_temporaries(self) -> None:
         for folder in (self.folder(INBOX), self.folder(REJECTED), self.folder(WITHDRAWN), self.root,
-                       self.site / STORY_DIR):
+                       *(self.site / rel for rel in story_folders(self.config).values())):
             if folder.is_dir():
                 for leftover in folder.glob(TEMP_PREFIX + "*"):
                     with contextlib.suppress(OSError):

@@ -121,6 +121,9 @@ class Submission:
     contact_email: str = ""  # for replies only; never published
     incentive: str = ""
     relationship: str = ""
+    #: the language the customer wrote in, as site.yaml's ``languages`` spells it; '' for the default
+    #: language (and on a one-language site), left out of the file then (``story_languages``)
+    lang: str = ""
     consent: Consent = field(default_factory=Consent)
     verification: Verification = field(default_factory=Verification)
     flags: list[Flag] = field(default_factory=list)
@@ -143,6 +146,8 @@ class Submission:
         data = asdict(self)
         if data["decision"] is None:
             del data["decision"]
+        if not data["lang"]:
+            del data["lang"]
         return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     @classmethod
@@ -176,6 +181,8 @@ class Submission:
             raise ValueError("consent.publish, consent.town and consent.photo must be true or false")
         if verification.method not in VERIFY_METHODS:
             raise ValueError(f"verification.method must be one of {', '.join(VERIFY_METHODS)}")
+        if not isinstance(raw.get("lang", ""), str):
+            raise ValueError("lang must be a language code such as fr, or left out")
         rating = raw.get("rating")
         if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int)):
             raise ValueError("rating must be a whole number or null")

@@ -1,18 +1,15 @@
-/* storyforge wall of love. Paste where the stories should appear:
-     <div data-storyforge-wall data-tag="events" data-limit="6"></div>
-     <script src="https://YOUR-SITE/embed.js" defer></script>
-   Options: data-layout="grid|carousel", data-limit (1-50), data-tag, data-heading (2-6),
-   data-autoplay (seconds, carousel; never with reduced motion), data-no-style (use your own CSS).
-   Every string from the data is inserted as text (textContent), never as HTML. No eval, no inline
-   styles: it works under a strict Content-Security-Policy. */
+/* storyforge wall of love: <div data-storyforge-wall></div><script src="https://YOUR-SITE/embed.js" defer></script>
+   Options: data-layout="grid|carousel", data-limit (1-50), data-tag, data-heading (2-6), data-autoplay
+   (seconds; never with reduced motion), data-no-style, data-lang="fr" (that language's stories and dates).
+   Data goes in as text, never HTML; no eval, no inline style: fine under a strict CSP. */
 (function () {
   "use strict";
   var me = document.currentScript;
   var base = me && me.src ? me.src : location.href;
   var dataUrl = new URL("testimonials.json", base).href;
   var motion = window.matchMedia ? matchMedia("(prefers-reduced-motion: reduce)") : { matches: true };
-  var loading = null;
-  var words = {};  // the site's words for this English, from testimonials.json
+  var loads = {};
+  var words = {}, dateLang = "";  // the site's words for this English (testimonials.json)
 
   function t(text, values) {
     return (typeof words[text] === "string" ? words[text] : text).replace(/%\((\w+)\)s/g, function (all, k) {
@@ -27,13 +24,13 @@
     return node;
   }
 
-  // a day in the host page's language (else the browser's): "1 avril 2026"
+  // a day in data-lang, else the host page's language, else the browser's: "1 avril 2026"
   function shownDate(value) {
     var m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(value);
     if (!m) return value;
     var day = new Date(Date.UTC(m[1], m[2] - 1, m[3])), opt = { year: "numeric", month: "long", day: "numeric",
       timeZone: "UTC" };
-    try { return day.toLocaleDateString(document.documentElement.lang || [], opt); } catch (e) { return value; }
+    try { return day.toLocaleDateString(dateLang || document.documentElement.lang || [], opt); } catch (e) { return value; }
   }
 
   function webUrl(value) {
@@ -56,14 +53,17 @@
     return a;
   }
 
-  function load() {
-    if (!loading) {
-      loading = fetch(dataUrl, { credentials: "omit" }).then(function (r) {
+  // data-lang: /fr/testimonials.json; the default language's (or if none) at the root
+  function load(lang) {
+    var url = lang ? new URL(lang.toLowerCase() + "/testimonials.json", base).href : dataUrl;
+    if (!loads[url]) {
+      loads[url] = fetch(url, { credentials: "omit" }).then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
-      });
+      }).then(function (d) { if (d) d.lang = lang; return d; });
+      if (lang) loads[url] = loads[url].catch(function () { return load(""); });
     }
-    return loading;
+    return loads[url];
   }
 
   function addStyle(host) {
@@ -155,7 +155,7 @@
     start();
   }
 
-  function render(host, data) {
+  function render(host, data, lang) {
     var tag = slug(host.getAttribute("data-tag"));
     var limit = Math.min(50, Math.max(1, parseInt(host.getAttribute("data-limit"), 10) || 6));
     var level = /^[2-6]$/.test(host.getAttribute("data-heading") || "") ? host.getAttribute("data-heading") : "3";
@@ -165,6 +165,8 @@
     }).slice(0, limit);
     var business = data.business || {};
     words = data.words || {};
+    dateLang = lang;
+    if (data.lang) host.lang = data.lang;
     host.textContent = "";
     host.classList.add("sf-wall", "sf-" + layout);
     var list = el("ul", "sf-list");
@@ -189,7 +191,9 @@
     Array.prototype.forEach.call(hosts, function (host) {
       addStyle(host);
       host.setAttribute("aria-busy", "true");
-      load().then(function (data) { render(host, data || {}); }, function () {
+      var lang = host.getAttribute("data-lang") || "";
+      lang = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(lang) ? lang : "";
+      load(lang).then(function (data) { render(host, data || {}, lang); }, function () {
         host.textContent = "";
         host.appendChild(el("p", "sf-empty", "The customer stories could not be loaded just now."));
       }).then(function () { host.removeAttribute("aria-busy"); });
