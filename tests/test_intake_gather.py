@@ -4,6 +4,7 @@ flush of the folder), and each sender still gets its own answer only once its st
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from datetime import UTC, datetime
 
@@ -78,3 +79,27 @@ def test_a_failed_write_is_every_waiting_senders_error(make_site, monkeypatch):
         gathering.add_story(story(3), "form", datetime.now(UTC))
     monkeypatch.undo()
     assert gathering.add_story(story(3), "form", datetime.now(UTC)).new  # the next batch is written
+
+
+def test_a_batch_written_by_another_thread_keeps_the_index_on_disk(make_site):
+    """The intake's worker threads take turns writing batches through one kept index: a thread other
+    than the one that opened it must not make it fall back to a copy in memory (built again from
+    every file of the inbox, batch after batch), which also left the index on disk behind."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    sent: list[str] = []
+
+    def send(n: int) -> None:
+        sent.append(gathering.add_story(story(n), "form", datetime.now(UTC)).submission.id)
+
+    for n in range(3):  # one after the other, each from a new thread
+        thread = threading.Thread(target=send, args=(n,))
+        thread.start()
+        thread.join()
+    assert len(sent) == 3
+    index = sqlite3.connect(site / ".storyforge-cache/moderation/index.sqlite")
+    try:
+        indexed = {row[0] for row in index.execute("SELECT sid FROM docs WHERE folder = 'inbox'")}
+    finally:
+        index.close()
+    assert indexed == set(sent)

@@ -114,7 +114,7 @@ class StoreIndex:
                     Path(f"{self.path}{leftover}").unlink()
             with contextlib.suppress(sqlite3.Error, OSError):
                 return self._prepared(self._connect_file())
-        memory = sqlite3.connect(":memory:")
+        memory = _connect(":memory:")
         if self.path.is_file():
             with contextlib.suppress(sqlite3.Error):
                 source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=1.0)
@@ -125,11 +125,11 @@ class StoreIndex:
         try:
             return self._prepared(memory)
         except sqlite3.Error:
-            return self._prepared(sqlite3.connect(":memory:"))
+            return self._prepared(_connect(":memory:"))
 
     def _connect_file(self) -> sqlite3.Connection:
         make_folders(self.path.parent, durable=False)
-        db = sqlite3.connect(self.path, timeout=10.0)
+        db = _connect(self.path, timeout=10.0)
         os.chmod(self.path, 0o600)  # it holds the customers' words and names, as the submissions do
         # a cache: a kill leaves the last transaction or the one before, a power cut at worst an
         # older index; neither needs a flush per command (the fsync rule in publish.atomic)
@@ -159,7 +159,7 @@ class StoreIndex:
         self.close()
         self.filing.reset()
         self.writable = False
-        self.db = self._prepared(sqlite3.connect(":memory:"))
+        self.db = self._prepared(_connect(":memory:"))
 
     # --- bringing it up to date ------------------------------------------------------------
 
@@ -341,6 +341,16 @@ class StoreIndex:
     def rarity(self, token: str) -> int:
         """The order texts are filed in (``Filing.rarity``)."""
         return self.filing.rarity(token)
+
+
+def _connect(database: str | Path, timeout: float = 5.0) -> sqlite3.Connection:
+    """A connection any thread may use, one at a time: ``storyforge intake`` keeps one index open
+    for its lifetime (``gather.py``) and whichever worker thread writes the next batch of stories
+    uses it, under the submissions lock. With sqlite3's default each batch written by another
+    thread than the one that opened it failed, and the index was built again in memory from every
+    file of the inbox — a story's cost grew with the inbox, and the index on disk stopped being
+    kept up."""
+    return sqlite3.connect(database, timeout=timeout, check_same_thread=False)
 
 
 def _listed(folder: str, name: str) -> bool:
