@@ -13,8 +13,9 @@ import pytest
 from storyforge.core.config import load_config
 from storyforge.errors import ModerationError
 from storyforge.intake.form import values_from
-from storyforge.moderation import gather
+from storyforge.moderation import checks, gather
 from storyforge.moderation.gather import Gathering
+from storyforge.moderation.index import StoreIndex
 from tests.test_intake import FORM, INTAKE_SITE
 
 
@@ -103,3 +104,40 @@ def test_a_batch_written_by_another_thread_keeps_the_index_on_disk(make_site):
     finally:
         index.close()
     assert indexed == set(sent)
+
+
+def test_what_the_kept_index_fetched_follows_files_changed_by_hand(make_site):
+    """The kept index keeps the texts it fetched for the near-duplicate search from one batch to the
+    next; a submission the owner deletes by hand is no longer one a new story is compared with."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    first = gathering.add_story(story(1), "form", datetime.now(UTC))
+    near = {**story(1), "story": story(1)["story"] + " Really!", "name": "Someone Else"}
+    flagged = gathering.add_story(near, "form", datetime.now(UTC))
+    assert any(flag.code == "duplicate" and first.submission.id in flag.message
+               for flag in flagged.submission.flags)
+    for added in (first, flagged):
+        (site / "submissions/inbox" / f"{added.submission.id}.json").unlink()
+    again = gathering.add_story({**near, "name": "A Third Customer"}, "form", datetime.now(UTC))
+    assert again.new and not any(flag.code == "duplicate" for flag in again.submission.flags)
+
+
+def test_a_kept_index_learns_the_texts_another_command_filed(make_site, run):
+    """What the kept index fetched for the near-duplicate search is fetched again once another
+    command (another process, or the desk beside the intake) changed the index."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    assert run("submissions", "add", "--site", site, "--story", story(5)["story"], "--name", "Customer 5",
+               "--consent").code == 0
+    kept = StoreIndex(site, site / "submissions", writable=True)
+    try:
+        kept.refresh()
+        text = checks.words(story(6)["story"])
+        tokens = checks.signature(text, kept.rarity)
+        shortest, longest = checks.length_range(len(text))
+        assert text not in [found[2] for found in kept.similar(tokens, shortest, longest)]  # fetched now
+        assert run("submissions", "add", "--site", site, "--story", story(6)["story"], "--name", "Customer 6",
+                   "--consent").code == 0
+        kept.refresh()
+        assert text in [found[2] for found in kept.similar(tokens, shortest, longest)]
+    finally:
+        kept.close()

@@ -100,6 +100,7 @@ class StoreIndex:
         self.site, self.root, self.writable = site, root, writable
         self.path = site / INDEX_FILE
         self.filing = Filing(self)
+        self._seen_version: int | None = None  # PRAGMA data_version when refresh() last looked
         self.decisions = DecisionLog(self, root / DECISIONS)
         self.db = self._open()
 
@@ -158,22 +159,33 @@ class StoreIndex:
         """Give up on the file for this command: the same index, built in memory."""
         self.close()
         self.filing.reset()
+        self._seen_version = None
         self.writable = False
         self.db = self._prepared(_connect(":memory:"))
 
     # --- bringing it up to date ------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Read again every file that is new or changed; forget the files that are gone."""
-        self.filing.reset()
+        """Read again every file that is new or changed; forget the files that are gone.
+
+        What the near-duplicate search has fetched (``Filing``) is kept when neither another
+        connection (another command, or the desk served beside the intake) committed to the
+        index since this one last looked, nor a file changed behind the index's back: a
+        long-running intake then fetches each text once, not once per story (refetching every
+        candidate text per story made a story's cost grow with the inbox)."""
         try:
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._seen_version:
+                self.filing.reset()
+            self._seen_version = version
             self.refresh_folders()
         except sqlite3.Error:
             self.to_memory()
             self.refresh_folders()
 
     def refresh_folders(self) -> None:
-        """:meth:`refresh`, failing with the database."""
+        """:meth:`refresh`, failing with the database; a file read again or gone resets what the
+        near-duplicate search fetched."""
         marks = {folder: (mtime, checked, ours) for folder, mtime, checked, ours
                  in self.db.execute("SELECT folder, mtime, checked, ours FROM folders")}
         stale: list[tuple[str, Path]] = []
@@ -193,6 +205,8 @@ class StoreIndex:
             settled.append((folder, mtime, checked))
         if not stale and not gone and not settled:
             return
+        if stale or gone:
+            self.filing.reset()
         with self.db:  # one transaction: the old index or the new one
             self.db.executemany(FORGET_FILED, gone)
             self.db.executemany("DELETE FROM docs WHERE folder = ? AND file = ?", gone)
