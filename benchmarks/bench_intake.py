@@ -84,19 +84,35 @@ def story_text(n: int, same_words: bool) -> str:
 
 
 class Client:
+    """Customers' browsers: each client thread keeps one connection open (HTTP/1.1 keep-alive, as a
+    browser does for the challenge and the post of one page), opened again if the service closed it."""
+
     def __init__(self, port: int, same_words: bool = False) -> None:
         self.port = port
         self.same_words = same_words
+        self.local = threading.local()
 
     def call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
              ) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            answer = conn.getresponse()
-            return answer.status, answer.read()
-        finally:
-            conn.close()
+        for attempt in (1, 2):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+                answer = conn.getresponse()
+                status, raw = answer.status, answer.read()
+            except (http.client.RemoteDisconnected, ConnectionError, http.client.CannotSendRequest):
+                conn.close()
+                self.local.conn = None
+                if attempt == 2:
+                    raise
+                continue
+            if answer.will_close:
+                conn.close()
+                self.local.conn = None
+            return status, raw
+        raise AssertionError("unreachable")
 
     def post_story(self, n: int, photo: bytes | None) -> tuple[int, float, str]:
         status, raw = self.call("GET", "/challenge")
@@ -214,16 +230,20 @@ def main() -> int:
                 memory.append(memory_kb(process.pid))
 
         try:
-            cpu_before = cpu_seconds(process.pid)
+            cpu_before, client_before = cpu_seconds(process.pid), time.process_time()
             latencies, accepted, failed, wall = burst(client, list(range(args.stories)), args.clients, photo,
                                                       args.photo_every, sample)
             cpu = cpu_seconds(process.pid) - cpu_before
+            client_cpu = time.process_time() - client_before
             inbox = [p.stem for p in (site / "submissions/inbox").glob("*.json")]
             print(f"{len(accepted)} stories accepted of {args.stories} from {args.clients} clients in {wall:.1f} s: "
                   f"{len(accepted) / wall:.0f} stories/s; POST latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
                   f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
             print(f"server CPU time (user + system): {cpu:.2f} s, {cpu / max(1, len(accepted)) * 1000:.2f} ms per "
                   "story (challenge and post)")
+            print(f"client CPU time (this process, solving and posting): {client_cpu:.2f} s, "
+                  f"{client_cpu / max(1, len(accepted)) * 1000:.2f} ms per story, on the same "
+                  f"{os.cpu_count()} cores as the server")
             print(f"server memory (RSS) at each quarter: {', '.join(f'{m / 1024:.0f} MB' for m in memory)}; "
                   f"peak {memory_kb(process.pid, 'VmHWM') / 1024:.0f} MB")
             missing = set(accepted) - set(inbox)

@@ -175,7 +175,7 @@ class Filing:
                     f"SELECT token, doc FROM filed WHERE token IN ({','.join('?' * len(asked))})",  # noqa: S608
                     asked):
                 self._holders[token].append(doc)
-        docs = {doc for token in tokens for doc in self._holders[token]}
+        docs = set().union(*(self._holders[token] for token in tokens))  # most texts, for common words
         missing = [doc for doc in docs if doc not in self._texts]
         for start in range(0, len(missing), 400):
             chunk = missing[start:start + 400]
@@ -192,5 +192,5 @@ class Filing:
                     key, label = sid, f"submission {sid} ({'pending' if folder == 'inbox' else 'rejected'})"
                 split = words.split()
                 self._texts[doc] = (key, label, split, checks.counted(split))
-        found = [self._texts[doc] for doc in docs]
-        return [text for text in found if text is not None and shortest <= len(text[2]) <= longest]
+        texts = self._texts
+        return [text for doc in docs if (text := texts[doc]) is not None and shortest <= len(text[2]) <= longest]
