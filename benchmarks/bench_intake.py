@@ -5,12 +5,21 @@
 
 A `storyforge intake` runs in a subprocess on a fresh site (rate limits raised out of the way, the
 proof of work kept but made cheap, since the browser's solving time is not the server's). Each
-client asks for a challenge, solves it, and posts a story (one in ten with a 1600 × 1200 JPEG);
-the latency is the POST's, from sending to the answer. Reported: stories per second over the whole
-run, p50 and p99 latency, the server's resident memory at each quarter of the run and its peak,
-and a check that every story answered with success is in the inbox exactly once. Then 200 slow
-clients open connections and trickle their headers a byte at a time while ordinary customers post
-again: their latency says whether they are still served. Nothing here is a test: CI times nothing.
+client asks for a challenge, solves it, and posts a story (one in ten with a 1600 × 1200 JPEG),
+both on the one connection it keeps open, as a browser keeps one for the page's requests; the
+latency is the POST's, from sending to the answer. Reported: stories per second over the whole
+run, p50 and p99 latency, the server's CPU time per story (user + system: on a machine shared
+with other work a steadier figure than the wall clock) and the client's own (this process, on the
+same cores: if it neared the server's, the figure would be the client's limit, not the service's),
+the server's resident memory at each quarter of the run and its peak, and a check that every
+story answered with success is in the inbox exactly once. Then 200 slow clients open connections
+and trickle their headers a byte at a time while ordinary customers post again: their latency
+says whether they are still served. Nothing here is a test: CI times nothing.
+
+Every story is screened against every pending one (``moderation.checks``): the default stories
+draw most of their words from the same few dozen, so nearly every pending story is a candidate
+near-duplicate of each new one, and the cost of a story grows slowly with the inbox (the
+near-duplicate search's worst case short of ``--same-words``).
 """
 
 from __future__ import annotations
