@@ -210,7 +210,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--slow", type=int, default=200)
     parser.add_argument("--photo-every", type=int, default=10, help="one story in N carries a photo (0: none)")
-    parser.add_argument("--threads", type=int, default=8, help="the service's worker threads")
+    parser.add_argument("--threads", type=int, default=16, help="the service's worker threads (its default)")
     parser.add_argument("--same-words", action="store_true",
                         help="every story the same sentence but for its numbers (the near-duplicate check's worst "
                              "case) instead of varied stories")
