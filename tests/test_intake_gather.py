@@ -13,7 +13,7 @@ import pytest
 from storyforge.core.config import load_config
 from storyforge.errors import ModerationError
 from storyforge.intake.form import values_from
-from storyforge.moderation import checks, gather
+from storyforge.moderation import checks, filing, gather
 from storyforge.moderation.gather import Gathering
 from storyforge.moderation.index import StoreIndex
 from tests.test_intake import FORM, INTAKE_SITE
@@ -141,3 +141,20 @@ def test_a_kept_index_learns_the_texts_another_command_filed(make_site, run):
         assert text in [found[2] for found in kept.similar(tokens, shortest, longest)]
     finally:
         kept.close()
+
+
+def test_the_kept_index_keeps_at_most_so_many_texts_and_still_finds_near_duplicates(make_site, monkeypatch):
+    """Past ``MOST_TEXTS_KEPT`` texts, what the kept index fetched is dropped: its memory stays
+    bounded however full the inbox grows, and near-duplicates are still found."""
+    monkeypatch.setattr(filing, "MOST_TEXTS_KEPT", 3)
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    # each story shares one word with the one before: its candidates are its neighbours
+    texts = {n: f"{names[n]} {names[n + 1]} {n}" for n in range(9)}
+    ids = {n: gathering.add_story({**story(n), "story": text}, "form", datetime.now(UTC)).submission.id
+           for n, text in texts.items()}
+    kept = gathering.store._index.filing  # as the next batch finds it (index() would open another)
+    assert 0 < len(kept._texts) <= 3 + 2  # dropped past the limit; then only the latest story's candidates
+    near = gathering.add_story({**story(8), "story": texts[8], "name": "Someone Else"}, "form", datetime.now(UTC))
+    assert any(flag.code == "duplicate" and ids[8] in flag.message for flag in near.submission.flags)
