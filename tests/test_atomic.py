@@ -19,7 +19,7 @@ from moderation_helpers import HEADER, MODERATED_SITE, csv_row
 
 import storyforge
 from storyforge.incremental.cache import BuildCache, Index
-from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
+from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic, write_atomic_many
 
 OLD = b"the old file, whole\n"
 NEW = b"the new file " * 1000
@@ -111,6 +111,42 @@ def test_an_interruption_just_before_the_rename_leaves_the_old_file(tmp_path: Pa
     assert seen == [NEW]
     assert target.read_bytes() == OLD
     assert temporaries(tmp_path) == []
+
+
+def test_many_files_are_each_flushed_before_any_takes_its_name(tmp_path: Path, fsyncs: list[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.json").write_bytes(OLD)
+    files = [(tmp_path / f"{name}.json", NEW + name.encode()) for name in "abcde"]
+    flushed_at_rename: list[int] = []
+    real_replace = os.replace
+
+    def replace(source: str | Path, destination: str | Path) -> None:
+        flushed_at_rename.append(fsyncs.count("file"))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+    write_atomic_many(files, mode=0o600)
+    assert flushed_at_rename == [5] * 5  # every file's data on the disk before the first takes its name
+    assert [(p.read_bytes(), stat.S_IMODE(p.stat().st_mode) & 0o077) for p, _ in files] == [
+        (data, 0) for _, data in files]
+    assert temporaries(tmp_path) == []
+
+
+def test_many_files_of_which_one_cannot_be_written_leave_none_in_place(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.json").write_bytes(OLD)
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if TEMP_PREFIX + "c.json." in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OSError, match="Input/output error") as failure:
+        write_atomic_many([(tmp_path / f"{name}.json", NEW) for name in "abcd"])
+    assert failure.value.filename == str(tmp_path / "c.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"] and (tmp_path / "a.json").read_bytes() == OLD
 
 
 def test_exclusive_creates_a_missing_file_with_its_folders(tmp_path: Path) -> None:

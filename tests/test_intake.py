@@ -26,6 +26,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from storyforge.core.config import load_config
+from storyforge.intake import guard
 from storyforge.intake.app import IntakeApp, Limits
 from storyforge.intake.guard import ProofOfWork
 from storyforge.intake.notify import Notifier
@@ -226,6 +227,35 @@ def test_rate_limits_per_address_and_overall(make_site):
         assert flood.status == 429 and "we are receiving a lot of stories right now" in str(flood.json["message"])
     finally:
         stop_server(server, thread)
+
+
+def test_a_used_solution_is_refused_until_it_expires_then_forgotten(monkeypatch):
+    """Replays are refused for the challenge's lifetime; after it the solution is forgotten (it
+    would fail as expired anyway), so the service's memory stays flat however many stories come."""
+    proof = ProofOfWork(max_number=2000)
+    clock = [1000.0]
+    monkeypatch.setattr(guard.time, "monotonic", lambda: clock[0])
+
+    def solved() -> str:
+        challenge = proof.challenge()
+        solution = solve_challenge(str(challenge["challenge"]), str(challenge["salt"]), "SHA-256", 2000)
+        assert solution is not None
+        return base64.b64encode(json.dumps({
+            "algorithm": "SHA-256", "challenge": challenge["challenge"], "number": solution.number,
+            "salt": challenge["salt"], "signature": challenge["signature"]}).encode()).decode()
+
+    first = solved()
+    proof.check(first)
+    clock[0] += 60
+    with pytest.raises(guard.Refused, match="used already"):
+        proof.check(first)
+    second = solved()
+    proof.check(second)
+    clock[0] += guard.CHALLENGE_LIFETIME.total_seconds() - 30  # the first has expired, the second not
+    proof.check(solved())
+    assert first not in proof._used and second in proof._used and len(proof._used) == 2
+    with pytest.raises(guard.Refused, match="used already"):
+        proof.check(second)
 
 
 def test_behind_a_proxy_the_limit_counts_each_customers_address(make_site):

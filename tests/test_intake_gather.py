@@ -4,6 +4,7 @@ flush of the folder), and each sender still gets its own answer only once its st
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from datetime import UTC, datetime
 
@@ -12,8 +13,9 @@ import pytest
 from storyforge.core.config import load_config
 from storyforge.errors import ModerationError
 from storyforge.intake.form import values_from
-from storyforge.moderation import gather
+from storyforge.moderation import checks, filing, gather
 from storyforge.moderation.gather import Gathering
+from storyforge.moderation.index import StoreIndex
 from tests.test_intake import FORM, INTAKE_SITE
 
 
@@ -78,3 +80,81 @@ def test_a_failed_write_is_every_waiting_senders_error(make_site, monkeypatch):
         gathering.add_story(story(3), "form", datetime.now(UTC))
     monkeypatch.undo()
     assert gathering.add_story(story(3), "form", datetime.now(UTC)).new  # the next batch is written
+
+
+def test_a_batch_written_by_another_thread_keeps_the_index_on_disk(make_site):
+    """The intake's worker threads take turns writing batches through one kept index: a thread other
+    than the one that opened it must not make it fall back to a copy in memory (built again from
+    every file of the inbox, batch after batch), which also left the index on disk behind."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    sent: list[str] = []
+
+    def send(n: int) -> None:
+        sent.append(gathering.add_story(story(n), "form", datetime.now(UTC)).submission.id)
+
+    for n in range(3):  # one after the other, each from a new thread
+        thread = threading.Thread(target=send, args=(n,))
+        thread.start()
+        thread.join()
+    assert len(sent) == 3
+    index = sqlite3.connect(site / ".storyforge-cache/moderation/index.sqlite")
+    try:
+        indexed = {row[0] for row in index.execute("SELECT sid FROM docs WHERE folder = 'inbox'")}
+    finally:
+        index.close()
+    assert indexed == set(sent)
+
+
+def test_what_the_kept_index_fetched_follows_files_changed_by_hand(make_site):
+    """The kept index keeps the texts it fetched for the near-duplicate search from one batch to the
+    next; a submission the owner deletes by hand is no longer one a new story is compared with."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    first = gathering.add_story(story(1), "form", datetime.now(UTC))
+    near = {**story(1), "story": story(1)["story"] + " Really!", "name": "Someone Else"}
+    flagged = gathering.add_story(near, "form", datetime.now(UTC))
+    assert any(flag.code == "duplicate" and first.submission.id in flag.message
+               for flag in flagged.submission.flags)
+    for added in (first, flagged):
+        (site / "submissions/inbox" / f"{added.submission.id}.json").unlink()
+    again = gathering.add_story({**near, "name": "A Third Customer"}, "form", datetime.now(UTC))
+    assert again.new and not any(flag.code == "duplicate" for flag in again.submission.flags)
+
+
+def test_a_kept_index_learns_the_texts_another_command_filed(make_site, run):
+    """What the kept index fetched for the near-duplicate search is fetched again once another
+    command (another process, or the desk beside the intake) changed the index."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    assert run("submissions", "add", "--site", site, "--story", story(5)["story"], "--name", "Customer 5",
+               "--consent").code == 0
+    kept = StoreIndex(site, site / "submissions", writable=True)
+    try:
+        kept.refresh()
+        text = checks.words(story(6)["story"])
+        tokens = checks.signature(text, kept.rarity)
+        shortest, longest = checks.length_range(len(text))
+        assert text not in [found[2] for found in kept.similar(tokens, shortest, longest)]  # fetched now
+        assert run("submissions", "add", "--site", site, "--story", story(6)["story"], "--name", "Customer 6",
+                   "--consent").code == 0
+        kept.refresh()
+        assert text in [found[2] for found in kept.similar(tokens, shortest, longest)]
+    finally:
+        kept.close()
+
+
+def test_the_kept_index_keeps_at_most_so_many_texts_and_still_finds_near_duplicates(make_site, monkeypatch):
+    """Past ``MOST_TEXTS_KEPT`` texts, what the kept index fetched is dropped: its memory stays
+    bounded however full the inbox grows, and near-duplicates are still found."""
+    monkeypatch.setattr(filing, "MOST_TEXTS_KEPT", 3)
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    # each story shares one word with the one before: its candidates are its neighbours
+    texts = {n: f"{names[n]} {names[n + 1]} {n}" for n in range(9)}
+    ids = {n: gathering.add_story({**story(n), "story": text}, "form", datetime.now(UTC)).submission.id
+           for n, text in texts.items()}
+    kept = gathering.store._index.filing  # as the next batch finds it (index() would open another)
+    assert 0 < len(kept._texts) <= 3 + 2  # dropped past the limit; then only the latest story's candidates
+    near = gathering.add_story({**story(8), "story": texts[8], "name": "Someone Else"}, "form", datetime.now(UTC))
+    assert any(flag.code == "duplicate" and ids[8] in flag.message for flag in near.submission.flags)

@@ -39,7 +39,7 @@ LOGIN_FILE = Path(".storyforge-desk") / "login.json"
 MIN_LENGTH = 10
 SESSION_LIFETIME = 12 * 3600  # seconds: a working day on the phone, then log in again
 LOGIN_FORM_LIFETIME = 3600
-#: one argon2 check at a time: each takes 64 MiB, and eight worker threads at once would take 512
+#: one argon2 check at a time: each takes 64 MiB, and sixteen worker threads at once would take 1 GiB
 _CHECKING = threading.Lock()
 
 

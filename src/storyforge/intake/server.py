@@ -25,7 +25,7 @@ from storyforge.intake.notify import Notifier
 from storyforge.intake.online_desk import DESK_PREFIX, LoginLimits, OnlineDesk, desk_status
 
 
-def make_server(app: Any, host: str, port: int, threads: int = 8, trust_proxy: bool = False, **more: Any) -> Any:
+def make_server(app: Any, host: str, port: int, threads: int = 16, trust_proxy: bool = False, **more: Any) -> Any:
     """A waitress server for ``app`` on ``host:port`` (port 0: a free one; ``effective_port`` says
     which). Its own body limit is a little above the application's, so a body just over gets the
     application's answer in words; one far over is cut off by waitress before it is buffered.

@@ -181,8 +181,7 @@ class Corpus:
         shortest, longest = length_range(len(mine))
         candidates: dict[str, Text] = {}
         if self.elsewhere is not None:
-            for found in self.elsewhere(tokens, shortest, longest):
-                candidates[found[0]] = found
+            candidates = {found[0]: found for found in self.elsewhere(tokens, shortest, longest)}
         for token in tokens:
             for other_key in self.filed.get(token, ()):
                 candidates[other_key] = self.texts[other_key]
@@ -190,11 +189,18 @@ class Corpus:
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(mine)
         my_words, length = counted(mine), len(mine)
-        # difflib's real_quick_ratio and quick_ratio bounds, computed as it computes them, first
+        # difflib's bounds on 2·matches / (both lengths) ≥ DUPLICATE_RATIO, as shared words ≥ ``need``
+        # (a hair under it, so rounding never rules out a text at the threshold). The cheapest first:
+        # the shared words bounded from the rarest words alone, those the text is filed under (a text
+        # missing m of them shares at most length − m words, and most candidates miss most of them);
+        # then real_quick_ratio's (the shorter length) and quick_ratio's (every word of both texts).
+        # A text of common words has most pending ones as candidates: this is most of its cost.
+        rarest = frozenset(tokens)
+        half, spare = DUPLICATE_RATIO / 2.0, length - len(rarest)
         close = [(label, theirs) for other_key, label, theirs, their_words in candidates.values()
-                 if other_key != key and theirs
-                 and 2.0 * min(length, len(theirs)) / (length + len(theirs)) >= DUPLICATE_RATIO
-                 and 2.0 * len(my_words & their_words) / (length + len(theirs)) >= DUPLICATE_RATIO]
+                 if (need := half * (length + len(theirs)) - 1e-9) <= spare + len(rarest & their_words)
+                 and min(length, len(theirs)) >= need and other_key != key
+                 and len(my_words & their_words) >= need]
         for label, theirs in sorted(close, key=lambda found: found[0]):
             matcher.set_seq1(theirs)
             ratio = matcher.ratio()

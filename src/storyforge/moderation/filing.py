@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 #: the index ranks its words only once it holds this many texts (fewer are filed in any order, cheaply)
 FEWEST_RANKED = 50
+#: texts whose words a long-running intake keeps between stories (a few kB each): past this many,
+#: what was fetched is dropped and fetched again as needed, so its memory stays bounded however
+#: full the inbox grows
+MOST_TEXTS_KEPT = 10_000
 STORY_DIR = "content/testimonials"
 STORIES = "stories"  # the index's name for the folder of published stories
 
@@ -166,6 +170,8 @@ class Filing:
         filed under a token, and each text's words, are fetched once per command: the rows of one
         import meet many of the same tokens and texts."""
         self.ensure()
+        if len(self._texts) > MOST_TEXTS_KEPT:
+            self._texts, self._holders = {}, {}
         unknown = [token for token in dict.fromkeys(tokens) if token not in self._holders]
         for start in range(0, len(unknown), 400):
             asked = unknown[start:start + 400]
@@ -175,7 +181,7 @@ class Filing:
                     f"SELECT token, doc FROM filed WHERE token IN ({','.join('?' * len(asked))})",  # noqa: S608
                     asked):
                 self._holders[token].append(doc)
-        docs = {doc for token in tokens for doc in self._holders[token]}
+        docs = set().union(*(self._holders[token] for token in tokens))  # most texts, for common words
         missing = [doc for doc in docs if doc not in self._texts]
         for start in range(0, len(missing), 400):
             chunk = missing[start:start + 400]
@@ -192,5 +198,5 @@ class Filing:
                     key, label = sid, f"submission {sid} ({'pending' if folder == 'inbox' else 'rejected'})"
                 split = words.split()
                 self._texts[doc] = (key, label, split, checks.counted(split))
-        found = [self._texts[doc] for doc in docs]
-        return [text for text in found if text is not None and shortest <= len(text[2]) <= longest]
+        texts = self._texts
+        return [text for doc in docs if (text := texts[doc]) is not None and shortest <= len(text[2]) <= longest]

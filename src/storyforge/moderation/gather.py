@@ -7,8 +7,10 @@ decisions, open and close the index and flush the inbox folder on its own. Here 
 arrive while one :func:`intake.admit` runs wait for it to finish, then go through the next one
 *together* (a group commit): each caller's thread checks its story and stores its photo as
 :func:`intake.add_story` does, then one caller runs ``admit`` for all waiting rows and every
-caller gets its own answer. ``admit`` writes each file atomically and fsyncs it, and flushes the
-folder once before it returns, so no caller hears "saved" before its story is durable — the
+caller gets its own answer. ``admit`` writes each file atomically and fsyncs it (the batch's files
+flushed together, ``publish.atomic.write_atomic_many``: on a busy disk each flush one after the
+other was most of a batch's time), and flushes the folder once before it returns, so no caller
+hears "saved" before its story is durable — the
 guarantee of :func:`intake.add_story`, with the lock, the settling and the folder's flush shared.
 Under no load a batch is one story, and nobody waits for company.
 """

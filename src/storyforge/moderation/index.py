@@ -108,6 +108,7 @@ class StoreIndex:
         self.story_dirs = story_dirs or {STORIES: STORY_DIR}
         self.path = site / INDEX_FILE
         self.filing = Filing(self)
+        self._seen_version: int | None = None  # PRAGMA data_version when refresh() last looked
         self.decisions = DecisionLog(self, root / DECISIONS)
         self.db = self._open()
 
@@ -122,7 +123,7 @@ class StoreIndex:
                     Path(f"{self.path}{leftover}").unlink()
             with contextlib.suppress(sqlite3.Error, OSError):
                 return self._prepared(self._connect_file())
-        memory = sqlite3.connect(":memory:")
+        memory = _connect(":memory:")
         if self.path.is_file():
             with contextlib.suppress(sqlite3.Error):
                 source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=1.0)
@@ -133,11 +134,11 @@ class StoreIndex:
         try:
             return self._prepared(memory)
         except sqlite3.Error:
-            return self._prepared(sqlite3.connect(":memory:"))
+            return self._prepared(_connect(":memory:"))
 
     def _connect_file(self) -> sqlite3.Connection:
         make_folders(self.path.parent, durable=False)
-        db = sqlite3.connect(self.path, timeout=10.0)
+        db = _connect(self.path, timeout=10.0)
         os.chmod(self.path, 0o600)  # it holds the customers' words and names, as the submissions do
         # a cache: a kill leaves the last transaction or the one before, a power cut at worst an
         # older index; neither needs a flush per command (the fsync rule in publish.atomic)
@@ -166,22 +167,33 @@ class StoreIndex:
         """Give up on the file for this command: the same index, built in memory."""
         self.close()
         self.filing.reset()
+        self._seen_version = None
         self.writable = False
-        self.db = self._prepared(sqlite3.connect(":memory:"))
+        self.db = self._prepared(_connect(":memory:"))
 
     # --- bringing it up to date ------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Read again every file that is new or changed; forget the files that are gone."""
-        self.filing.reset()
+        """Read again every file that is new or changed; forget the files that are gone.
+
+        What the near-duplicate search has fetched (``Filing``) is kept when neither another
+        connection (another command, or the desk served beside the intake) committed to the
+        index since this one last looked, nor a file changed behind the index's back: a
+        long-running intake then fetches each text once, not once per story (refetching every
+        candidate text per story made a story's cost grow with the inbox)."""
         try:
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._seen_version:
+                self.filing.reset()
+            self._seen_version = version
             self.refresh_folders()
         except sqlite3.Error:
             self.to_memory()
             self.refresh_folders()
 
     def refresh_folders(self) -> None:
-        """:meth:`refresh`, failing with the database."""
+        """:meth:`refresh`, failing with the database; a file read again or gone resets what the
+        near-duplicate search fetched."""
         marks = {folder: (mtime, checked, ours) for folder, mtime, checked, ours
                  in self.db.execute("SELECT folder, mtime, checked, ours FROM folders")}
         stale: list[tuple[str, Path]] = []
@@ -201,6 +213,8 @@ class StoreIndex:
             settled.append((folder, mtime, checked))
         if not stale and not gone and not settled:
             return
+        if stale or gone:
+            self.filing.reset()
         with self.db:  # one transaction: the old index or the new one
             self.db.executemany(FORGET_FILED, gone)
             self.db.executemany("DELETE FROM docs WHERE folder = ? AND file = ?", gone)
@@ -363,6 +377,14 @@ class StoreIndex:
         return self.filing.rarity(token)
 
 
+def _connect(database: str | Path, timeout: float = 5.0) -> sqlite3.Connection:
+    """A connection any thread may use, one at a time: ``storyforge intake`` keeps one index open
+    for its lifetime (``gather.py``) and whichever worker thread writes the next batch of stories
+    uses it, under the submissions lock. With sqlite3's default each batch written by another
+    thread than the one that opened it failed, and the index was built again in memory from every
+    file of the inbox — a story's cost grew with the inbox, and the index on disk stopped being
+    kept up."""
+    return sqlite3.connect(database, timeout=timeout, check_same_thread=False)
 
 
 def _scan(folder: Path) -> list[os.DirEntry[str]]:

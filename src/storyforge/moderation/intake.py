@@ -190,6 +190,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
         pending = Pending(store, place, decided)
         corpus = corpus_for(store, place)
         index = store.index(refresh=False)
+        fresh: list[tuple[str, bytes]] = []  # new stories, written together: their flushes overlap
         for where, label, values in rows:
             try:
                 submission = build_submission(values, source, config, now)
@@ -216,6 +217,7 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                     report.already.append(label)
                     continue
                 if not dry_run:
+                    _write_fresh(store, fresh)  # a story of this import, updated: written first, then again
                     # the line first: a kill before the write leaves the old file, and running the import
                     # again writes it and finds its line already there; the other way round, a lost line
                     # could never be told from an unchanged file
@@ -229,15 +231,24 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                 report.updated.append((submission, changed))
                 continue
             if not dry_run:
-                store.write(INBOX, submission.id, submission.to_json(), sync_folder=False)
-                fault("import:after-write")
+                fresh.append((submission.id, submission.to_json()))
             pending[submission.id] = submission
             report.labels[submission.id] = label
             corpus.add(submission.id, f"submission {submission.id} (pending)", submission.body)
             report.imported.append(submission)
+        if not dry_run:
+            _write_fresh(store, fresh)
         if not dry_run and (report.imported or report.updated):
             store.sync(INBOX)  # once for every row, before the command says they are saved
     return report
+
+
+def _write_fresh(store: Store, fresh: list[tuple[str, bytes]]) -> None:
+    """Write the new stories screened so far (none if one cannot be written), and forget them."""
+    if fresh:
+        store.write_many(INBOX, fresh)
+        fresh.clear()
+        fault("import:after-write")
 
 
 @dataclass

@@ -43,7 +43,7 @@ from storyforge.moderation.filing import STORY_DIR as STORY_DIR
 from storyforge.moderation.index import StoreIndex
 from storyforge.moderation.story_languages import story_folders
 from storyforge.moderation.submission import Submission, sha256
-from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic
+from storyforge.publish.atomic import TEMP_PREFIX, append_line_durably, fsync_dir, write_atomic, write_atomic_many
 
 INBOX, REJECTED, WITHDRAWN = "inbox", "rejected", "withdrawn"
 
@@ -265,6 +265,21 @@ class Store:
             raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(path))) from None
         if index is not None:
             index.wrote(path, mark)
+
+    def write_many(self, name: str, files: list[tuple[str, bytes]]) -> None:
+        """:meth:`write` of several ``(id, data)`` with ``sync_folder=False``, their flushes to the
+        disk overlapping (``publish.atomic.write_atomic_many``): none is written if one cannot be."""
+        paths = [(self.folder(name) / f"{sid}.json", data) for sid, data in files]
+        index = self._index if self._locked else None
+        mark = index.folder_mark(paths[0][0]) if index is not None and paths else None
+        try:
+            write_atomic_many(paths, mode=0o600, before_replace=_stop_before_replace)
+        except OSError as exc:
+            where = Path(exc.filename) if isinstance(exc.filename, str) else self.folder(name)
+            raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(where))) from None
+        for path, _ in paths:
+            if index is not None:
+                index.wrote(path, mark)
 
     def sync(self, name: str) -> None:
         """Make every file written into the folder ``name`` with ``sync_folder=False`` durable."""

@@ -36,10 +36,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 TEMP_PREFIX = ".storyforge-tmp-"
+#: files :func:`write_atomic_many` flushes at once (each waits on the disk in a thread of its own)
+MAX_FLUSHES_AT_ONCE = 16
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 #: errors of ``os.link`` that mean "this file system has no hard links", not "the name is taken"
@@ -80,6 +82,55 @@ def write_atomic(path: Path, data: bytes, *, durable: bool, exclusive: bool = Fa
         raise
     if durable and sync_folder:
         fsync_dir(folder)
+
+
+def write_atomic_many(files: Sequence[tuple[Path, bytes]], *, mode: int = 0o666,
+                      before_replace: Callable[[], None] | None = None) -> None:
+    """Write several files durably, each as ``write_atomic(path, data, durable=True,
+    sync_folder=False)`` would — complete and flushed to the disk before it takes its name — but
+    with the flushes of their data overlapping: the system commits them together, where one after
+    the other each waits its turn for the disk (``storyforge intake`` writes the stories that
+    arrive together this way). Then each takes its name, in order. If any cannot be written, none
+    takes its name; the error's ``filename`` is the file that failed. The caller flushes the
+    folders (:func:`fsync_dir`) before saying the files are saved."""
+    for folder in dict.fromkeys(path.parent for path, _ in files):
+        _make_folders(folder, True)
+    if len(files) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(files), MAX_FLUSHES_AT_ONCE)) as pool:
+            jobs = [pool.submit(_write_temporary, path.parent, path.name, data, True, mode) for path, data in files]
+        results: list[Path | BaseException] = []
+        for job in jobs:
+            error = job.exception()
+            results.append(error if error is not None else job.result())
+    else:
+        results = []
+        for path, data in files:
+            try:
+                results.append(_write_temporary(path.parent, path.name, data, True, mode))
+            except OSError as exc:
+                results.append(exc)
+    temporaries = [done for done in results if isinstance(done, Path)]
+    try:
+        for (path, _), done in zip(files, results, strict=True):
+            if isinstance(done, BaseException):
+                if isinstance(done, OSError) and done.filename is None:
+                    done.filename = os.fspath(path)
+                raise done
+        for (path, _), temporary in zip(files, list(temporaries), strict=True):
+            if before_replace is not None:
+                before_replace()
+            try:
+                os.replace(temporary, path)
+            except OSError as exc:
+                exc.filename = os.fspath(path)
+                raise
+            temporaries.remove(temporary)
+    finally:
+        for temporary in temporaries:  # not in place: none, or those after a failed one
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def append_line_durably(path: Path, line: bytes, *, mode: int = 0o666) -> None:
