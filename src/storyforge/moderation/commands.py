@@ -195,7 +195,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from storyforge.errors import UsageError
-    from storyforge.moderation.intake import RowError, add_story, ask_missing, story_refused
+    from storyforge.moderation.intake import RowError, add_story, story_refused
+    from storyforge.moderation.prompts import ask_missing
     from storyforge.moderation.story_languages import language_problem
 
     config = _config(args)
