@@ -401,3 +401,18 @@ def test_submissions_add_asks_for_each_value_in_a_terminal(make_site, run, monke
     assert (data["name"], data["rating"], data["location"], data["source"]) == ("Maya Green", 5, "Eastbridge", "phone")
     assert data["consent"] == {"publish": True, "name": "first-initial", "town": False, "photo": False}
     assert data["verification"] == {"method": "booking", "reference": "BK-77", "checked": ""}
+
+
+def test_texts_with_too_few_digits_for_any_number_skip_the_phone_matcher_and_no_number_is_missed() -> None:
+    # the shortcut (fewer decimal digits than FEWEST_PHONE_DIGITS: no number) must hold for every
+    # country phonenumbers knows, and the shortest numbers there are still found
+    import phonenumbers
+
+    from storyforge.moderation.checks import FEWEST_PHONE_DIGITS, phone_spans
+
+    shortest = {region: min(n for n in phonenumbers.PhoneMetadata.metadata_for_region(region).general_desc
+                            .possible_length if n > 0) for region in phonenumbers.SUPPORTED_REGIONS}
+    assert min(shortest.values()) >= FEWEST_PHONE_DIGITS
+    assert phone_spans("Call Mele on 4002 after five.", "NU") == [(13, 17)]  # Niue: four-digit numbers
+    assert phone_spans("Call +683 4002 after five.", "GB") == [(5, 14)]
+    assert phone_spans("Table 12 at 7 was lovely.", "GB") == []

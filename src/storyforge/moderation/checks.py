@@ -24,6 +24,9 @@ LINK = re.compile(r"(https?://|www\.|javascript:|data:)\S*|\b[a-z0-9-]+\.(com|ne
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ()./-]{7,}\d(?!\w)")
 MIN_PHONE_DIGITS = 9
+#: the fewest digits a number phonenumbers finds can have (the shortest numbers of any country have
+#: four, and the matcher reads only decimal digits, in any script): a text with fewer has none
+FEWEST_PHONE_DIGITS = 4
 DUPLICATE_RATIO = 0.8
 REDACTED_EMAIL = "[email address removed]"
 REDACTED_PHONE = "[phone number removed]"
@@ -48,6 +51,8 @@ def phone_spans(text: str, region: str | None) -> list[tuple[int, int]]:
         return [(m.start(), m.end()) for m in PHONE.finditer(text)
                 if sum(c.isdigit() for c in m.group()) >= MIN_PHONE_DIGITS
                 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", m.group())]
+    if sum(c.isdecimal() for c in text) < FEWEST_PHONE_DIGITS:
+        return []  # most texts: no number could be found in them, and the matcher costs a millisecond
     import phonenumbers
 
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
