@@ -4,14 +4,19 @@ only when the customer agreed to show it (an approval without ``show photo`` wri
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from conftest import CliResult
 from PIL import Image
-from test_images import submission_with_photo
+from test_images import phone_photo, submission_with_photo
 
-from storyforge.render.carddraw import BAND_TOP, FACE, FACE_LEFT
+from storyforge.render import palette_png
+from storyforge.render.carddraw import BAND_TOP, FACE, FACE_LEFT, CardSpec, draw
+from storyforge.render.sharecards import PALETTE
 
 CENTRE = (FACE_LEFT + FACE // 2, (BAND_TOP - FACE) // 2 + FACE // 2)
 
@@ -55,3 +60,22 @@ def test_the_card_of_a_story_whose_customer_did_not_agree_shows_no_photo(
     data = card.tobytes()
     pixels = (tuple(data[i:i + 3]) for i in range(0, len(data), 3))
     assert not any(reddish(p) or bluish(p) for p in pixels)  # no pixel of the photo anywhere on the card
+
+
+def test_a_card_with_a_photo_is_the_same_picture_whatever_its_bands(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the card is made a band of rows at a time (the photo crosses two band edges): one band for
+    # the whole card, or a band a row, gives the same pixels, so no band edge shows on the card
+    spec = CardSpec(quote="Warm bread and a warmer welcome, every single Saturday.", author="Ana R.", rating=5,
+                    labels=("Verified customer",), business="Bakery", host="example.org",
+                    colours=tuple(PALETTE.items()), photo=phone_photo(352, 470), photo_hash="photo")
+    top = (BAND_TOP - FACE) // 2
+    assert top // palette_png.BAND != (top + FACE) // palette_png.BAND
+    pictures = []
+    for band in (palette_png.BAND, 630, 1):
+        monkeypatch.setattr(palette_png, "BAND", band)
+        with Image.open(io.BytesIO(draw(spec))) as card:
+            assert (card.format, card.mode, card.size) == ("PNG", "RGB", (1200, 630))
+            pictures.append(card.tobytes())
+    assert pictures[0] == pictures[1] == pictures[2]
+    with Image.open(io.BytesIO(draw(replace(spec, photo="", photo_hash="")))) as plain:
+        assert plain.mode == "P"  # a card without a photo keeps its palette

@@ -309,3 +309,16 @@ def test_an_iphone_heic_photo_is_published_as_jpeg_and_webp(make_site: Callable[
     assert 'src="/images/counter-640w.jpg"' in page and "/images/counter-640w.webp 640w" in page
     assert not (site / "public/images/counter.heic").exists()
     assert_clean(site / "public")
+
+
+def test_the_workers_find_every_codec_a_photo_needs_imported_before_they_fork() -> None:
+    # the image stage imports the codecs once, before forking: a phone photo processed afterwards
+    # (a JPEG with EXIF read, JPEG and WebP written) imports nothing more, in a fresh interpreter
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom storyforge.images.process import load_codecs, process\nload_codecs()\n"
+              "before = set(sys.modules)\nprocess(sys.stdin.buffer.read(), '.jpg', (48, 96, 176), 80, cover=True)\n"
+              "print(sorted(name for name in set(sys.modules) - before if name.startswith('PIL')))\n")
+    done = subprocess.run([sys.executable, "-c", script], input=phone_photo(), capture_output=True, check=True)
+    assert done.stdout.decode().strip() == "[]", done.stdout

@@ -25,6 +25,7 @@ from storyforge.images.process import (
     UnreadableImage,
     Variant,
     heic_support,
+    load_codecs,
     process,
 )
 from storyforge.parallel import ordered_map
@@ -93,6 +94,8 @@ def process_images(statics: list[Output], settings: ImageSettings, cache: Path |
         except (UnreadableImage, OSError) as exc:
             return str(exc)
 
+    if missing:
+        load_codecs()  # here, not in each worker process
     made = ordered_map(work, missing, lambda done, total: report("images", done, total), min_items=2)
     errors = ErrorCollector()
     fresh: dict[str, Processed] = {}

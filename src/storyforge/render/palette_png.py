@@ -4,28 +4,55 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def deflate() -> tuple[Callable[[bytes, int], bytes], str]:
     """The deflate a card is compressed with, and its name and version (part of a card's key:
     another version may write other bytes for the same pixels)."""
+    library, name = _library()
+    return library.compress, name
+
+
+def _library() -> tuple[Any, str]:
+    """ISA-L's zlib-compatible module (``isal``), or the standard library's zlib where it is not
+    installed, with its name and version."""
     try:
         import isal
-        from isal.isal_zlib import compress
+        from isal import isal_zlib
     except ImportError:  # isal is a dependency; this is for a platform without its wheel
         import zlib
 
-        return zlib.compress, f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
-    return compress, f"isal {isal.__version__}"
+        return zlib, f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
+    return isal_zlib, f"isal {isal.__version__}"
 
 
-def rgb_png(pixels: bytes, width: int, height: int) -> bytes:
-    """A ``width``×``height`` 8-bit RGB PNG of ``pixels`` (three bytes a pixel, row after row),
-    with the same fast deflate (a share card with a photo: ``cardface.py``). No filter either: a
-    card is mostly flat colour, which deflate takes as it is, and a small photo gains little."""
-    stride = width * 3
-    scanlines = b"".join(b"\0" + pixels[row * stride:(row + 1) * stride] for row in range(height))
-    return _png(scanlines, width, height, 2, b"")
+#: rows of an RGB PNG made at a time: a band of a share card is some 400 KB in Pillow and 300 KB
+#: of bytes, which the allocator gives back to the next band instead of fresh pages
+BAND = 90
+
+
+def rgb_png(band: Callable[[int, int], Image.Image], width: int, height: int) -> bytes:
+    """An 8-bit RGB PNG of ``width``×``height`` pixels, with the same fast deflate (a share card with
+    a photo: ``cardface.py``), made ``BAND`` rows at a time: ``band(top, bottom)`` gives those rows
+    as an RGB image. No filter either: a card is mostly flat colour, which deflate takes as it is,
+    and a small photo gains little.
+
+    Each band's bytes are Pillow's raw RGB with a stride one byte longer than a row, which Pillow
+    pads with a zero at the row's end: ``row 0``, 0, ``row 1``, 0, … ``row n``, 0. One zero before
+    all that and the last one left out, that is every row with its filter byte (0: none) first,
+    which is what PNG compresses (spec, 7.2) — with no copy to put the filter bytes in."""
+    compressor = _library()[0].compressobj(1)
+    parts = [compressor.compress(b"\0")]
+    for top in range(0, height, BAND):
+        bottom = min(height, top + BAND)
+        rows = band(top, bottom).tobytes("raw", "RGB", width * 3 + 1)
+        parts.append(compressor.compress(memoryview(rows)[:-1] if bottom == height else rows))
+    parts.append(compressor.flush())
+    return _png(b"".join(parts), width, height, 2, b"")
 
 
 def palette_png(scanlines: bytes, width: int, height: int, palette: bytes) -> bytes:
@@ -37,19 +64,18 @@ def palette_png(scanlines: bytes, width: int, height: int, palette: bytes) -> by
     at the same size. The container is four chunks (PNG spec, section 5); the stdlib's zlib stands
     in where ``isal`` is not installed. No filter (type 0) on any row: a palette image's rows gain
     nothing from one (PNG spec, 12.8)."""
-    return _png(scanlines, width, height, 3, palette)
+    return _png(deflate()[0](scanlines, 1), width, height, 3, palette)
 
 
-def _png(scanlines: bytes, width: int, height: int, colour_type: int, palette: bytes) -> bytes:
-    """The container: IHDR, the palette when there is one, IDAT, IEND (PNG spec, section 5)."""
+def _png(compressed: bytes, width: int, height: int, colour_type: int, palette: bytes) -> bytes:
+    """The container around the compressed scanlines: IHDR, the palette when there is one, IDAT,
+    IEND (PNG spec, section 5)."""
     import struct
     import zlib
-
-    compress = deflate()[0]
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)  # 8 bits; 3: palette, 2: RGB
     return b"".join((b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", header), *([chunk(b"PLTE", palette)] if palette else []),
-                     chunk(b"IDAT", compress(scanlines, 1)), chunk(b"IEND", b"")))
+                     chunk(b"IDAT", compressed), chunk(b"IEND", b"")))
