@@ -382,10 +382,13 @@ class Store:
     def _remove_temporaries(self) -> None:
         for folder in (self.folder(INBOX), self.folder(REJECTED), self.folder(WITHDRAWN), self.root,
                        *(self.site / rel for rel in story_folders(self.config).values())):
-            if folder.is_dir():
-                for leftover in folder.glob(TEMP_PREFIX + "*"):
-                    with contextlib.suppress(OSError):
-                        leftover.unlink()
+            try:  # a plain listing: every batch of the intake looks, and the inbox holds thousands
+                names = [entry.name for entry in os.scandir(folder) if entry.name.startswith(TEMP_PREFIX)]
+            except OSError:  # no such folder (yet)
+                continue
+            for name in names:
+                with contextlib.suppress(OSError):
+                    os.unlink(folder / name)
 
 
 def _placed(where: str | None) -> str:
