@@ -6,6 +6,7 @@ test is skipped, except in CI (``CI=true``), where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import re
@@ -64,63 +65,74 @@ class StrictServer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
 
 
+@contextlib.contextmanager
+def served(folder: Path, csp: str = CSP) -> Iterator[StrictServer]:
+    """``folder`` served on 127.0.0.1 under ``csp`` while the block runs (the violation reports it
+    receives in ``reports``), and stopped however the block ends."""
+    server = StrictServer(folder, csp)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_the_wall_renders_under_a_strict_csp_and_shows_a_hostile_story_as_text(make_site, run, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     site = make_site(SITE)
     assert run("build", "--site", site).code == 0
-    server = StrictServer(site / "public")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    address = f"http://127.0.0.1:{server.server_port}"
-    try:
-        browser.get(address + "/embed/")
-        WebDriverWait(browser, WAIT_SECONDS).until(
-            lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-storyforge-wall] .sf-story")) >= 10,
-            message="the two walls on the demo page did not render their stories")
-        grid = browser.find_element(By.CSS_SELECTOR, ".sf-wall.sf-grid")
-        titles = [e.text for e in grid.find_elements(By.CSS_SELECTOR, ".sf-title")]
-        assert titles[0] == "<script>window.pwned = 'title'</script>"  # newest first, shown as text
-        first = grid.find_element(By.CSS_SELECTOR, ".sf-story")
-        text = first.text
-        assert "<b onmouseover=alert(1)>Bold</b> <a href='javascript:window.pwned=1'>click</a>" in text
-        assert "— <img src=x onerror=\"window.pwned = 'author'\">, 1 April 2026" in text  # the demo page is en-GB
-        assert "Disclosure: <img src=x onerror=window.pwned=2>" in text
-        assert first.find_element(By.CSS_SELECTOR, ".sf-stars").get_attribute("aria-label") == "Rated 5 out of 5"
-        inside = browser.execute_script(
-            "return document.querySelectorAll('.sf-wall script, .sf-wall img, .sf-wall b, .sf-wall [onerror]').length")
-        assert inside == 0
-        hrefs = browser.execute_script("return [...document.querySelectorAll('.sf-wall a')].map(a => a.href)")
-        assert hrefs and all(h.startswith(("https://bakery.test/", "http://127.0.0.1")) for h in hrefs), hrefs
-        assert "https://bakery.test/testimonials/hostile/" in hrefs  # links back to each story
-        assert browser.execute_script("return window.pwned === undefined")
-        # the wall's stylesheet was allowed and applied; the carousel has its buttons
-        assert browser.execute_script(
-            "return getComputedStyle(document.querySelector('.sf-card')).borderTopLeftRadius") == "12px"
-        assert len(browser.find_elements(By.CSS_SELECTOR, ".sf-carousel .sf-button")) == 2
-        scrolling = "return getComputedStyle(document.querySelector('.sf-carousel .sf-list')).scrollBehavior"
-        assert browser.execute_script(scrolling) == "smooth"
-        time.sleep(0.5)  # violation reports are sent in the background
-        assert server.reports == [], server.reports
+    with served(site / "public") as server:
+        address = f"http://127.0.0.1:{server.server_port}"
+        try:
+            browser.get(address + "/embed/")
+            WebDriverWait(browser, WAIT_SECONDS).until(
+                lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-storyforge-wall] .sf-story")) >= 10,
+                message="the two walls on the demo page did not render their stories")
+            grid = browser.find_element(By.CSS_SELECTOR, ".sf-wall.sf-grid")
+            titles = [e.text for e in grid.find_elements(By.CSS_SELECTOR, ".sf-title")]
+            assert titles[0] == "<script>window.pwned = 'title'</script>"  # newest first, shown as text
+            first = grid.find_element(By.CSS_SELECTOR, ".sf-story")
+            text = first.text
+            assert "<b onmouseover=alert(1)>Bold</b> <a href='javascript:window.pwned=1'>click</a>" in text
+            assert "— <img src=x onerror=\"window.pwned = 'author'\">, 1 April 2026" in text  # the demo page is en-GB
+            assert "Disclosure: <img src=x onerror=window.pwned=2>" in text
+            assert first.find_element(By.CSS_SELECTOR, ".sf-stars").get_attribute("aria-label") == "Rated 5 out of 5"
+            inside = browser.execute_script(
+                "return document.querySelectorAll('.sf-wall script, .sf-wall img, .sf-wall b, .sf-wall [onerror]')"
+                ".length")
+            assert inside == 0
+            hrefs = browser.execute_script("return [...document.querySelectorAll('.sf-wall a')].map(a => a.href)")
+            assert hrefs and all(h.startswith(("https://bakery.test/", "http://127.0.0.1")) for h in hrefs), hrefs
+            assert "https://bakery.test/testimonials/hostile/" in hrefs  # links back to each story
+            assert browser.execute_script("return window.pwned === undefined")
+            # the wall's stylesheet was allowed and applied; the carousel has its buttons
+            assert browser.execute_script(
+                "return getComputedStyle(document.querySelector('.sf-card')).borderTopLeftRadius") == "12px"
+            assert len(browser.find_elements(By.CSS_SELECTOR, ".sf-carousel .sf-button")) == 2
+            scrolling = "return getComputedStyle(document.querySelector('.sf-carousel .sf-list')).scrollBehavior"
+            assert browser.execute_script(scrolling) == "smooth"
+            time.sleep(0.5)  # violation reports are sent in the background
+            assert server.reports == [], server.reports
 
-        # the reports are real: an inline style is refused and reported
-        browser.execute_script("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not server.reports and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.reports and "style-src" in json.dumps(server.reports)
+            # the reports are real: an inline style is refused and reported
+            browser.execute_script("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
+            deadline = time.monotonic() + WAIT_SECONDS
+            while not server.reports and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.reports and "style-src" in json.dumps(server.reports)
 
-        # readers who prefer reduced motion get no smooth scrolling
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                                {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
-        browser.get(address + "/embed/")
-        WebDriverWait(browser, WAIT_SECONDS).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, ".sf-carousel .sf-list"))
-        assert browser.execute_script(scrolling) == "auto"
-    finally:
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
-        server.shutdown()
-        server.server_close()
+            # readers who prefer reduced motion get no smooth scrolling
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                    {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+            browser.get(address + "/embed/")
+            WebDriverWait(browser, WAIT_SECONDS).until(
+                lambda b: b.find_elements(By.CSS_SELECTOR, ".sf-carousel .sf-list"))
+            assert browser.execute_script(scrolling) == "auto"
+        finally:
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
 
 def test_the_example_site_satisfies_the_csp_its_headers_file_sends(tmp_path, run, browser):
@@ -135,14 +147,12 @@ def test_the_example_site_satisfies_the_csp_its_headers_file_sends(tmp_path, run
     headers = (site / "public/_headers").read_text(encoding="utf-8")
     csp = re.search(r"Content-Security-Policy: (.*)", headers)
     assert csp is not None
-    server = StrictServer(site / "public", csp.group(1) + "; report-uri /csp-report")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    address = f"http://127.0.0.1:{server.server_port}"
-    # built for the address it is served from, as a deployed site is: the wall's photos are its own
-    assert run("build", "--site", site, "--base-url", address + "/").code == 0
-    pages = ["/", "/testimonials/", "/testimonials/page/2/", "/testimonials/a-year-of-friday-loaves/", "/events/",
-             "/charity/", "/share-your-story/", "/reviews-policy/", "/tags/", "/404.html"]
-    try:
+    with served(site / "public", csp.group(1) + "; report-uri /csp-report") as server:
+        address = f"http://127.0.0.1:{server.server_port}"
+        # built for the address it is served from, as a deployed site is: the wall's photos are its own
+        assert run("build", "--site", site, "--base-url", address + "/").code == 0
+        pages = ["/", "/testimonials/", "/testimonials/page/2/", "/testimonials/a-year-of-friday-loaves/", "/events/",
+                 "/charity/", "/share-your-story/", "/reviews-policy/", "/tags/", "/404.html"]
         for page in pages:
             assert (site / "public" / page.lstrip("/")).exists(), page
             browser.get(address + page)
@@ -159,9 +169,6 @@ def test_the_example_site_satisfies_the_csp_its_headers_file_sends(tmp_path, run
         while not server.reports and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.reports and "img-src" in json.dumps(server.reports)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize(("lang", "shown"),
@@ -176,16 +183,11 @@ def test_the_wall_writes_dates_in_the_reader_page_language(make_site, run, brows
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host</title></head><body>'
         '<div data-storyforge-wall data-limit="1"></div><script src="/embed.js" defer></script></body></html>',
         encoding="utf-8")
-    server = StrictServer(site / "public")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with served(site / "public") as server:
         browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
         WebDriverWait(browser, WAIT_SECONDS).until(
             lambda b: b.find_elements(By.CSS_SELECTOR, ".sf-byline"), message="the wall did not render")
         assert browser.find_element(By.CSS_SELECTOR, ".sf-byline").text.endswith(f", {shown}")
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_wall_labels_a_french_sites_stories_in_french(make_site, run, browser):
@@ -202,9 +204,7 @@ def test_the_wall_labels_a_french_sites_stories_in_french(make_site, run, browse
     (site / "public" / "host.html").write_text(
         '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Host</title></head><body>'
         '<div data-storyforge-wall></div><script src="/embed.js" defer></script></body></html>', encoding="utf-8")
-    server = StrictServer(site / "public")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with served(site / "public") as server:
         browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
         WebDriverWait(browser, WAIT_SECONDS).until(
             lambda b: b.find_elements(By.CSS_SELECTOR, ".sf-byline"), message="the wall did not render")
@@ -214,9 +214,6 @@ def test_the_wall_labels_a_french_sites_stories_in_french(make_site, run, browse
         assert browser.find_element(By.CSS_SELECTOR, ".sf-source").text.startswith(
             "Témoignages envoyés par des clients de Test Bakery Ltd et lus par une personne")
         assert browser.find_element(By.CSS_SELECTOR, ".sf-byline").text.endswith(", 1 March 2026")  # the reader's
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_an_english_sites_wall_document_carries_no_words(make_site, run):
@@ -238,14 +235,12 @@ def test_the_wall_shows_a_customers_photo_where_they_agreed_and_initials_elsewhe
     }, site_yaml=SITE_YAML + "share_cards: false\n")
     (site / "static/images").mkdir(parents=True)
     (site / "static/images/ann.jpg").write_bytes(phone_photo())
-    server = StrictServer(site / "public")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    # built for the address it is served from: the wall's photo addresses are the site's own
-    assert run("build", "--site", site, "--base-url", f"http://127.0.0.1:{server.server_port}/").code == 0
-    (site / "public" / "host.html").write_text(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head><body>'
-        '<div data-storyforge-wall></div><script src="/embed.js" defer></script></body></html>', encoding="utf-8")
-    try:
+    with served(site / "public") as server:
+        # built for the address it is served from: the wall's photo addresses are the site's own
+        assert run("build", "--site", site, "--base-url", f"http://127.0.0.1:{server.server_port}/").code == 0
+        (site / "public" / "host.html").write_text(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head><body>'
+            '<div data-storyforge-wall></div><script src="/embed.js" defer></script></body></html>', encoding="utf-8")
         browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
         loaded = "var i = document.querySelector('img.sf-face'); return !!i && i.complete && i.naturalWidth > 0;"
         WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.execute_script(loaded),
@@ -257,9 +252,6 @@ def test_the_wall_shows_a_customers_photo_where_they_agreed_and_initials_elsewhe
         [initials] = browser.find_elements(By.CSS_SELECTOR, "span.sf-face")
         assert initials.text == "BK" and initials.get_attribute("aria-hidden") == "true"
         assert not server.reports, server.reports  # nothing the strict policy refused
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_data_lang_shows_a_languages_own_stories_dated_in_it(make_site, run, browser):
@@ -280,9 +272,7 @@ def test_data_lang_shows_a_languages_own_stories_dated_in_it(make_site, run, bro
         '<div id="fr" data-storyforge-wall data-lang="fr"></div><div id="en" data-storyforge-wall></div>'
         '<div id="de" data-storyforge-wall data-lang="de"></div><script src="/embed.js" defer></script></body></html>',
         encoding="utf-8")
-    server = StrictServer(site / "public")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with served(site / "public") as server:
         browser.get(f"http://127.0.0.1:{server.server_port}/host.html")
         WebDriverWait(browser, WAIT_SECONDS).until(
             lambda b: len(b.find_elements(By.CSS_SELECTOR, ".sf-byline")) == 3, message="the walls did not render")
@@ -296,6 +286,3 @@ def test_data_lang_shows_a_languages_own_stories_dated_in_it(make_site, run, bro
         assert shown("en") == (["Lovely bread"], "SP\n— Sam P., 1 March 2026", "")
         assert shown("de") == (["Lovely bread"], "SP\n— Sam P., 1. März 2026", "")  # no German side: the default's
         assert not server.reports, server.reports
-    finally:
-        server.shutdown()
-        server.server_close()
