@@ -27,7 +27,7 @@ from storyforge.moderation.exports import Export, read_export
 from storyforge.moderation.orders import Orders, load_orders
 from storyforge.moderation.photos import REFERENCE, CleanPhoto, store_clean
 from storyforge.moderation.store import INBOX, UPDATED, Placement, Store, fault
-from storyforge.moderation.story_languages import story_language
+from storyforge.moderation.story_languages import site_tags, story_language
 from storyforge.moderation.submission import Consent, Flag, Submission, Verification, content_id, sha256
 
 __all__ = ["Added", "ImportReport", "RowError", "add_story", "added_from", "admit", "build_submission", "import_file",
@@ -332,7 +332,7 @@ def _changes(old: Submission, new: Submission) -> list[str]:
 def screening_languages(config: SiteConfig, submission: Submission) -> tuple[str, ...]:
     """The word lists a story is screened with (beside English's): its own language's, or, when the
     customer's language is not known, every language of the site."""
-    return (submission.lang,) if submission.lang else config.languages or (config.language,)
+    return (submission.lang,) if submission.lang else site_tags(config)
 
 
 def _check(submission: Submission, orders: Orders) -> None:

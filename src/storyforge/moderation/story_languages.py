@@ -30,6 +30,7 @@ def is_multilingual(config: SiteConfig) -> bool:
 
 
 def site_tags(config: SiteConfig) -> tuple[str, ...]:
+    """Every language the site is written in, as site.yaml spells them (``language:`` alone for one)."""
     return config.languages or (config.language,)
 
 
