@@ -106,9 +106,15 @@ class StoreIndex:
         #: the folders of published stories by the index's name for each: one per language
         #: (``story_languages.story_folders``), content/testimonials alone on a one-language site
         self.story_dirs = story_dirs or {STORIES: STORY_DIR}
+        #: every folder the index knows, by its name: made once (each write asks which one it is in)
+        self.folders = [*((name, root / name) for name in SUBMISSION_FOLDERS),
+                        *((name, site / rel) for name, rel in self.story_dirs.items())]
         self.path = site / INDEX_FILE
         self.filing = Filing(self)
         self._seen_version: int | None = None  # PRAGMA data_version when refresh() last looked
+        #: counts what the index learned: a change found in the folders or made by another
+        #: connection, or a write of this command (``Store.settle`` skips its recovery while unchanged)
+        self.generation = 0
         self.decisions = DecisionLog(self, root / DECISIONS)
         self.db = self._open()
 
@@ -168,6 +174,7 @@ class StoreIndex:
         self.close()
         self.filing.reset()
         self._seen_version = None
+        self.generation += 1
         self.writable = False
         self.db = self._prepared(_connect(":memory:"))
 
@@ -185,6 +192,7 @@ class StoreIndex:
             version = self.db.execute("PRAGMA data_version").fetchone()[0]
             if version != self._seen_version:
                 self.filing.reset()
+                self.generation += 1
             self._seen_version = version
             self.refresh_folders()
         except sqlite3.Error:
@@ -199,7 +207,7 @@ class StoreIndex:
         stale: list[tuple[str, Path]] = []
         gone: list[tuple[str, str]] = []
         settled: list[tuple[str, int, float]] = []
-        for folder, path in self._folders():
+        for folder, path in self.folders:
             checked = time.time()
             try:
                 mtime = os.stat(path).st_mtime_ns
@@ -210,9 +218,12 @@ class StoreIndex:
                     and (mark[2] or mark[1] - mtime / 1e9 > RACY_SECONDS)):
                 continue  # no file added, removed or replaced since it was last read: nothing to look at
             self._walk(folder, path, stale, gone)
-            settled.append((folder, mtime, checked))
+            if mark is None or mark[0] != mtime or (not mark[2] and mark[1] - mtime / 1e9 <= RACY_SECONDS):
+                settled.append((folder, mtime, checked))  # (a published stories' folder: when it changed)
         if not stale and not gone and not settled:
             return
+        if stale or gone or any(folder not in self.story_dirs for folder, _, _ in settled):
+            self.generation += 1  # (published stories' folders are looked through every time)
         if stale or gone:
             self.filing.reset()
         with self.db:  # one transaction: the old index or the new one
@@ -223,10 +234,6 @@ class StoreIndex:
                 if number == 0 and os.environ.get("STORYFORGE_FAULT") == "index:during-refresh":
                     os._exit(137)  # crash tests: killed in the middle of the transaction
             self.db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, 0)", settled)
-
-    def _folders(self) -> list[tuple[str, Path]]:
-        return [*((name, self.root / name) for name in SUBMISSION_FOLDERS),
-                *((name, self.site / rel) for name, rel in self.story_dirs.items())]
 
     def _walk(self, folder: str, path: Path, stale: list[tuple[str, Path]], gone: list[tuple[str, str]]) -> None:
         """Compare one folder's files with what is known of them, by size and modification time."""
@@ -255,23 +262,37 @@ class StoreIndex:
             return None
         return mtime if row is not None and row[0] == mtime else None
 
-    def wrote(self, path: Path, mark: int | None) -> None:
-        """A command holding the lock has just written or removed ``path``: learn it now. If the folder was up
-        to date just before (``mark``), the write was its only change: the next command need not look through it."""
-        folder = self._folder_of(path)
-        if folder is None or not self.writable:
+    def wrote(self, path: Path, mark: int | None, data: bytes | None = None) -> None:
+        """A command holding the lock has just written (``data``, if given) or removed ``path``:
+        learn it now. If the folder was up to date just before (``mark``), the write was its only
+        change: the next command need not look through it."""
+        self.wrote_many([(path, data)], mark)
+
+    def wrote_many(self, files: list[tuple[Path, bytes | None]], mark: int | None) -> None:
+        """:meth:`wrote` of several files of one folder, in one transaction; each file's bytes, if
+        given, are what was just written (not read back)."""
+        folders = {path: self._folder_of(path) for path, _ in files}
+        if not self.writable or not any(folders.values()):
             return
+        self.generation += 1
         with contextlib.suppress(sqlite3.Error, OSError), self.db:
-            for (doc,) in self.db.execute("SELECT id FROM docs WHERE folder = ? AND file = ?", (folder, path.name)):
-                self.filing.forget(doc)
-            if path.exists():
-                self._read_into(folder, path)
-            else:
-                self.db.execute(FORGET_FILED, (folder, path.name))
-                self.db.execute("DELETE FROM docs WHERE folder = ? AND file = ?", (folder, path.name))
+            for path, data in files:
+                folder = folders[path]
+                if folder is None:
+                    continue
+                for (doc,) in self.db.execute("SELECT id FROM docs WHERE folder = ? AND file = ?",
+                                              (folder, path.name)):
+                    self.filing.forget(doc)
+                if path.exists():
+                    self._read_into(folder, path, data)
+                else:
+                    self.db.execute(FORGET_FILED, (folder, path.name))
+                    self.db.execute("DELETE FROM docs WHERE folder = ? AND file = ?", (folder, path.name))
             if mark is not None:
-                self.db.execute("UPDATE folders SET mtime = ?, checked = ?, ours = 1 WHERE folder = ?",
-                                (os.stat(path.parent).st_mtime_ns, time.time(), folder))
+                for folder, where in dict.fromkeys((folder, path.parent) for path, folder in folders.items()
+                                                   if folder is not None):
+                    self.db.execute("UPDATE folders SET mtime = ?, checked = ?, ours = 1 WHERE folder = ?",
+                                    (os.stat(where).st_mtime_ns, time.time(), folder))
 
     def _listed(self, folder: str, name: str) -> bool:
         """Whether a file of this name in this folder is a submission (or a story), not a temporary or hidden file."""
@@ -280,17 +301,21 @@ class StoreIndex:
         return name.endswith(".json") and not name.startswith(".")
 
     def _folder_of(self, path: Path) -> str | None:
-        for folder, where in self._folders():
+        for folder, where in self.folders:
             if path.parent == where and self._listed(folder, path.name):
                 return folder
         return None
 
-    def _read_into(self, folder: str, path: Path) -> None:
+    def _read_into(self, folder: str, path: Path, data: bytes | None = None) -> None:
+        """Record one file: read now, or ``data``, the bytes this command has just written to it."""
         checked = time.time()
         try:
-            with path.open("rb") as handle:
-                info = os.fstat(handle.fileno())
-                data = handle.read()
+            if data is None:
+                with path.open("rb") as handle:
+                    info = os.fstat(handle.fileno())
+                    data = handle.read()
+            else:
+                info = os.stat(path)
             row = self._derive(folder, path, data)
         except OSError:  # unreadable now: listed, never trusted (the step reading it says why)
             try:

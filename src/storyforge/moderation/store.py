@@ -23,6 +23,7 @@ passed to :func:`fault`, e.g. ``approve:after-story-written``.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import getpass
 import json
@@ -113,6 +114,12 @@ class Listing(Mapping[str, Path]):
     def __len__(self) -> int:
         return len(self._ids)
 
+    def add(self, sid: str) -> None:
+        """A file this command has just written into the folder."""
+        if sid not in self._known:
+            bisect.insort(self._ids, sid, key=lambda known: f"{known}.json")
+            self._known.add(sid)
+
 
 @dataclass
 class Placement:
@@ -149,6 +156,9 @@ class Store:
         self.decisions_path = self.root / DECISIONS
         self._index: StoreIndex | None = None
         self._place: Placement | None = None
+        #: the index's generation when the folders were last settled and ``_place`` was made or kept
+        #: up with this store's own writes: while it has not moved, there is nothing to recover
+        self._settled: int | None = None
         self._locked = self._index_locked = False
         #: a long-running service (``gather.py``) keeps the index's connection between its commands:
         #: opening and closing it (a WAL checkpoint) costs more than a story
@@ -207,6 +217,7 @@ class Store:
             self._index = StoreIndex(self.site, self.root, writable=self._locked,
                                      story_dirs=story_folders(self.config))
             self._index_locked = self._locked
+            self._settled = None  # another index's generations
             refresh = True
         if refresh:
             self._index.refresh()
@@ -262,9 +273,12 @@ class Store:
             write_atomic(path, data, durable=True, mode=0o600, before_replace=_stop_before_replace,
                          sync_folder=sync_folder)
         except OSError as exc:
+            self._settled = None  # the next command settles the folders in full
             raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(path))) from None
         if index is not None:
-            index.wrote(path, mark)
+            current = self._is_settled(index)
+            index.wrote(path, mark, data)
+            self._kept_up(index, current, path)
 
     def write_many(self, name: str, files: list[tuple[str, bytes]]) -> None:
         """:meth:`write` of several ``(id, data)`` with ``sync_folder=False``, their flushes to the
@@ -275,11 +289,28 @@ class Store:
         try:
             write_atomic_many(paths, mode=0o600, before_replace=_stop_before_replace)
         except OSError as exc:
+            self._settled = None  # the next command settles the folders in full
             where = Path(exc.filename) if isinstance(exc.filename, str) else self.folder(name)
             raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(where))) from None
-        for path, _ in paths:
-            if index is not None:
-                index.wrote(path, mark)
+        if index is not None:
+            current = self._is_settled(index)
+            index.wrote_many([(path, data) for path, data in paths], mark)
+            for path, _ in paths:
+                self._kept_up(index, current, path)
+
+    def _is_settled(self, index: StoreIndex) -> bool:
+        return self._place is not None and self._settled == index.generation
+
+    def _kept_up(self, index: StoreIndex, settled: bool, path: Path) -> None:
+        """After this store wrote ``path``: if the folders were settled before, they still are,
+        with ``path`` in its folder's listing (a new inbox file of the intake's next batch)."""
+        listing = None
+        if settled and self._place is not None and path.suffix == ".json":
+            listing = {self.folder(INBOX): self._place.inbox, self.folder(REJECTED): self._place.rejected,
+                       self.folder(WITHDRAWN): self._place.withdrawn}.get(path.parent)
+        if isinstance(listing, Listing):
+            listing.add(path.stem)
+            self._settled = index.generation
 
     def sync(self, name: str) -> None:
         """Make every file written into the folder ``name`` with ``sync_folder=False`` durable."""
@@ -332,9 +363,20 @@ class Store:
 
     def settle(self) -> tuple[list[str], Placement]:
         """What every command does first, under the lock: finish what a killed run left half done,
-        then say where each submission is. Returns the lines recovery printed and the placement."""
+        then say where each submission is. Returns the lines recovery printed and the placement.
+
+        A long-running service (``gather.py``) settles before every batch; when nothing but its own
+        writes changed the folders since the last time (the index found no change, and no other
+        command wrote to it), there is nothing to finish, and the placement it kept up is current:
+        listing an inbox of thousands before every batch was most of a batch's fixed cost."""
+        index = self.index()
+        if self._is_settled(index):
+            assert self._place is not None
+            return [], self._place
         recovered = self.recover()
-        return recovered, self._place if not recovered and self._place is not None else self.placement()
+        place = self._place if not recovered and self._place is not None else self.placement()
+        self._settled = self.index(refresh=False).generation
+        return recovered, place
 
     def recover(self) -> list[str]:
         """Complete every half-done decision; returns one line per submission it finished."""
