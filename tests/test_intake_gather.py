@@ -4,7 +4,10 @@ flush of the folder), and each sender still gets its own answer only once its st
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 
@@ -158,3 +161,56 @@ def test_the_kept_index_keeps_at_most_so_many_texts_and_still_finds_near_duplica
     assert 0 < len(kept._texts) <= 3 + 2  # dropped past the limit; then only the latest story's candidates
     near = gathering.add_story({**story(8), "story": texts[8], "name": "Someone Else"}, "form", datetime.now(UTC))
     assert any(flag.code == "duplicate" and ids[8] in flag.message for flag in near.submission.flags)
+
+
+def test_a_decision_killed_between_two_batches_is_finished_by_the_next(make_site):
+    """The intake skips settling the folders while only its own writes changed them; a rejection
+    killed halfway by another command (the copy in rejected/, the story still in the inbox) is a
+    change, and the next batch finishes it before it writes."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    first = gathering.add_story(story(1), "form", datetime.now(UTC)).submission.id
+    gathering.add_story(story(2), "form", datetime.now(UTC))
+    killed = subprocess.run([sys.executable, "-m", "storyforge", "moderate", "reject", first, "--site", str(site),
+                             "--reason", "spam"], env={**os.environ, "STORYFORGE_FAULT": "reject:after-copy-written"},
+                            capture_output=True, text=True, check=False)
+    assert killed.returncode == 137, killed.stderr
+    assert (site / "submissions/inbox" / f"{first}.json").is_file()  # half done
+    added = gathering.add_story(story(3), "form", datetime.now(UTC))
+    assert added.recovered == [f"finished an interrupted decision: {first} is rejected"]
+    assert not (site / "submissions/inbox" / f"{first}.json").exists()
+    assert (site / "submissions/rejected" / f"{first}.json").is_file()
+
+
+def test_a_temporary_left_by_a_killed_writer_is_removed_by_the_next_batch(make_site):
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    gathering.add_story(story(1), "form", datetime.now(UTC))
+    gathering.add_story(story(2), "form", datetime.now(UTC))
+    leftover = site / "submissions/inbox" / ".storyforge-tmp-abc.json.1234"
+    leftover.write_text('{"half": ', encoding="utf-8")
+    gathering.add_story(story(3), "form", datetime.now(UTC))
+    assert not leftover.exists()
+    assert len(list((site / "submissions/inbox").glob("*.json"))) == 3
+
+
+def test_a_long_running_intake_ranks_its_words_again_and_still_finds_near_duplicates(make_site):
+    """Texts filed one by one (a service that runs for days) are filed under their rarest words as
+    the inbox grows, not under words ranked when it was empty; a near-duplicate is found across the
+    rankings."""
+    site = make_site(site_yaml=INTAKE_SITE)
+    gathering = Gathering(load_config(site))
+    common = "the bread was warm and the staff were kind and the coffee was good".split()
+    first = ""
+    for n in range(130):
+        text = " ".join([*common, f"visit{n}", f"loaf{n}", f"town{n % 7}"])
+        added = gathering.add_story({**story(n), "story": text}, "form", datetime.now(UTC))
+        first = first or added.submission.id
+    kept = gathering.store._index
+    assert kept is not None
+    ranked = kept.db.execute("SELECT value FROM meta WHERE key = 'ranked'").fetchone()
+    assert ranked is not None and int(ranked[0]) >= 100  # ranked again as the texts doubled
+    assert kept.rarity("bread") >= 100 > kept.rarity("visit0")  # a word every text holds, and one only one does
+    again = " ".join([*common, "visit0", "loaf0", "town0", "indeed"])
+    near = gathering.add_story({**story(0), "story": again, "name": "Someone Else"}, "form", datetime.now(UTC))
+    assert any(flag.code == "duplicate" and first in flag.message for flag in near.submission.flags)

@@ -45,6 +45,8 @@ class Filing:
         self._ranks: dict[str, int] = {}
         self._texts: dict[int, checks.Text | None] = {}  # by id: see similar()
         self._holders: dict[str, list[int]] = {}  # token → ids of the texts filed under it
+        self._ranked = 0  # how many texts there were when the words were last ranked
+        self._filed_since = 0  # texts filed one by one (file_read) since the ranking was last checked
 
     def reset(self) -> None:
         """The folders were read again: what is filed may have changed."""
@@ -120,6 +122,14 @@ class Filing:
             for token in tokens:  # what this command already fetched of the index learns it too
                 if token in self._holders:
                     self._holders[token].append(doc)
+        self._filed_since += 1
+        if self._filed_since >= max(self._ranked, FEWEST_RANKED // 5):
+            # a long-running intake files every text one by one: ranked once, when its inbox was
+            # empty, every word stayed "rare" and texts were filed under common words, so nearly
+            # every pending text became a candidate of every new one
+            self._filed_since = 0
+            if self._rank_if_grown({}):
+                self._holders = {}
 
     def _words(self, folder: str, file: str, body: str) -> list[str] | None:
         """The words a text is compared by: a submission's story, or a published story's text
@@ -140,9 +150,10 @@ class Filing:
         db = self.index.db
         count = db.execute("SELECT COUNT(*) FROM docs WHERE words IS NOT NULL").fetchone()[0]
         row = db.execute("SELECT value FROM meta WHERE key = 'ranked'").fetchone()
-        ranked = int(row[0]) if row else 0
+        ranked = self._ranked = int(row[0]) if row else 0
         if count < max(2 * ranked, 1) or (ranked and count < FEWEST_RANKED):
             return False
+        self._ranked = count
         rows = [(doc, fresh.get(doc) or words.split())
                 for doc, words in db.execute("SELECT id, words FROM docs WHERE words IS NOT NULL")]
         texts: Counter[str] = Counter()
