@@ -61,11 +61,11 @@ def memory_kb(pid: int, field: str = "VmRSS") -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far: on a busy machine a steadier measure of
-    the work per story than the wall clock."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time the process has used so far: on a busy machine a steadier measure
+    of the work per story than the wall clock."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def photo_bytes() -> bytes:
@@ -242,14 +242,16 @@ def main() -> int:
             cpu_before, client_before = cpu_seconds(process.pid), time.process_time()
             latencies, accepted, failed, wall = burst(client, list(range(args.stories)), args.clients, photo,
                                                       args.photo_every, sample)
-            cpu = cpu_seconds(process.pid) - cpu_before
+            user, system = (after - before for after, before in zip(cpu_seconds(process.pid), cpu_before,
+                                                                     strict=True))
+            cpu = user + system
             client_cpu = time.process_time() - client_before
             inbox = [p.stem for p in (site / "submissions/inbox").glob("*.json")]
             print(f"{len(accepted)} stories accepted of {args.stories} from {args.clients} clients in {wall:.1f} s: "
                   f"{len(accepted) / wall:.0f} stories/s; POST latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
                   f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
             print(f"server CPU time (user + system): {cpu:.2f} s, {cpu / max(1, len(accepted)) * 1000:.2f} ms per "
-                  "story (challenge and post)")
+                  f"story (challenge and post; {system / max(cpu, 1e-9):.0%} of it in the system)")
             print(f"client CPU time (this process, solving and posting): {client_cpu:.2f} s, "
                   f"{client_cpu / max(1, len(accepted)) * 1000:.2f} ms per story, on the same "
                   f"{os.cpu_count()} cores as the server")

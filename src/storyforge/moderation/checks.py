@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 import zlib
 from collections import Counter
@@ -271,20 +272,11 @@ def _spam_signs(text: str, honeypot: str, languages: tuple[str, ...] = ()) -> li
 def _repetitive(tokens: list[str]) -> bool:
     if len(tokens) < 9:
         return False
-    trigrams = [tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
-    most = max(trigrams.count(t) for t in set(trigrams))
-    runs = max(len(list(g)) for g in _runs(tokens))
+    # counted in one pass: counting each distinct trigram's repeats over the list took a time growing
+    # with the square of the story's length
+    most = Counter(zip(tokens, tokens[1:], tokens[2:], strict=False)).most_common(1)[0][1]
+    runs = max(sum(1 for _ in run) for _, run in itertools.groupby(tokens))
     return (most >= 3 and most * 3 >= len(tokens) * 0.3) or runs >= 4
-
-
-def _runs(tokens: list[str]) -> list[list[str]]:
-    groups: list[list[str]] = []
-    for token in tokens:
-        if groups and groups[-1][-1] == token:
-            groups[-1].append(token)
-        else:
-            groups.append([token])
-    return groups
 
 
 @functools.lru_cache(maxsize=16)

@@ -35,9 +35,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 TEMP_PREFIX = ".storyforge-tmp-"
 #: files :func:`write_atomic_many` flushes at once (each waits on the disk in a thread of its own)
@@ -96,10 +101,7 @@ def write_atomic_many(files: Sequence[tuple[Path, bytes]], *, mode: int = 0o666,
     for folder in dict.fromkeys(path.parent for path, _ in files):
         _make_folders(folder, True)
     if len(files) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(len(files), MAX_FLUSHES_AT_ONCE)) as pool:
-            jobs = [pool.submit(_write_temporary, path.parent, path.name, data, True, mode) for path, data in files]
+        jobs = [_flushers().submit(_write_temporary, path.parent, path.name, data, True, mode) for path, data in files]
         results: list[Path | BaseException] = []
         for job in jobs:
             error = job.exception()
@@ -176,6 +178,15 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@functools.cache
+def _flushers() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads :func:`write_atomic_many` flushes files on: made once, as a service writing a
+    batch every few milliseconds spent more on starting threads than on its own work."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=MAX_FLUSHES_AT_ONCE, thread_name_prefix="storyforge-flush")
 
 
 def _write_temporary(folder: Path, name: str, data: bytes, durable: bool, mode: int) -> Path:
