@@ -8,10 +8,14 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storyforge.core.config import load_config
 from storyforge.errors import ModerationError
@@ -20,6 +24,7 @@ from storyforge.moderation import checks, filing, gather
 from storyforge.moderation.gather import Gathering
 from storyforge.moderation.index import StoreIndex
 from tests.test_intake import FORM, INTAKE_SITE
+from tests.test_moderation_index import WORDS, _variant, brute_force
 
 
 def story(n: int) -> dict[str, str]:
@@ -214,3 +219,30 @@ def test_a_long_running_intake_ranks_its_words_again_and_still_finds_near_duplic
     again = " ".join([*common, "visit0", "loaf0", "town0", "indeed"])
     near = gathering.add_story({**story(0), "story": again, "name": "Someone Else"}, "form", datetime.now(UTC))
     assert any(flag.code == "duplicate" and first in flag.message for flag in near.submission.flags)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30), min_size=1, max_size=5),
+       st.integers(0, 10_000))
+def test_a_long_running_intake_flags_the_near_duplicates_comparing_with_every_text_finds(bases, seed):
+    """The kept index hands the near-duplicate search only the texts that can share enough words
+    (counted from the texts it keeps, word by word): it flags exactly what comparing each story
+    with every earlier one flags."""
+    with tempfile.TemporaryDirectory() as folder:
+        site = Path(folder)
+        (site / "site.yaml").write_text(INTAKE_SITE, encoding="utf-8")
+        gathering = Gathering(load_config(site))
+        earlier: list[tuple[str, str, str]] = []
+        for n, base in enumerate(bases * 3):
+            text = _variant(seed + n, base)
+            if not checks.words(text):
+                continue
+            when = datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(minutes=n)
+            added = gathering.add_story({**story(n), "story": text}, "form", when)
+            expected = brute_force(earlier, added.submission.id, text)
+            found = [flag.message for flag in added.submission.flags if flag.code == "duplicate"]
+            assert found == ([f"near-duplicate ({expected[1]:.0%} the same words) of {expected[0]}"]
+                             if expected else [])
+            if added.new:
+                sid = added.submission.id
+                earlier.append((sid, f"submission {sid} (pending)", text))

@@ -157,8 +157,23 @@ def counted(tokens: list[str]) -> frozenset[str]:
 
 #: a text compared with: (key, label, words, ``counted(words)``)
 Text = tuple[str, str, list[str], frozenset[str]]
-#: texts filed elsewhere (the submissions index): those filed under one of the tokens, in a length range
-Lookup = Callable[[list[str], int, int], list[Text]]
+#: texts filed elsewhere (the submissions index): those filed under one of the tokens, in a length range,
+#: that can share enough words with a text of this many words (:func:`could_be_near`)
+Lookup = Callable[[list[str], int, int, int], list[Text]]
+
+
+def needed(length: int, their_length: int) -> float:
+    """The fewest words (counted with repeats) two texts of these lengths share if difflib's ratio
+    2·matches / (both lengths) is at least DUPLICATE_RATIO; a hair under, so rounding never rules
+    out a text at the threshold."""
+    return DUPLICATE_RATIO / 2.0 * (length + their_length) - 1e-9
+
+
+def could_be_near(length: int, prefix: int, shared: int, their_length: int) -> bool:
+    """Whether a text of ``length`` words, filed under ``prefix`` of them (its rarest: see
+    :func:`signature`), can be a near-duplicate of one of ``their_length`` words holding ``shared``
+    of those: a text missing m of them shares at most ``length`` − m words."""
+    return length - prefix + shared >= needed(length, their_length)
 
 
 @dataclass
@@ -187,7 +202,7 @@ class Corpus:
         shortest, longest = length_range(len(mine))
         candidates: dict[str, Text] = {}
         if self.elsewhere is not None:
-            candidates = {found[0]: found for found in self.elsewhere(tokens, shortest, longest)}
+            candidates = {found[0]: found for found in self.elsewhere(tokens, shortest, longest, len(mine))}
         for token in tokens:
             for other_key in self.filed.get(token, ()):
                 candidates[other_key] = self.texts[other_key]
@@ -195,17 +210,16 @@ class Corpus:
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(mine)
         my_words, length = counted(mine), len(mine)
-        # difflib's bounds on 2·matches / (both lengths) ≥ DUPLICATE_RATIO, as shared words ≥ ``need``
-        # (a hair under it, so rounding never rules out a text at the threshold). The cheapest first:
-        # the shared words bounded from the rarest words alone, those the text is filed under (a text
-        # missing m of them shares at most length − m words, and most candidates miss most of them);
-        # then real_quick_ratio's (the shorter length) and quick_ratio's (every word of both texts).
-        # A text of common words has most pending ones as candidates: this is most of its cost.
+        # difflib's bounds on 2·matches / (both lengths) ≥ DUPLICATE_RATIO, as shared words ≥ ``needed``.
+        # The cheapest first: the shared words bounded from the rarest words alone, those the text is
+        # filed under (:func:`could_be_near`; the index applies it before handing texts over, by
+        # counting, which is most of the work for a text of common words: most pending ones hold one
+        # of its rarest words); then real_quick_ratio's (the shorter length) and quick_ratio's
+        # (every word of both texts).
         rarest = frozenset(tokens)
-        half, spare = DUPLICATE_RATIO / 2.0, length - len(rarest)
         close = [(label, theirs) for other_key, label, theirs, their_words in candidates.values()
-                 if (need := half * (length + len(theirs)) - 1e-9) <= spare + len(rarest & their_words)
-                 and min(length, len(theirs)) >= need and other_key != key
+                 if could_be_near(length, len(rarest), len(rarest & their_words), len(theirs))
+                 and min(length, len(theirs)) >= (need := needed(length, len(theirs))) and other_key != key
                  and len(my_words & their_words) >= need]
         for label, theirs in sorted(close, key=lambda found: found[0]):
             matcher.set_seq1(theirs)

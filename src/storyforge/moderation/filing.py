@@ -45,6 +45,7 @@ class Filing:
         self._ranks: dict[str, int] = {}
         self._texts: dict[int, checks.Text | None] = {}  # by id: see similar()
         self._holders: dict[str, list[int]] = {}  # token → ids of the texts filed under it
+        self._having: dict[str, set[int]] = {}  # a word (with its repeat) → ids of the texts kept that hold it
         self._ranked = 0  # how many texts there were when the words were last ranked
         self._filed_since = 0  # texts filed one by one (file_read) since the ranking was last checked
 
@@ -54,10 +55,19 @@ class Filing:
         self._ranks = {}
         self._texts = {}
         self._holders = {}
+        self._having = {}
 
     def forget(self, doc: int) -> None:
         """The text ``doc`` was removed or is read again: no longer the words it had."""
-        self._texts.pop(doc, None)
+        text = self._texts.pop(doc, None)
+        if text is not None:
+            for token in text[3]:
+                self._having[token].discard(doc)
+
+    def _keep(self, doc: int, text: checks.Text) -> None:
+        self._texts[doc] = text
+        for token in text[3]:
+            self._having.setdefault(token, set()).add(doc)
 
     # --- the order of words ----------------------------------------------------------------
 
@@ -175,14 +185,20 @@ class Filing:
 
     # --- the search ------------------------------------------------------------------------
 
-    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[checks.Text]:
+    def similar(self, tokens: list[str], shortest: int, longest: int, length: int | None = None
+                ) -> list[checks.Text]:
         """(key, label, words, counted words) of every text filed under one of ``tokens`` with a
-        length in range: pending and rejected submissions, and published stories. Which texts are
-        filed under a token, and each text's words, are fetched once per command: the rows of one
-        import meet many of the same tokens and texts."""
+        length in range: pending and rejected submissions, and published stories; given the
+        ``length`` of the text filed under ``tokens``, only those that can share enough of its words
+        (``checks.could_be_near``). Which texts are filed under a token, and each text's words, are
+        fetched once per command: the rows of one import meet many of the same tokens and texts.
+
+        The bound is applied by counting, for each text kept, how many of ``tokens`` it holds,
+        from one set of texts per word: a text of common words is filed under words most texts
+        hold, and testing every one of those in turn was most of a long-running intake's work."""
         self.ensure()
         if len(self._texts) > MOST_TEXTS_KEPT:
-            self._texts, self._holders = {}, {}
+            self._texts, self._holders, self._having = {}, {}, {}
         unknown = [token for token in dict.fromkeys(tokens) if token not in self._holders]
         for start in range(0, len(unknown), 400):
             asked = unknown[start:start + 400]
@@ -193,7 +209,7 @@ class Filing:
                     asked):
                 self._holders[token].append(doc)
         docs = set().union(*(self._holders[token] for token in tokens))  # most texts, for common words
-        missing = [doc for doc in docs if doc not in self._texts]
+        missing = list(docs.difference(self._texts))  # (in C: most are kept, by a long-running intake)
         for start in range(0, len(missing), 400):
             chunk = missing[start:start + 400]
             for doc in chunk:
@@ -208,6 +224,13 @@ class Filing:
                 else:
                     key, label = sid, f"submission {sid} ({'pending' if folder == 'inbox' else 'rejected'})"
                 split = words.split()
-                self._texts[doc] = (key, label, split, checks.counted(split))
+                self._keep(doc, (key, label, split, checks.counted(split)))
         texts = self._texts
-        return [text for doc in docs if (text := texts[doc]) is not None and shortest <= len(text[2]) <= longest]
+        if length is None or checks.could_be_near(length, len(set(tokens)), 0, shortest):
+            return [text for doc in docs if (text := texts[doc]) is not None and shortest <= len(text[2]) <= longest]
+        held: Counter[int] = Counter()
+        for token in dict.fromkeys(tokens):
+            held.update(self._having.get(token, ()))
+        prefix, near = len(set(tokens)), checks.could_be_near
+        return [text for doc, shared in held.items() if (text := texts.get(doc)) is not None
+                and shortest <= (count := len(text[2])) <= longest and near(length, prefix, shared, count)]

@@ -393,9 +393,10 @@ class StoreIndex:
     def files(self, folder: str) -> list[str]:  # inbox, rejected or withdrawn: its files, in order
         return [file for (file,) in self.ask("SELECT file FROM docs WHERE folder = ? ORDER BY file", (folder,))]
 
-    def similar(self, tokens: list[str], shortest: int, longest: int) -> list[checks.Text]:
+    def similar(self, tokens: list[str], shortest: int, longest: int, length: int | None = None
+                ) -> list[checks.Text]:
         """The texts that can be near-duplicates of one filed under ``tokens`` (``Filing.similar``)."""
-        return self.filing.similar(tokens, shortest, longest)
+        return self.filing.similar(tokens, shortest, longest, length)
 
     def rarity(self, token: str) -> int:
         """The order texts are filed in (``Filing.rarity``)."""
