@@ -2,12 +2,17 @@
 
     python benchmarks/bench_intake.py                       # 1,000 stories from 50 clients, 200 slow ones
     python benchmarks/bench_intake.py --stories 300 --clients 20 --slow 50
+    python benchmarks/bench_intake.py --rate 200                            # customers arriving at 200 a second
 
 A `storyforge intake` runs in a subprocess on a fresh site (rate limits raised out of the way, the
 proof of work kept but made cheap, since the browser's solving time is not the server's). Each
 client asks for a challenge, solves it, and posts a story (one in ten with a 1600 × 1200 JPEG),
 both on the one connection it keeps open, as a browser keeps one for the page's requests; the
-latency is the POST's, from sending to the answer. Reported: stories per second over the whole
+latency is the POST's, from sending to the answer. By default every client sends its next story as
+soon as it has its answer (the most the service takes, and a latency that is mostly the queue of
+the other 49); with ``--rate`` the stories are sent at that pace whatever the answers, and each
+latency counts from the moment its story was due (a client still busy with the one before does
+not hide the wait). Reported: stories per second over the whole
 run, p50 and p99 latency, the server's CPU time per story (user + system: on a machine shared
 with other work a steadier figure than the wall clock) and the client's own (this process, on the
 same cores: if it neared the server's, the figure would be the client's limit, not the service's),
@@ -123,7 +128,10 @@ class Client:
             return status, raw
         raise AssertionError("unreachable")
 
-    def post_story(self, n: int, photo: bytes | None) -> tuple[int, float, str]:
+    def post_story(self, n: int, photo: bytes | None, send_at: float | None = None) -> tuple[int, float, str]:
+        """Story ``n``: its challenge fetched and solved, then sent, at ``send_at`` (a
+        ``perf_counter`` time) if given: the latency counts from then, even when this client only
+        got to it later, so a slow service cannot hide its queue by slowing the clients down."""
         status, raw = self.call("GET", "/challenge")
         challenge = json.loads(raw)
         solution = solve_challenge(challenge["challenge"], challenge["salt"], "SHA-256", challenge["maxnumber"])
@@ -143,13 +151,20 @@ class Client:
                                                                             content_type="image/jpeg")})
             headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         start = time.perf_counter()
+        if send_at is not None:
+            time.sleep(max(0.0, send_at - start))
+            start = send_at
         status, raw = self.call("POST", "/submit", body, headers)
         took = time.perf_counter() - start
         return status, took, json.loads(raw).get("id", "") if status == 200 else raw.decode()[:200]
 
 
 def burst(client: Client, numbers: list[int], clients: int, photo: bytes, photo_every: int,
-          on_done: Callable[[int], None] | None = None) -> tuple[list[float], list[str], list[str], float]:
+          on_done: Callable[[int], None] | None = None, rate: float = 0.0
+          ) -> tuple[list[float], list[str], list[str], float]:
+    """Every story of ``numbers`` sent by ``clients`` threads: each as soon as a client is free,
+    or with ``rate``, the i-th at i / ``rate`` seconds from the start (customers arriving at that
+    pace, whatever the service's speed)."""
     latencies: list[float] = []
     accepted: list[str] = []
     failed: list[str] = []
@@ -162,7 +177,9 @@ def burst(client: Client, numbers: list[int], clients: int, photo: bytes, photo_
                 if not queue:
                     return
                 n = queue.pop()
-            status, took, what = client.post_story(n, photo if photo_every and n % photo_every == 0 else None)
+                send_at = start + (len(numbers) - len(queue) - 1) / rate if rate else None
+            status, took, what = client.post_story(n, photo if photo_every and n % photo_every == 0 else None,
+                                                   send_at)
             with lock:
                 latencies.append(took)
                 (accepted if status == 200 else failed).append(what if status == 200 else f"{status} {what}")
@@ -210,6 +227,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--slow", type=int, default=200)
     parser.add_argument("--photo-every", type=int, default=10, help="one story in N carries a photo (0: none)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="send the stories at this many per second (customers arriving at that pace; the "
+                             "latency then counts from each one's moment) instead of as fast as the clients go")
     parser.add_argument("--threads", type=int, default=16, help="the service's worker threads (its default)")
     parser.add_argument("--same-words", action="store_true",
                         help="every story the same sentence but for its numbers (the near-duplicate check's worst "
@@ -241,13 +261,15 @@ def main() -> int:
         try:
             cpu_before, client_before = cpu_seconds(process.pid), time.process_time()
             latencies, accepted, failed, wall = burst(client, list(range(args.stories)), args.clients, photo,
-                                                      args.photo_every, sample)
+                                                      args.photo_every, sample, args.rate)
             user, system = (after - before for after, before in zip(cpu_seconds(process.pid), cpu_before,
                                                                      strict=True))
             cpu = user + system
             client_cpu = time.process_time() - client_before
             inbox = [p.stem for p in (site / "submissions/inbox").glob("*.json")]
-            print(f"{len(accepted)} stories accepted of {args.stories} from {args.clients} clients in {wall:.1f} s: "
+            pace = f" sent at {args.rate:.0f}/s" if args.rate else " as fast as they go"
+            print(f"{len(accepted)} stories accepted of {args.stories} from {args.clients} clients{pace} "
+                  f"in {wall:.1f} s: "
                   f"{len(accepted) / wall:.0f} stories/s; POST latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
                   f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
             print(f"server CPU time (user + system): {cpu:.2f} s, {cpu / max(1, len(accepted)) * 1000:.2f} ms per "
