@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 #: the index ranks its words only once it holds this many texts (fewer are filed in any order, cheaply)
 FEWEST_RANKED = 50
+#: texts filed one by one rank the words again as they double until this many were ranked: enough
+#: to know the common words from the rare ones (words seen since count as rare, rightly), and a
+#: ranking files every text again, a pause of a tenth of a second at 800 texts for the batch of
+#: stories that meets it (a command filing many texts at once ranks again as they double)
+RANKED_ONE_BY_ONE = 400
 #: texts whose words a long-running intake keeps between stories (a few kB each): past this many,
 #: what was fetched is dropped and fetched again as needed, so its memory stays bounded however
 #: full the inbox grows
@@ -133,7 +138,7 @@ class Filing:
                 if token in self._holders:
                     self._holders[token].append(doc)
         self._filed_since += 1
-        if self._filed_since >= max(self._ranked, FEWEST_RANKED // 5):
+        if self._filed_since >= max(self._ranked, FEWEST_RANKED // 5) and self._ranked < RANKED_ONE_BY_ONE:
             # a long-running intake files every text one by one: ranked once, when its inbox was
             # empty, every word stayed "rare" and texts were filed under common words, so nearly
             # every pending text became a candidate of every new one
