@@ -73,6 +73,25 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_now(folder: Path) -> str:
+    """Two probes of this machine at this moment, for comparing runs: the time to create a small
+    file in the benchmark's folder (its file system; every story is one new file) and to run a
+    million steps of a Python loop (its processor). On a shared virtual machine both vary from
+    one hour to the next, and so does every figure below with them."""
+    probe = folder / "probe"
+    probe.mkdir()
+    start = time.process_time()
+    for n in range(200):
+        (probe / f"{n}.json").write_bytes(b"{}" * 400)
+    per_file = (time.process_time() - start) / 200
+    start = time.process_time()
+    total = 0
+    for n in range(1_000_000):
+        total += n
+    return (f"this machine now: a small file created in {per_file * 1e6:.0f} µs of CPU; a million Python loop "
+            f"steps in {(time.process_time() - start) * 1000:.0f} ms")
+
+
 def photo_bytes() -> bytes:
     out = io.BytesIO()
     Image.effect_noise((1600, 1200), 40).convert("RGB").save(out, "JPEG", quality=80)
@@ -250,6 +269,7 @@ def main() -> int:
         found = re.search(r":(\d+)/", process.stdout.readline())
         assert found, "the service did not start"
         client = Client(int(found.group(1)), args.same_words)
+        print(machine_now(site))
         photo = photo_bytes()
         memory: list[int] = []
         quarter = max(1, args.stories // 4)
