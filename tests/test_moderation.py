@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import owner_files, page_text, parse_html, payloads_in_output, snapshot, story
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moderation_helpers import (
     HEADER,
     MODERATED_SITE,
@@ -416,3 +418,21 @@ def test_texts_with_too_few_digits_for_any_number_skip_the_phone_matcher_and_no_
     assert phone_spans("Call Mele on 4002 after five.", "NU") == [(13, 17)]  # Niue: four-digit numbers
     assert phone_spans("Call +683 4002 after five.", "GB") == [(5, 14)]
     assert phone_spans("Table 12 at 7 was lovely.", "GB") == []
+    assert phone_spans("Visit 123: table 12.\nVisit 123: lovely.", "GB") == []  # four digits, on two lines
+    assert phone_spans("Visit 123: call\n07700 900123.", "GB") == [(16, 28)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789 -+()./x\n", min_size=4, max_size=40),
+       st.sampled_from(["GB", "US", "NU", "DE", "IN"]))
+def test_the_phone_matcher_never_finds_a_number_across_a_line_break(text, region) -> None:
+    """The premise of phone_spans' shortcut (a text none of whose lines has four digits holds no
+    number it keeps: a valid one, or a possible one of nine digits or more), checked against the
+    matcher itself."""
+    import phonenumbers
+
+    for leniency in (phonenumbers.Leniency.POSSIBLE, phonenumbers.Leniency.STRICT_GROUPING):
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency):
+            assert "\n" not in match.raw_string
+            if leniency == phonenumbers.Leniency.STRICT_GROUPING:
+                assert sum(c.isdecimal() for c in match.raw_string) >= 4

@@ -52,8 +52,10 @@ def phone_spans(text: str, region: str | None) -> list[tuple[int, int]]:
         return [(m.start(), m.end()) for m in PHONE.finditer(text)
                 if sum(c.isdigit() for c in m.group()) >= MIN_PHONE_DIGITS
                 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", m.group())]
-    if sum(c.isdecimal() for c in text) < FEWEST_PHONE_DIGITS:
-        return []  # most texts: no number could be found in them, and the matcher costs a millisecond
+    if all(sum(c.isdecimal() for c in line) < FEWEST_PHONE_DIGITS for line in text.split("\n")):
+        # most texts: no number could be found in them, and the matcher costs a millisecond (the
+        # matcher's numbers never hold a line break: what may part their digits is listed)
+        return []
     import phonenumbers
 
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
