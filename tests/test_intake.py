@@ -8,6 +8,7 @@ import http.client
 import http.server
 import io
 import json
+import logging
 import socket
 import struct
 import threading
@@ -483,3 +484,28 @@ def test_the_webhook_gets_a_note_without_the_story_or_contact(make_site):
     [saved] = service.inbox()
     assert note["event"] == "submission" and note["id"] == saved["id"] and note["rating"] == 5
     assert "maya@example.com" not in json.dumps(note) and FORM["story"] not in json.dumps(note)
+
+
+def test_waitress_queue_warnings_are_logged_once_a_minute_with_a_count(make_site, caplog, monkeypatch):
+    """Under a burst waitress warns of its queue for every request that waits for a thread; the
+    service's log keeps one such line a minute, saying how many it held back."""
+    from storyforge.intake import server
+
+    clock = [1000.0]
+    monkeypatch.setattr(server.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(server, "QUEUE_WARNINGS", server.OncePerMinute())
+    monkeypatch.setattr(logging.getLogger("waitress.queue"), "filters", [])  # a server made before, by another test
+    site = make_site(site_yaml=INTAKE_SITE)
+    app = IntakeApp(load_config(site), proof=ProofOfWork(max_number=1000))
+    made = make_server(app, "127.0.0.1", 0)
+    try:
+        queue = logging.getLogger("waitress.queue")
+        with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+            for depth in range(1, 501):
+                queue.warning("Task queue depth is %d", depth)
+                clock[0] += 0.25  # 500 warnings over 125 seconds
+        lines = [record.getMessage() for record in caplog.records if record.name == "waitress.queue"]
+        held = "(and 239 such warnings in the minute before)"
+        assert lines == ["Task queue depth is 1", f"Task queue depth is 241 {held}", f"Task queue depth is 481 {held}"]
+    finally:
+        made.close()

@@ -11,9 +11,11 @@ pending mails are sent. A story is safe on disk before its customer hears "thank
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -25,6 +27,34 @@ from storyforge.intake.notify import Notifier
 from storyforge.intake.online_desk import DESK_PREFIX, LoginLimits, OnlineDesk, desk_status
 
 
+class OncePerMinute(logging.Filter):
+    """Lets one record through a minute, telling how many it held back since. Waitress warns "Task
+    queue depth is N" for every request that waits for a free thread: under a burst, two lines a
+    story (thousands a minute in the service's journal) saying one thing, and each written costs
+    the service time it is short of."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        super().__init__()
+        self.every = every
+        self._last = -every
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.every:
+                self._held += 1
+                return False
+            if self._held:
+                record.msg = f"{record.msg} (and {self._held} such warnings in the minute before)"
+            self._last, self._held = now, 0
+            return True
+
+
+QUEUE_WARNINGS = OncePerMinute()
+
+
 def make_server(app: Any, host: str, port: int, threads: int = 16, trust_proxy: bool = False, **more: Any) -> Any:
     """A waitress server for ``app`` on ``host:port`` (port 0: a free one; ``effective_port`` says
     which). Its own body limit is a little above the application's, so a body just over gets the
@@ -33,6 +63,9 @@ def make_server(app: Any, host: str, port: int, threads: int = 16, trust_proxy: 
     application's ``ProxyFix`` reads them: see ``with_desk``)."""
     from waitress.server import create_server
 
+    queue = logging.getLogger("waitress.queue")
+    if QUEUE_WARNINGS not in queue.filters:
+        queue.addFilter(QUEUE_WARNINGS)
     return create_server(app, host=host, port=port, threads=threads, ident="storyforge-intake",
                          max_request_body_size=MAX_BODY_BYTES + 1_000_000, max_request_header_size=64_000,
                          channel_timeout=30, connection_limit=500, clear_untrusted_proxy_headers=not trust_proxy,
