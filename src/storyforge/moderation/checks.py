@@ -171,11 +171,16 @@ def needed(length: int, their_length: int) -> float:
     return DUPLICATE_RATIO / 2.0 * (length + their_length) - 1e-9
 
 
+def fewest_of_prefix(length: int, prefix: int, their_length: int) -> float:
+    """How many of the ``prefix`` words a text of ``length`` words is filed under (its rarest: see
+    :func:`signature`) a text of ``their_length`` words must hold to be a near-duplicate of it: a
+    text missing m of them shares at most ``length`` − m words."""
+    return needed(length, their_length) - (length - prefix)
+
+
 def could_be_near(length: int, prefix: int, shared: int, their_length: int) -> bool:
-    """Whether a text of ``length`` words, filed under ``prefix`` of them (its rarest: see
-    :func:`signature`), can be a near-duplicate of one of ``their_length`` words holding ``shared``
-    of those: a text missing m of them shares at most ``length`` − m words."""
-    return length - prefix + shared >= needed(length, their_length)
+    """Whether a text holding ``shared`` of those words can be a near-duplicate (:func:`fewest_of_prefix`)."""
+    return shared >= fewest_of_prefix(length, prefix, their_length)
 
 
 @dataclass

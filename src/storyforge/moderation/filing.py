@@ -51,6 +51,7 @@ class Filing:
         self._texts: dict[int, checks.Text | None] = {}  # by id: see similar()
         self._holders: dict[str, list[int]] = {}  # token → ids of the texts filed under it
         self._having: dict[str, set[int]] = {}  # a word (with its repeat) → ids of the texts kept that hold it
+        self._lengths: dict[int, int] = {}  # each text kept: its length in words
         self._ranked = 0  # how many texts there were when the words were last ranked
         self._filed_since = 0  # texts filed one by one (file_read) since the ranking was last checked
 
@@ -61,16 +62,19 @@ class Filing:
         self._texts = {}
         self._holders = {}
         self._having = {}
+        self._lengths = {}
 
     def forget(self, doc: int) -> None:
         """The text ``doc`` was removed or is read again: no longer the words it had."""
         text = self._texts.pop(doc, None)
         if text is not None:
+            del self._lengths[doc]
             for token in text[3]:
                 self._having[token].discard(doc)
 
     def _keep(self, doc: int, text: checks.Text) -> None:
         self._texts[doc] = text
+        self._lengths[doc] = len(text[2])
         for token in text[3]:
             self._having.setdefault(token, set()).add(doc)
 
@@ -198,13 +202,16 @@ class Filing:
         (``checks.could_be_near``). Which texts are filed under a token, and each text's words, are
         fetched once per command: the rows of one import meet many of the same tokens and texts.
 
-        The bound is applied by counting, for each text kept, how many of ``tokens`` it holds,
-        from one set of texts per word: a text of common words is filed under words most texts
-        hold, and testing every one of those in turn was most of a long-running intake's work."""
+        Texts are fetched through the words they are filed under (``filed``), then found through
+        every word they hold, from one set of the texts kept per word: counting in one pass how
+        many of ``tokens`` each holds applies the bound. A text of common words is filed under
+        words most texts hold, and testing each of those in turn was most of a long-running
+        intake's work. Once a word's texts are fetched its list holds only those filed since."""
         self.ensure()
         if len(self._texts) > MOST_TEXTS_KEPT:
-            self._texts, self._holders, self._having = {}, {}, {}
-        unknown = [token for token in dict.fromkeys(tokens) if token not in self._holders]
+            self._texts, self._holders, self._having, self._lengths = {}, {}, {}, {}
+        asking = list(dict.fromkeys(tokens))
+        unknown = [token for token in asking if token not in self._holders]
         for start in range(0, len(unknown), 400):
             asked = unknown[start:start + 400]
             for token in asked:
@@ -213,8 +220,7 @@ class Filing:
                     f"SELECT token, doc FROM filed WHERE token IN ({','.join('?' * len(asked))})",  # noqa: S608
                     asked):
                 self._holders[token].append(doc)
-        docs = set().union(*(self._holders[token] for token in tokens))  # most texts, for common words
-        missing = list(docs.difference(self._texts))  # (in C: most are kept, by a long-running intake)
+        missing = list(set().union(*(self._holders[token] for token in asking)).difference(self._texts))
         for start in range(0, len(missing), 400):
             chunk = missing[start:start + 400]
             for doc in chunk:
@@ -230,12 +236,13 @@ class Filing:
                     key, label = sid, f"submission {sid} ({'pending' if folder == 'inbox' else 'rejected'})"
                 split = words.split()
                 self._keep(doc, (key, label, split, checks.counted(split)))
-        texts = self._texts
-        if length is None or checks.could_be_near(length, len(set(tokens)), 0, shortest):
-            return [text for doc in docs if (text := texts[doc]) is not None and shortest <= len(text[2]) <= longest]
         held: Counter[int] = Counter()
-        for token in dict.fromkeys(tokens):
+        for token in asking:
+            self._holders[token] = []  # every text filed under it is kept (or does not count): found below
             held.update(self._having.get(token, ()))
-        prefix, near = len(set(tokens)), checks.could_be_near
-        return [text for doc, shared in held.items() if (text := texts.get(doc)) is not None
-                and shortest <= (count := len(text[2])) <= longest and near(length, prefix, shared, count)]
+        texts, lengths = self._texts, self._lengths
+        if length is None or checks.could_be_near(length, len(asking), 0, shortest):
+            return [texts[doc] for doc in held if shortest <= lengths[doc] <= longest]  # type: ignore[misc]
+        least = {count: checks.fewest_of_prefix(length, len(asking), count) for count in range(shortest, longest + 1)}
+        return [texts[doc] for doc, shared in held.items()  # type: ignore[misc]
+                if shared >= least.get(lengths[doc], length + 1)]
