@@ -31,10 +31,10 @@ from storyforge.errors import (
 )
 from storyforge.moderation import checks
 from storyforge.moderation.approved_photos import photo_beside_story, story_photos
+from storyforge.moderation.placement import Placement
 from storyforge.moderation.store import (
     REJECTED,
     WITHDRAWN,
-    Placement,
     Store,
     fault,
     remove_file,

@@ -34,8 +34,6 @@ neither read nor filed until a command screens a text (``moderation.filing``), s
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import sqlite3
 import time
@@ -44,12 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyforge.errors import StoryforgeError
 from storyforge.moderation import checks
 from storyforge.moderation.decision_log import DECISIONS, DecisionLog
 from storyforge.moderation.filing import STORIES, STORY_DIR, Filing
-from storyforge.moderation.story_keys import story_ids
-from storyforge.moderation.submission import Submission
+from storyforge.moderation.index_rows import derive, story_key
 from storyforge.publish.atomic import make_folders
 
 INDEX_FILE = Path(".storyforge-cache") / "moderation" / "index.sqlite"
@@ -92,10 +88,6 @@ class Found:  # one published story as the index knows it
     @property
     def rel_path(self) -> str:
         return f"{self.folder}/{self.file}"
-
-
-def story_key(body: str, name: str) -> str:  # the same customer's same story
-    return hashlib.sha256(json.dumps([body, name], ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
 
 
 class StoreIndex:
@@ -316,7 +308,7 @@ class StoreIndex:
                     data = handle.read()
             else:
                 info = os.stat(path)
-            row = self._derive(folder, path, data)
+            row = derive(folder, path, data, self.story_dirs)
         except OSError:  # unreadable now: listed, never trusted (the step reading it says why)
             try:
                 info = os.stat(path)
@@ -334,28 +326,6 @@ class StoreIndex:
              int(row["ok"]), row["body"], row["name"], row["received"], int(not compared)))
         if compared and self.filing.ready:  # a command filing texts wrote this one: file it as the others
             self.filing.file_read(folder, path.name, row["body"])
-
-    def _derive(self, folder: str, path: Path, data: bytes) -> dict[str, Any]:
-        """What the steps ask of one file: its ids, its story and name, the words compared."""
-        row: dict[str, Any] = {"sid": path.stem, "slug": "", "story_name": "", "ok": False, "body": "", "name": "",
-                               "received": ""}
-        if folder in self.story_dirs:  # its words are read when they are filed (moderation.filing)
-            row["sid"], row["slug"] = story_ids(data, f"{self.story_dirs[folder]}/{path.name}", path.stem)
-            row["ok"] = True
-            return row
-        if folder in ("inbox", "rejected"):
-            with contextlib.suppress(StoryforgeError):
-                submission = Submission.from_json(data, path.name)
-                if submission.id == path.stem:
-                    row.update(ok=True, body=submission.body, name=submission.name,
-                               received=submission.received_at)
-        if folder in ("rejected", "withdrawn"):  # the story and name a re-import under a new id still is
-            with contextlib.suppress(ValueError):
-                saved = json.loads(data)
-                if isinstance(saved, dict):
-                    inner = saved["submission"] if isinstance(saved.get("submission"), dict) else saved
-                    row["story_name"] = story_key(str(inner.get("body", "")), str(inner.get("name", "")))
-        return row
 
     # --- questions ---------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ from storyforge.moderation.answers import RowError, parse_name_choice, parse_rat
 from storyforge.moderation.exports import Export, read_export
 from storyforge.moderation.orders import Orders, load_orders
 from storyforge.moderation.photos import REFERENCE, CleanPhoto, store_clean
-from storyforge.moderation.store import INBOX, UPDATED, Placement, Store, fault
+from storyforge.moderation.placement import Placement
+from storyforge.moderation.store import INBOX, UPDATED, Store, fault
 from storyforge.moderation.story_languages import site_tags, story_language
 from storyforge.moderation.submission import Consent, Flag, Submission, Verification, content_id, sha256
 
