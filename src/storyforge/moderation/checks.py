@@ -10,6 +10,7 @@ import difflib
 import functools
 import itertools
 import re
+import sys
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -153,8 +154,10 @@ def signature(tokens: list[str], rarity: Callable[[str], int] | None = None) -> 
 def counted(tokens: list[str]) -> frozenset[str]:
     """A text's words with each repeat told apart ("the#2"): the words two texts share, counted
     with repeats, are the size of the intersection of these — difflib's ``quick_ratio`` bound,
-    computed by a set intersection instead of word by word."""
-    return frozenset(f"{word}#{repeat}" for word, count in Counter(tokens).items() for repeat in range(1, count + 1))
+    computed by a set intersection instead of word by word. Interned: a long-running intake keeps
+    thousands of texts' sets, mostly of the same words."""
+    return frozenset(sys.intern(f"{word}#{repeat}") for word, count in Counter(tokens).items()
+                     for repeat in range(1, count + 1))
 
 
 #: a text compared with: (key, label, words, ``counted(words)``)

@@ -16,6 +16,7 @@ stays constant per text; the first filing ranks before it files, so it files eve
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -234,7 +235,7 @@ class Filing:
                     label = f"the published story {key}"
                 else:
                     key, label = sid, f"submission {sid} ({'pending' if folder == 'inbox' else 'rejected'})"
-                split = words.split()
+                split = [sys.intern(word) for word in words.split()]  # kept for days: one copy of each word
                 self._keep(doc, (key, label, split, checks.counted(split)))
         held: Counter[int] = Counter()
         for token in asking:
