@@ -145,3 +145,21 @@ def test_no_cache_starts_the_store_afresh(tmp_path: Path) -> None:
     build(BuildOptions(site_dir=site, cache_dir=cache, use_cache=False))
     assert not stray.exists()
     assert len(objects_of(cache)) == len(set(published_files(site).values()))
+
+
+def test_a_saved_cache_holds_each_share_card_once(tmp_path: Path) -> None:
+    """A CI service saves the cache folder as an archive (tar keeps a hard-linked file once): the
+    store's copy of a published share card is the card cache's own file, not a second one."""
+    import tarfile
+
+    site = first_build(tmp_path)
+    cache = tmp_path / "cache"
+    cards = sorted((site / "public").rglob("*.png"))
+    assert cards, "the site has share cards"
+    archive = tmp_path / "cache.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(cache, arcname="cache")
+    with tarfile.open(archive) as tar:
+        stored = [tar.extractfile(member).read() for member in tar.getmembers() if member.isreg()]  # type: ignore[union-attr]
+    for card in cards:
+        assert stored.count(card.read_bytes()) == 1, card

@@ -246,9 +246,11 @@ class IncrementalBuild:
 
     def _keep_objects(self, manifest: dict[str, str], tree: Path, outputs: list[Output]) -> dict[str, int]:
         """The store brought to the site just published; a processed image is linked from the
-        image cache (so a saved cache folder holds its bytes once), every other file from the site."""
+        image cache and a share card from the card cache (so a saved cache folder holds their bytes
+        once), every other file from the site."""
         cache = self.cache_root  # the image cache is there, shared by every output folder's cache
-        sources = {o.path: o.source for o in outputs if o.source is not None and o.source.is_relative_to(cache)}
+        sources = {o.path: kept for o in outputs
+                   if (kept := o.source or o.kept_at) is not None and kept.is_relative_to(cache)}
         try:
             return self.objects.keep(tree, manifest, sources)
         except OSError as exc:

@@ -8,7 +8,8 @@ then publishes them instead of rendering, and a build with nothing to do restore
 output folder from them.
 
 Not twice on disk: an object is a hard link to the file in the output folder (or to the image
-cache's file it was copied from), so while both exist they share their blocks; only where the
+cache's file it was copied from, or to the card cache's file of a share card), so while both
+exist they share their blocks; only where the
 cache lives on another file system is it a copy. The site's files are never changed in place
 (``publish.output`` replaces them, as it already relies on for the shadow copy), so a link
 stays a snapshot of what was published. An archive of the cache folder alone (what a CI

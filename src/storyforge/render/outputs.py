@@ -19,6 +19,9 @@ class Output:
     sha: str
     data: bytes | None = None
     source: Path | None = None
+    #: a file of the build cache holding these same bytes (a share card's): the cache's store of
+    #: the live site links it from there, so a saved cache folder holds the bytes once
+    kept_at: Path | None = None
 
 
 def content_hash(data: bytes) -> str:

@@ -108,7 +108,8 @@ def card_outputs(config: SiteConfig, model: SiteModel, static_files: Mapping[str
     outputs = []
     for page, key, spec in zip(pages, keys, specs, strict=True):
         data = cache.read(key, spec)
-        outputs.append(Output(page.output_path("png"), content_hash(data), data))
+        kept = None if key in cache.memory or folder is None else folder / f"{key}.png"
+        outputs.append(Output(page.output_path("png"), content_hash(data), data, kept_at=kept))
     cache.prune(set(wanted))
     return outputs
 
