@@ -288,3 +288,16 @@ def test_a_story_cannot_claim_a_translation_key(make_site, run):
     assert result.code != 0
     assert ("content/fr/testimonials/pain.md:5: translation_key: a customer's story exists only in the language"
             in result.err)
+
+
+def test_the_card_cache_keeps_every_languages_cards_from_one_build_to_the_next(make_site, run):
+    """Each language's share cards are drawn once and kept: drawing the second language's cards
+    must not remove the first's from the cache (they were drawn again at every build)."""
+    public = built(make_site, run)
+    cache = public.parent / ".storyforge-cache"
+    cards = sorted(public.rglob("*.png"))
+    assert {c.relative_to(public).parts[0] for c in cards} >= {"fr", "testimonials"}  # both languages have cards
+    kept = {p.name: p.stat().st_ino for p in cache.rglob("cards/*.png")}
+    assert len(kept) == len({c.read_bytes() for c in cards})
+    assert run("build", "--site", public.parent).code == 0
+    assert {p.name: p.stat().st_ino for p in cache.rglob("cards/*.png")} == kept  # none drawn again

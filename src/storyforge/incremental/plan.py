@@ -116,6 +116,17 @@ class CachedPlan:
 
     # --- other files -----------------------------------------------------------------------
 
+    def kept_file(self, path: str, key: str) -> Output | None:
+        kept = self._kept(path, key)
+        if kept is not None:
+            self.current.record_output(path, key, kept.sha)
+        return kept
+
+    def made_file(self, path: str, key: str, data: bytes) -> Output:
+        sha = content_hash(data)
+        self.current.record_output(path, key, sha)
+        return Output(path, sha, data)
+
     def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
         key = self.prints.of(made_from)
         kept = self._kept(path, key)

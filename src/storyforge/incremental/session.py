@@ -249,8 +249,8 @@ class IncrementalBuild:
         image cache and a share card from the card cache (so a saved cache folder holds their bytes
         once), every other file from the site."""
         cache = self.cache_root  # the image cache is there, shared by every output folder's cache
-        sources = {o.path: kept for o in outputs
-                   if (kept := o.source or o.kept_at) is not None and kept.is_relative_to(cache)}
+        sources = {o.path: kept for o in outputs if (kept := o.source or o.kept_at) is not None
+                   and kept.is_relative_to(cache) and (o.kept_at is None or kept.exists())}
         try:
             return self.objects.keep(tree, manifest, sources)
         except OSError as exc:

@@ -52,6 +52,12 @@ class PrefixedPlan:
     def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
         return self.inner.file(self.prefix + path, made_from, make)
 
+    def kept_file(self, path: str, key: str) -> Output | None:
+        return self.inner.kept_file(self.prefix + path, key)
+
+    def made_file(self, path: str, key: str, data: bytes) -> Output:
+        return self.inner.made_file(self.prefix + path, key, data)
+
     def fragments(self, source: str) -> MutableMapping[str, tuple[str, bytes]]:
         return self.inner.fragments(source)
 
@@ -71,14 +77,19 @@ def render_languages(languages: Sequence[Language], models: Sequence[SiteModel],
     outputs: list[Output] = []
     pages_rendered = feeds = site_files = 0
     lacking: list[str] = []
+    cards_shown: set[str] = set()
     for language, model, plan in zip(languages, models, plans, strict=True):
         view = PrefixedPlan(plan, language.prefix) if language.prefix else plan
         part = render_site(language.config, model, view, static_files, static_sizes, report, timings, images,
-                           prefix=language.prefix, shared_files=False)
+                           shared_files=False, cards_shown=cards_shown)
         outputs += part.outputs
         pages_rendered, feeds = pages_rendered + part.pages_rendered, feeds + part.feeds
         site_files += part.site_files
         lacking += part.cards_lacking_glyphs
+    if any(model.outputs("png") for model in models):  # every language's cards drawn: the others go
+        from storyforge.render.sharecards import prune_cards
+
+        prune_cards(plans[0].cards_cache[0], cards_shown)
     config = languages[0].config
     listed = [(language.prefix, page.url, page.lastmod, page.context.get("alternates"))
               for language, model in zip(languages, models, strict=True) for page in model.pages if page.in_sitemap]

@@ -12,9 +12,11 @@ the cache. ``share_cards: false`` in site.yaml turns them off.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from storyforge.core.config import SiteConfig
@@ -25,7 +27,7 @@ from storyforge.core.words import translations
 from storyforge.publish.atomic import write_atomic
 from storyforge.render.carddraw import PALETTE, CardSpec, _font_path, draw
 from storyforge.render.glyphs import missing_glyphs
-from storyforge.render.outputs import Output, content_hash
+from storyforge.render.outputs import Output
 
 __all__ = ["PALETTE", "CardSpec", "card_outputs", "card_spec", "cards_lacking_glyphs", "draw", "share_image"]
 
@@ -86,32 +88,67 @@ def card_photo(story: Testimonial, images: Mapping[str, Output]) -> tuple[str | 
 Drawn = tuple[str, bytes | None]  # a card's key, and its bytes when no folder keeps them
 
 
+class CardPlan(Protocol):
+    """What drawing the cards asks of whoever remembers earlier builds (``render.site.Plan``)."""
+
+    @property
+    def cards_cache(self) -> tuple[Path | None, bool]: ...
+
+    def kept_file(self, path: str, key: str) -> Output | None: ...
+
+    def made_file(self, path: str, key: str, data: bytes) -> Output: ...
+
+
 def card_outputs(config: SiteConfig, model: SiteModel, static_files: Mapping[str, Path],
-                 images: Mapping[str, Output], folder: Path | None, trusted: bool,
-                 mapper: Callable[[Callable[[CardSpec], Drawn], list[CardSpec]], list[Drawn]]) -> list[Output]:
-    """An Output per story page that emits a card; draws (with ``mapper``) only what is not kept in
-    ``folder`` (None: nowhere; ``trusted``: whether what is there may be used). ``static_files``:
-    the site's files by output path (the theme's stylesheet); ``images``: each processed image's
-    widest file by its path (the customers' photos)."""
+                 images: Mapping[str, Output], plan: CardPlan,
+                 mapper: Callable[[Callable[[CardSpec], Drawn], list[CardSpec]], list[Drawn]],
+                 shown: set[str] | None = None) -> list[Output]:
+    """An Output per story page that emits a card. A card whose key (everything drawn on it) is
+    the one its file was last made from is kept as published, its bytes neither read nor hashed;
+    the others are read from the card cache (``plan.cards_cache``: a folder, or None, and whether
+    what is there may be used), and those not there drawn with ``mapper``. ``static_files``: the
+    site's files by output path (the theme's stylesheet); ``images``: each processed image's widest
+    file by its path (the customers' photos). Cards no card of the site shows are then removed
+    from the cache; for one language of several, ``shown`` gathers this language's, and the caller
+    removes the others once every language is drawn (``prune_cards``)."""
+    folder, trusted = plan.cards_cache
     colours = branded(palette(static_files.get("css/style.css")), config)
     pages = model.outputs("png")
     words = translations(config).gettext
     specs = [card_spec(config, page.context["entry"], colours, words,
                        card_photo(page.context["entry"], images)) for page in pages]
     keys = [spec.key() for spec in specs]
-    wanted = dict(zip(keys, specs, strict=True))
+    paths = [page.output_path("png") for page in pages]
+    kept = [plan.kept_file(path, key) for path, key in zip(paths, keys, strict=True)]
+    wanted = {key: spec for key, spec, found in zip(keys, specs, kept, strict=True) if found is None}
     missing = [spec for key, spec in wanted.items()
                if not (trusted and folder is not None and (folder / f"{key}.png").is_file())]
     cache = _CardCache(folder)
     if missing:
         cache.memory.update((key, data) for key, data in mapper(cache.draw_and_store, missing) if data is not None)
     outputs = []
-    for page, key, spec in zip(pages, keys, specs, strict=True):
-        data = cache.read(key, spec)
-        kept = None if key in cache.memory or folder is None else folder / f"{key}.png"
-        outputs.append(Output(page.output_path("png"), content_hash(data), data, kept_at=kept))
-    cache.prune(set(wanted))
+    for path, key, spec, found in zip(paths, keys, specs, kept, strict=True):
+        if found is not None:
+            outputs.append(found)
+            continue
+        output = plan.made_file(path, key, cache.read(key, spec))
+        output.kept_at = None if key in cache.memory or folder is None else folder / f"{key}.png"
+        outputs.append(output)
+    if shown is None:
+        prune_cards(folder, set(keys))  # a kept card's file too: the store links it, and it is drawn once
+    else:
+        shown.update(keys)
     return outputs
+
+
+def prune_cards(folder: Path | None, keep: set[str]) -> None:
+    """Remove from the card cache every card whose key is not in ``keep``."""
+    if folder is None:
+        return
+    with contextlib.suppress(OSError):
+        for path in folder.glob("*.png"):
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
 
 
 class _CardCache:
@@ -147,16 +184,6 @@ class _CardCache:
             pass
         self.memory[key] = draw(spec)
         return self.memory[key]
-
-    def prune(self, keep: set[str]) -> None:
-        if self.folder is None:
-            return
-        try:
-            for path in self.folder.glob("*.png"):
-                if path.stem not in keep:
-                    path.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def share_image(config: SiteConfig, page: PageSpec) -> str:

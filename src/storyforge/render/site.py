@@ -10,7 +10,7 @@ of a build with no cache; the build cache's plan lives in ``incremental/plan.py`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,6 +43,13 @@ class Plan(Protocol):
 
     def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
         """The file at ``path``: kept if ``made_from`` is what it was last made from, else made."""
+
+    def kept_file(self, path: str, key: str) -> Output | None:
+        """The file at ``path`` when it was last made from ``key`` (a fingerprint of everything in
+        it: a share card's), without its bytes; else None."""
+
+    def made_file(self, path: str, key: str, data: bytes) -> Output:
+        """Note the file at ``path`` made from ``key``; its Output."""
 
     def fragments(self, source: str) -> MutableMapping[str, tuple[str, bytes]]:
         """Pieces of output made from one entry alone, kept with it (the wall's JSON of a story)."""
@@ -80,6 +87,12 @@ class MakeEverything:
         self.made.append(path)
         return Output(path, content_hash(data), data)
 
+    def kept_file(self, path: str, key: str) -> Output | None:
+        return None
+
+    def made_file(self, path: str, key: str, data: bytes) -> Output:
+        return Output(path, content_hash(data), data)
+
     def fragments(self, source: str) -> MutableMapping[str, tuple[str, bytes]]:
         return {}
 
@@ -105,12 +118,14 @@ class Rendered:
 
 def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
                 static_sizes: Mapping[str, int], report: Report, timings: Callable[[str], None],
-                images: Mapping[str, Output] | None = None, *, prefix: str = "", shared_files: bool = True) -> Rendered:
+                images: Mapping[str, Output] | None = None, *, shared_files: bool = True,
+                cards_shown: set[str] | None = None) -> Rendered:
     """Every output of the site but its static files. ``timings(phase)`` marks the end of a phase;
     ``images``: each processed image's widest file, by its path (share cards draw faces from it).
-    For one language of a multilingual site (``render/languages.py``): ``prefix``, the folder its
-    files go in (the plan puts them there; share cards are put there here), and no sitemap or
-    robots.txt (``shared_files``), which are made once for the whole site."""
+    For one language of a multilingual site (``render/languages.py``) the plan puts every file in
+    the language's folder, and there is no sitemap or robots.txt (``shared_files``): they are made
+    once for the whole site; ``cards_shown`` gathers the keys of its share cards, so that the cache
+    keeps every language's (``sharecards.card_outputs``)."""
     from storyforge.render.pages import Renderer
 
     outputs: list[Output] = []
@@ -142,8 +157,7 @@ def render_site(config: SiteConfig, model: SiteModel, plan: Plan, static_files: 
     if model.outputs("png"):
         from storyforge.render.sharecards import cards_lacking_glyphs
 
-        outputs += [replace(card, path=prefix + card.path) if prefix else card
-                    for card in _cards(config, model, plan, static_files, images or {}, report)]
+        outputs += _cards(config, model, plan, static_files, images or {}, report, cards_shown)  # in the plan's folder
         lacking = cards_lacking_glyphs(config, model)
         timings("share cards")
     return Rendered(outputs, len(to_render), len(feeds), len(site_files), lacking)
@@ -200,10 +214,10 @@ def _wall(config: SiteConfig, model: SiteModel, plan: Plan) -> Output:
 
 
 def _cards(config: SiteConfig, model: SiteModel, plan: Plan, static_files: Mapping[str, Path],
-           images: Mapping[str, Output], report: Report) -> list[Output]:
+           images: Mapping[str, Output], report: Report, shown: set[str] | None) -> list[Output]:
     from storyforge.render.sharecards import card_outputs
 
-    folder, trusted = plan.cards_cache
-    return card_outputs(config, model, static_files, images, folder, trusted,
+    return card_outputs(config, model, static_files, images, plan,
                         lambda draw, specs: ordered_map(draw, specs,
-                                                        lambda done, total: report("share cards", done, total)))
+                                                        lambda done, total: report("share cards", done, total)),
+                        shown)
