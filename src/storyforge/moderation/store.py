@@ -158,9 +158,10 @@ class Store:
             self._index.refresh()
         return self._index
 
-    def placement(self) -> Placement:
-        """Where every submission is, from the index (brought up to date with the folders first)."""
-        index = self.index()
+    def placement(self, *, refresh: bool = True) -> Placement:
+        """Where every submission is, from the index (brought up to date with the folders first,
+        unless ``refresh`` is False: the caller has just done so)."""
+        index = self.index(refresh=refresh)
         stories = [StoryFile(found.rel_path, found.sid, found.slug) for found in index.stories()]
         listed = {name: Listing(self.folder(name), index.files(name)) for name in (INBOX, REJECTED, WITHDRAWN)}
         self._place = Placement(
@@ -314,9 +315,10 @@ class Store:
         return recovered, place
 
     def recover(self) -> list[str]:
-        """Complete every half-done decision; returns one line per submission it finished."""
+        """Complete every half-done decision; returns one line per submission it finished. Called
+        by :meth:`settle`, which has just brought the index up to date (it lists no temporaries)."""
         self._remove_temporaries()
-        place = self.placement()
+        place = self.placement(refresh=False)
         done: list[str] = []
         elsewhere = set(place.rejected) | set(place.withdrawn) | set(place.stories)
         for sid in sorted(elsewhere.intersection(place.inbox)):  # left in the inbox by a killed decision
