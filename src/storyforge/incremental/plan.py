@@ -129,15 +129,12 @@ class CachedPlan:
 
     def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
         key = self.prints.of(made_from)
-        kept = self._kept(path, key)
+        kept = self.kept_file(path, key)
         if kept is not None:
-            self.current.record_output(path, key, kept.sha)
             return kept
         data = make()
-        sha = content_hash(data)
-        self.current.record_output(path, key, sha)
         self.made.append(path)
-        return Output(path, sha, data)
+        return self.made_file(path, key, data)
 
     def fragments(self, source: str) -> MutableMapping[str, tuple[str, bytes]]:
         return self.store.fragments.setdefault(source, {})

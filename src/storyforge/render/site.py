@@ -85,7 +85,7 @@ class MakeEverything:
     def file(self, path: str, made_from: list[Any], make: Callable[[], bytes]) -> Output:
         data = make()
         self.made.append(path)
-        return Output(path, content_hash(data), data)
+        return self.made_file(path, "", data)
 
     def kept_file(self, path: str, key: str) -> Output | None:
         return None
