@@ -4,13 +4,14 @@ A card is a palette image (``carddraw``) whose 253 entries are all taken by the 
 ramps, so a photo cannot join it: a card with a photo is saved as an RGB PNG with the cards' fast
 deflate (``palette_png.rgb_png``), made a band of rows at a time: each band of the palette card
 becomes RGB, the photo is pasted through a smooth circular mask where it crosses the band, and
-the band's rows go to the compressor. Bands, not the whole card at once, because a whole RGB
-card is megabytes, and each fresh copy of megabytes is some thousand page faults: they, not the
-drawing, made a card with a photo cost 7 ms more than a palette card; in bands of a few hundred
-KB, which the allocator hands out again, it costs under 2 ms more, paid only by the cards that
-show a photo. The photo is the one the image stage made at the card's face size (already upright
-and without metadata, a few KB to decode, not the phone's megabytes), cropped to a square around
-its upper middle, where a portrait's face is.
+the band's rows join the card's scanlines (a buffer kept between cards), compressed in one call.
+Bands, not the whole card at once, because a whole RGB card is megabytes, and each fresh copy of
+megabytes is some thousand page faults: they, not the drawing, made a card with a photo cost 7 ms
+more than a palette card; in bands of a few hundred KB, which the allocator hands out again, it
+costs about 2 ms more, paid only by the cards that show a photo.
+The photo is the one the image stage made at the card's face size (already upright and without
+metadata, a few KB to decode, not the phone's megabytes), cropped to a square around its upper
+middle, where a portrait's face is.
 """
 
 from __future__ import annotations

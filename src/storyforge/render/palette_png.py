@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 
-def deflate() -> tuple[Callable[[bytes, int], bytes], str]:
+def deflate() -> tuple[Callable[[bytes | memoryview, int], bytes], str]:
     """The deflate a card is compressed with, and its name and version (part of a card's key:
     another version may write other bytes for the same pixels)."""
     library, name = _library()
@@ -34,6 +35,10 @@ def _library() -> tuple[Any, str]:
 #: of bytes, which the allocator gives back to the next band instead of fresh pages
 BAND = 90
 
+#: each thread's buffer for an RGB card's scanlines, kept between cards: a fresh one would be
+#: megabytes of fresh pages for every card
+_BUFFERS = threading.local()
+
 
 def rgb_png(band: Callable[[int, int], Image.Image], width: int, height: int) -> bytes:
     """An 8-bit RGB PNG of ``width``×``height`` pixels, with the same fast deflate (a share card with
@@ -44,15 +49,27 @@ def rgb_png(band: Callable[[int, int], Image.Image], width: int, height: int) ->
     Each band's bytes are Pillow's raw RGB with a stride one byte longer than a row, which Pillow
     pads with a zero at the row's end: ``row 0``, 0, ``row 1``, 0, … ``row n``, 0. One zero before
     all that and the last one left out, that is every row with its filter byte (0: none) first,
-    which is what PNG compresses (spec, 7.2) — with no copy to put the filter bytes in."""
-    compressor = _library()[0].compressobj(1)
-    parts = [compressor.compress(b"\0")]
+    which is what PNG compresses (spec, 7.2) — with no copy to put the filter bytes in.
+
+    The bands are gathered in one buffer and compressed in one call, as a palette card is: ISA-L's
+    streaming compressor, fed a band at a time, now and then wrote other (equally valid) bytes for
+    the same pixels, and a card must be the same bytes every time it is drawn."""
+    stride = width * 3 + 1
+    scanlines = _buffer(stride * height)
+    scanlines[0] = 0
     for top in range(0, height, BAND):
         bottom = min(height, top + BAND)
-        rows = band(top, bottom).tobytes("raw", "RGB", width * 3 + 1)
-        parts.append(compressor.compress(memoryview(rows)[:-1] if bottom == height else rows))
-    parts.append(compressor.flush())
-    return _png(b"".join(parts), width, height, 2, b"")
+        rows = band(top, bottom).tobytes("raw", "RGB", stride)
+        scanlines[1 + top * stride:1 + bottom * stride] = memoryview(rows)[:-1] if bottom == height else rows
+    return _png(deflate()[0](scanlines, 1), width, height, 2, b"")
+
+
+def _buffer(size: int) -> memoryview:
+    """This thread's scanline buffer, ``size`` bytes long (its content is whatever was there)."""
+    kept = getattr(_BUFFERS, "buffer", None)
+    if kept is None or len(kept) < size:
+        kept = _BUFFERS.buffer = bytearray(size)
+    return memoryview(kept)[:size]
 
 
 def palette_png(scanlines: bytes, width: int, height: int, palette: bytes) -> bytes:
