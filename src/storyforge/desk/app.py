@@ -13,6 +13,8 @@ JavaScript; ``desk.js`` only keeps a half-typed form from being reloaded away.
 from __future__ import annotations
 
 import itertools
+import re
+import secrets
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -40,6 +42,8 @@ HERE = Path(__file__).parent
 #: an upload bigger than this is refused before it is read (a form export is a few hundred kB)
 MAX_UPLOAD = 8 * 1024 * 1024
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".json")
+#: the name of the folder an uploaded export waits in until confirmed (nothing else is looked up)
+HELD_UPLOAD = r"[0-9a-f]{32}"
 STATIC = {"desk.css": "text/css; charset=utf-8", "desk.js": "text/javascript; charset=utf-8"}
 #: the desk's pages load nothing from elsewhere, run only its own script, and cannot be framed
 SECURITY_HEADERS = {
@@ -299,7 +303,8 @@ class Desk:
             return self.import_problem(request, "choose the export file to upload first")
         if not name.lower().endswith(UPLOAD_SUFFIXES):
             return self.import_problem(request, f"{name}: expected a .csv, .xlsx or .json export of a story form")
-        folder = Path(tempfile.mkdtemp(dir=self._uploads))
+        folder = self._uploads / secrets.token_hex(16)  # the page hands back exactly this name
+        folder.mkdir(mode=0o700)
         path = folder / name
         write_atomic(path, upload.read(), durable=False)  # held until confirmed, in this process's own folder
         try:
@@ -311,10 +316,11 @@ class Desk:
                               upload=folder.name, name=name)
 
     def on_confirm(self, request: Request) -> Response:
-        folder = self._uploads / secure_filename(request.form.get("upload", ""))
+        held = request.form.get("upload", "")
+        folder = self._uploads / held
         name = secure_filename(request.form.get("name", ""))
         path = folder / name
-        if folder == self._uploads or not name or not path.is_file():
+        if not re.fullmatch(HELD_UPLOAD, held) or not name or not path.is_file():
             return self.import_problem(request, "that upload is gone (imported already, or the preview was "
                                                 "restarted) — upload the file again")
 
