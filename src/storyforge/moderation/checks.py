@@ -239,10 +239,27 @@ class Corpus:
         return best
 
 
+#: the flags a story earns on its own, without comparing it with other stories: those before the
+#: near-duplicate flag and those after it, in the order ``screen`` gives them
+OwnFlags = tuple[list[Flag], list[Flag]]
+
+
 def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] = (),
-           honeypot: str = "", region: str | None = None, languages: tuple[str, ...] = ()) -> list[Flag]:
+           honeypot: str = "", region: str | None = None, languages: tuple[str, ...] = (),
+           own: OwnFlags | None = None) -> list[Flag]:
     """Every flag for ``submission``, most serious first. ``languages``: the site's, whose word
-    lists (with English's) the text is screened with."""
+    lists (with English's) the text is screened with. ``own``: what ``own_flags`` gave for this
+    story with these settings, when it was screened alone beforehand (outside the submissions
+    lock: only the comparison with other stories needs it)."""
+    before, after = own if own is not None else own_flags(submission, extra_words, honeypot, region, languages)
+    near = corpus.nearest(submission.id, submission.body)
+    duplicate = [Flag("duplicate", f"near-duplicate ({near[1]:.0%} the same words) of {near[0]}")] if near else []
+    return [*before, *duplicate, *after]
+
+
+def own_flags(submission: Submission, extra_words: tuple[str, ...] = (), honeypot: str = "",
+              region: str | None = None, languages: tuple[str, ...] = ()) -> OwnFlags:
+    """The flags ``screen`` gives ``submission`` whatever other stories there are."""
     flags: list[Flag] = []
     text = f"{submission.title}\n{submission.body}"
     if not submission.consent.publish:
@@ -261,21 +278,19 @@ def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] 
                           for where, found in personal.items())
         flags.append(Flag("personal-data", f"personal data {shown} — approve --redact replaces "
                                            "it with a note"))
-    near = corpus.nearest(submission.id, submission.body)
-    if near:
-        flags.append(Flag("duplicate", f"near-duplicate ({near[1]:.0%} the same words) of {near[0]}"))
+    after: list[Flag] = []
     disclosures = [f"incentive '{submission.incentive}'" if submission.incentive else "",
                    f"relationship '{submission.relationship}'" if submission.relationship else ""]
     if any(disclosures):
-        flags.append(Flag("disclosure", f"{' and '.join(d for d in disclosures if d)} — the story will carry "
+        after.append(Flag("disclosure", f"{' and '.join(d for d in disclosures if d)} — the story will carry "
                                         "a disclosure label"))
     if submission.rating_given or (submission.rating is not None and not 1 <= submission.rating <= 5):
         given = submission.rating_given or str(submission.rating)
-        flags.append(Flag("rating", f"rating '{given}' is not a whole number from 1 to 5 — approve with "
+        after.append(Flag("rating", f"rating '{given}' is not a whole number from 1 to 5 — approve with "
                                     "--rating N (as the customer meant it) or --rating none"))
     elif submission.rating is None:
-        flags.append(Flag("rating", "no rating given — the story will be published without stars"))
-    return flags
+        after.append(Flag("rating", "no rating given — the story will be published without stars"))
+    return flags, after
 
 
 def _spam_signs(text: str, honeypot: str, languages: tuple[str, ...] = ()) -> list[str]:

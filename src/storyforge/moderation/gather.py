@@ -5,13 +5,14 @@ Every story must be screened against every other under the submissions lock, so 
 time would make the lock the service's limit: each would take it, settle the folder, read the
 decisions, open and close the index and flush the inbox folder on its own. Here the stories that
 arrive while one :func:`intake.admit` runs wait for it to finish, then go through the next one
-*together* (a group commit): each caller's thread checks its story and stores its photo as
-:func:`intake.add_story` does, then one caller runs ``admit`` for all waiting rows and every
-caller gets its own answer. ``admit`` writes each file atomically and fsyncs it (the batch's files
-flushed together, ``publish.atomic.write_atomic_many``: on a busy disk each flush one after the
-other was most of a batch's time), and flushes the folder once before it returns, so no caller
-hears "saved" before its story is durable — the
-guarantee of :func:`intake.add_story`, with the lock, the settling and the folder's flush shared.
+*together* (a group commit): each caller's thread checks its story, stores its photo and screens
+it on its own (all but the comparison with other stories) as :func:`intake.add_story` does, then
+one caller runs ``admit`` for all waiting rows and every caller gets its own answer. ``admit``
+writes each file atomically and fsyncs it (the batch's files flushed together,
+``publish.atomic.write_atomic_many``: on a busy disk each flush one after the other was most of a
+batch's time), and flushes the folder once before it returns, so no caller hears "saved" before
+its story is durable — the guarantee of :func:`intake.add_story`, with the lock, the settling and
+the folder's flush shared.
 Under no load a batch is one story, and nobody waits for company.
 """
 
@@ -24,10 +25,9 @@ from itertools import count
 
 from storyforge.core.config import SiteConfig
 from storyforge.errors import SourceLocation
-from storyforge.moderation.intake import Added, ImportReport, added_from, admit, story_row
+from storyforge.moderation.intake import Added, ImportReport, Prepared, added_from, admit, story_row
 from storyforge.moderation.photos import CleanPhoto
 from storyforge.moderation.store import Store
-from storyforge.moderation.submission import Submission
 
 MAX_BATCH = 64  # stories per admit: a batch's last caller waits for every story before it
 
@@ -35,7 +35,7 @@ MAX_BATCH = 64  # stories per admit: a batch's last caller waits for every story
 @dataclass
 class _Ticket:
     label: str
-    submission: Submission
+    prepared: Prepared
     values: dict[str, str]
     source: str
     done: bool = False
@@ -59,8 +59,8 @@ class Gathering:
                   photo: CleanPhoto | None = None) -> Added:
         """As :func:`intake.add_story` (same checks, screening and answer), sharing one ``admit`` with
         the stories of other threads that wait at the same moment."""
-        submission, values = story_row(self.config, values, source, now, photo)
-        ticket = _Ticket(f"story {next(self._numbers)}", submission, values, source)
+        prepared, values = story_row(self.config, values, source, now, photo)
+        ticket = _Ticket(f"story {next(self._numbers)}", prepared, values, source)
         with self._turn:
             self._queue.append(ticket)
         while True:
@@ -76,7 +76,7 @@ class Gathering:
         if ticket.error is not None:
             raise ticket.error
         assert ticket.report is not None
-        return added_from(ticket.report, ticket.label, ticket.submission)
+        return added_from(ticket.report, ticket.label, ticket.prepared.submission)
 
     def _write(self, batch: list[_Ticket], now: datetime) -> None:
         report: ImportReport | None = None
@@ -84,7 +84,8 @@ class Gathering:
         try:
             for source in dict.fromkeys(ticket.source for ticket in batch):
                 rows = [(SourceLocation(f"({source})"), t.label, t.values) for t in batch if t.source == source]
-                part = admit(self.config, rows, source, now, store=self.store)
+                part = admit(self.config, rows, source, now, store=self.store,
+                             prepared={t.label: t.prepared for t in batch})
                 report = part if report is None else _joined(report, part)
         except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch, re-raised in each
             error = exc

@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from storyforge.core.config import SUBMISSION_COLUMNS, SiteConfig
 from storyforge.core.textpolicy import customer_text
@@ -172,13 +173,16 @@ class Pending:
 
 
 def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run: bool = False,
-          no_consent_asked: bool = False, store: Store | None = None) -> ImportReport:
+          no_consent_asked: bool = False, store: Store | None = None,
+          prepared: Mapping[str, Prepared] | None = None) -> ImportReport:
     """Screen each row; write new ones into the inbox and update pending ones in place.
 
     With ``dry_run`` nothing is written (no lock, no recovery): the report says what would happen.
     What the rows are compared with comes from the submissions index (``moderation.index``), so the
     cost of an import follows its rows, not the size of the inbox. A long-running caller passes its
-    own ``store`` (``gather.py``), whose index stays open from one call to the next."""
+    own ``store`` (``gather.py``), whose index stays open from one call to the next. ``prepared``:
+    rows already built and screened on their own (``story_row``), by label: under the lock only
+    the comparison with other stories is left for them."""
     store = store or Store(config)
     report = ImportReport()
     orders = load_orders(config)
@@ -193,8 +197,10 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
         index = store.index(refresh=False)
         fresh: list[tuple[str, bytes]] = []  # new stories, written together: their flushes overlap
         for where, label, values in rows:
+            ready = prepared.get(label) if prepared else None
             try:
-                submission = build_submission(values, source, config, now)
+                submission = (replace(ready.submission, flags=list(ready.submission.flags)) if ready is not None
+                              else build_submission(values, source, config, now))
             except RowError as exc:
                 report.skipped.append(ModerationError(f"{label} skipped: {exc}", where))
                 continue
@@ -203,10 +209,8 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                 report.already.append(label)
                 continue
             _check(submission, orders)
-            submission.flags = checks.screen(submission, corpus, config.moderation.profanity,
-                                             values.get("honeypot") or "",
-                                             config.moderation.region(config.language),
-                                             screening_languages(config, submission)) + submission.flags
+            submission.flags = checks.screen(submission, corpus, own=ready.own if ready is not None else None,
+                                             **_screening(config, submission, values)) + submission.flags
             if no_consent_asked:
                 _note_no_consent_asked(submission)
             earlier = (pending.get(submission.id) or pending.get(earlier_id)
@@ -273,20 +277,38 @@ def add_story(config: SiteConfig, values: dict[str, str], source: str, now: date
     the story and writes it atomically and durably, or finds it there already. (``gather.py`` runs
     the same three steps for many stories at once: the first two in each caller's thread, one
     :func:`admit` for all.)"""
-    submission, values = story_row(config, values, source, now, photo)
-    report = admit(config, [(SourceLocation(f"({source})"), "the story", values)], source, now)
-    return added_from(report, "the story", submission)
+    ready, values = story_row(config, values, source, now, photo)
+    report = admit(config, [(SourceLocation(f"({source})"), "the story", values)], source, now,
+                   prepared={"the story": ready})
+    return added_from(report, "the story", ready.submission)
+
+
+@dataclass
+class Prepared:
+    """A story built from its row and screened on its own (``checks.own_flags``) before it is
+    admitted: what needs no lock, done in the caller's thread (``gather.py``)."""
+
+    submission: Submission
+    own: checks.OwnFlags
 
 
 def story_row(config: SiteConfig, values: dict[str, str], source: str, now: datetime,
-              photo: CleanPhoto | None) -> tuple[Submission, dict[str, str]]:
-    """:func:`add_story`'s first two steps: the story checked (RowError), its photo stored; the
-    values :func:`admit` takes, with the photo's reference."""
+              photo: CleanPhoto | None) -> tuple[Prepared, dict[str, str]]:
+    """:func:`add_story`'s first two steps: the story checked (RowError), its photo stored, and
+    screened on its own; the values :func:`admit` takes, with the photo's reference."""
     submission = build_submission(values, source, config, now)
     if photo is not None:
         values = {**values, "photo": store_clean(config.root / config.moderation.submissions_dir, submission.id,
                                                  photo)}
-    return submission, values
+        submission = build_submission(values, source, config, now)  # with the photo's reference, checked
+    return Prepared(submission, checks.own_flags(submission, **_screening(config, submission, values))), values
+
+
+def _screening(config: SiteConfig, submission: Submission, values: Mapping[str, str]) -> dict[str, Any]:
+    """What a story is screened with besides itself: the owner's words, the honeypot's answer,
+    the region for telephone numbers, the languages' word lists."""
+    return {"extra_words": config.moderation.profanity, "honeypot": values.get("honeypot") or "",
+            "region": config.moderation.region(config.language), "languages": screening_languages(config, submission)}
 
 
 def added_from(report: ImportReport, label: str, submission: Submission) -> Added:
