@@ -249,7 +249,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="send the stories at this many per second (customers arriving at that pace; the "
                              "latency then counts from each one's moment) instead of as fast as the clients go")
-    parser.add_argument("--threads", type=int, default=16, help="the service's worker threads (its default)")
+    parser.add_argument("--threads", type=int, default=64, help="the service's worker threads (its default)")
     parser.add_argument("--same-words", action="store_true",
                         help="every story the same sentence but for its numbers (the near-duplicate check's worst "
                              "case) instead of varied stories")

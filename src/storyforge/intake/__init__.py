@@ -44,10 +44,12 @@ def add_commands(commands: Any) -> None:
     intake.add_argument("--work", type=_count, default=100_000, metavar="N",
                         help="how hard the proof-of-work challenge is: the browser tries up to N hashes, half of "
                              "them on average (default: 100000, about half a second on a phone)")
-    # more threads let more stories share one batch of moderation.gather (one settling of the folder, one
-    # flush of it): 16 took a quarter less CPU per story than 8, with a lower p99, for 3 MB more memory;
-    # 32 less CPU still, but each story waits for a larger batch and the p99 grew (benchmarks/bench_intake.py)
-    intake.add_argument("--threads", type=_count, default=16, metavar="N", help="worker threads (default: 16)")
+    # a story joins a batch of moderation.gather only once a thread takes it; with fewer threads than
+    # customers sending at once the rest wait in waitress's queue, batches stay small and each pays the
+    # batch's own cost for few stories: 50 customers at once, 16 threads took 132-180 stories/s at
+    # 5.8-7.8 ms of CPU each, 64 threads 185-241 stories/s at 4.3-5.6 ms, for 5 MB more memory
+    # (benchmarks/bench_intake.py, alternating; 96 no better than 64)
+    intake.add_argument("--threads", type=_count, default=64, metavar="N", help="worker threads (default: 64)")
     intake.set_defaults(handler=_cmd_intake)
     actions = intake.add_subparsers(dest="intake_action", metavar="set-password | digest")
     password = actions.add_parser(

@@ -55,7 +55,7 @@ class OncePerMinute(logging.Filter):
 QUEUE_WARNINGS = OncePerMinute()
 
 
-def make_server(app: Any, host: str, port: int, threads: int = 16, trust_proxy: bool = False, **more: Any) -> Any:
+def make_server(app: Any, host: str, port: int, threads: int = 64, trust_proxy: bool = False, **more: Any) -> Any:
     """A waitress server for ``app`` on ``host:port`` (port 0: a free one; ``effective_port`` says
     which). Its own body limit is a little above the application's, so a body just over gets the
     application's answer in words; one far over is cut off by waitress before it is buffered.
