@@ -206,11 +206,12 @@ class StoreIndex:
             except OSError:
                 mtime = -1
             mark = marks.get(folder)
-            if (folder not in self.story_dirs and mark is not None and mark[0] == mtime
-                    and (mark[2] or mark[1] - mtime / 1e9 > RACY_SECONDS)):
-                continue  # no file added, removed or replaced since it was last read: nothing to look at
+            # no file added, removed or replaced since it was last read
+            unchanged = mark is not None and mark[0] == mtime and (mark[2] or mark[1] - mtime / 1e9 > RACY_SECONDS)
+            if unchanged and folder not in self.story_dirs:
+                continue  # nothing to look at
             self._walk(folder, path, stale, gone)
-            if mark is None or mark[0] != mtime or (not mark[2] and mark[1] - mtime / 1e9 <= RACY_SECONDS):
+            if not unchanged:
                 settled.append((folder, mtime, checked))  # (a published stories' folder: when it changed)
         if not stale and not gone and not settled:
             return
