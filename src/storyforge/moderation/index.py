@@ -37,7 +37,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,15 +255,11 @@ class StoreIndex:
             return None
         return mtime if row is not None and row[0] == mtime else None
 
-    def wrote(self, path: Path, mark: int | None, data: bytes | None = None) -> None:
-        """A command holding the lock has just written (``data``, if given) or removed ``path``:
-        learn it now. If the folder was up to date just before (``mark``), the write was its only
-        change: the next command need not look through it."""
-        self.wrote_many([(path, data)], mark)
-
-    def wrote_many(self, files: list[tuple[Path, bytes | None]], mark: int | None) -> None:
-        """:meth:`wrote` of several files of one folder, in one transaction; each file's bytes, if
-        given, are what was just written (not read back)."""
+    def wrote_many(self, files: Sequence[tuple[Path, bytes | None]], mark: int | None) -> None:
+        """A command holding the lock has just written (each file's bytes, if given: not read back)
+        or removed these files of one folder: learn them now, in one transaction. If the folder was
+        up to date just before (``mark``), the writes were its only change: the next command need
+        not look through it."""
         folders = {path: self._folder_of(path) for path, _ in files}
         if not self.writable or not any(folders.values()):
             return

@@ -28,7 +28,7 @@ import getpass
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -212,9 +212,7 @@ class Store:
             self._settled = None  # the next command settles the folders in full
             raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(path))) from None
         if index is not None:
-            current = self._is_settled(index)
-            index.wrote(path, mark, data)
-            self._kept_up(index, current, path)
+            self._learned(index, mark, [(path, data)])
 
     def write_many(self, name: str, files: list[tuple[str, bytes]]) -> None:
         """:meth:`write` of several ``(id, data)`` with ``sync_folder=False``, their flushes to the
@@ -229,24 +227,26 @@ class Store:
             where = Path(exc.filename) if isinstance(exc.filename, str) else self.folder(name)
             raise ModerationError(f"cannot write: {exc.strerror or exc}", SourceLocation(self.rel(where))) from None
         if index is not None:
-            current = self._is_settled(index)
-            index.wrote_many([(path, data) for path, data in paths], mark)
-            for path, _ in paths:
-                self._kept_up(index, current, path)
+            self._learned(index, mark, paths)
 
     def _is_settled(self, index: StoreIndex) -> bool:
         return self._place is not None and self._settled == index.generation
 
-    def _kept_up(self, index: StoreIndex, settled: bool, path: Path) -> None:
-        """After this store wrote ``path``: if the folders were settled before, they still are,
-        with ``path`` in its folder's listing (a new inbox file of the intake's next batch)."""
-        listing = None
-        if settled and self._place is not None and path.suffix == ".json":
-            listing = {self.folder(INBOX): self._place.inbox, self.folder(REJECTED): self._place.rejected,
-                       self.folder(WITHDRAWN): self._place.withdrawn}.get(path.parent)
-        if isinstance(listing, Listing):
-            listing.add(path.stem)
-            self._settled = index.generation
+    def _learned(self, index: StoreIndex, mark: int | None, files: Sequence[tuple[Path, bytes]]) -> None:
+        """After this store wrote ``files`` (one folder's): the index learns them, and if the folders
+        were settled before, they still are, with each new file in its folder's listing (a new inbox
+        file of the intake's next batch)."""
+        settled = self._is_settled(index)
+        index.wrote_many(files, mark)
+        if not settled or self._place is None:
+            return
+        listings = {self.folder(INBOX): self._place.inbox, self.folder(REJECTED): self._place.rejected,
+                    self.folder(WITHDRAWN): self._place.withdrawn}
+        for path, _ in files:
+            listing = listings.get(path.parent) if path.suffix == ".json" else None
+            if isinstance(listing, Listing):
+                listing.add(path.stem)
+                self._settled = index.generation
 
     def sync(self, name: str) -> None:
         """Make every file written into the folder ``name`` with ``sync_folder=False`` durable."""
