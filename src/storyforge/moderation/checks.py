@@ -244,14 +244,10 @@ class Corpus:
 OwnFlags = tuple[list[Flag], list[Flag]]
 
 
-def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] = (),
-           honeypot: str = "", region: str | None = None, languages: tuple[str, ...] = (),
-           own: OwnFlags | None = None) -> list[Flag]:
-    """Every flag for ``submission``, most serious first. ``languages``: the site's, whose word
-    lists (with English's) the text is screened with. ``own``: what ``own_flags`` gave for this
-    story with these settings, when it was screened alone beforehand (outside the submissions
-    lock: only the comparison with other stories needs it)."""
-    before, after = own if own is not None else own_flags(submission, extra_words, honeypot, region, languages)
+def screen(submission: Submission, corpus: Corpus, own: OwnFlags) -> list[Flag]:
+    """Every flag for ``submission``, most serious first: ``own``, what ``own_flags`` gave for it
+    (which may run beforehand, outside the submissions lock), with the comparison with ``corpus``."""
+    before, after = own
     near = corpus.nearest(submission.id, submission.body)
     duplicate = [Flag("duplicate", f"near-duplicate ({near[1]:.0%} the same words) of {near[0]}")] if near else []
     return [*before, *duplicate, *after]
@@ -259,7 +255,8 @@ def screen(submission: Submission, corpus: Corpus, extra_words: tuple[str, ...] 
 
 def own_flags(submission: Submission, extra_words: tuple[str, ...] = (), honeypot: str = "",
               region: str | None = None, languages: tuple[str, ...] = ()) -> OwnFlags:
-    """The flags ``screen`` gives ``submission`` whatever other stories there are."""
+    """The flags ``screen`` gives ``submission`` whatever other stories there are. ``languages``:
+    the site's, whose word lists (with English's) the text is screened with."""
     flags: list[Flag] = []
     text = f"{submission.title}\n{submission.body}"
     if not submission.consent.publish:

@@ -81,11 +81,11 @@ class Gathering:
     def _write(self, batch: list[_Ticket], now: datetime) -> None:
         report: ImportReport | None = None
         error: BaseException | None = None
+        prepared = {t.label: t.prepared for t in batch}
         try:
             for source in dict.fromkeys(ticket.source for ticket in batch):
                 rows = [(SourceLocation(f"({source})"), t.label, t.values) for t in batch if t.source == source]
-                part = admit(self.config, rows, source, now, store=self.store,
-                             prepared={t.label: t.prepared for t in batch})
+                part = admit(self.config, rows, source, now, store=self.store, prepared=prepared)
                 report = part if report is None else _joined(report, part)
         except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch, re-raised in each
             error = exc

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from storyforge.core.config import SUBMISSION_COLUMNS, SiteConfig
 from storyforge.core.textpolicy import customer_text
@@ -209,8 +208,8 @@ def admit(config: SiteConfig, rows: Rows, source: str, now: datetime, *, dry_run
                 report.already.append(label)
                 continue
             _check(submission, orders)
-            submission.flags = checks.screen(submission, corpus, own=ready.own if ready is not None else None,
-                                             **_screening(config, submission, values)) + submission.flags
+            own = ready.own if ready is not None else _own_flags(config, submission, values)
+            submission.flags = checks.screen(submission, corpus, own) + submission.flags
             if no_consent_asked:
                 _note_no_consent_asked(submission)
             earlier = (pending.get(submission.id) or pending.get(earlier_id)
@@ -301,14 +300,14 @@ def story_row(config: SiteConfig, values: dict[str, str], source: str, now: date
         values = {**values, "photo": store_clean(config.root / config.moderation.submissions_dir, submission.id,
                                                  photo)}
         submission = build_submission(values, source, config, now)  # with the photo's reference, checked
-    return Prepared(submission, checks.own_flags(submission, **_screening(config, submission, values))), values
+    return Prepared(submission, _own_flags(config, submission, values)), values
 
 
-def _screening(config: SiteConfig, submission: Submission, values: Mapping[str, str]) -> dict[str, Any]:
-    """What a story is screened with besides itself: the owner's words, the honeypot's answer,
-    the region for telephone numbers, the languages' word lists."""
-    return {"extra_words": config.moderation.profanity, "honeypot": values.get("honeypot") or "",
-            "region": config.moderation.region(config.language), "languages": screening_languages(config, submission)}
+def _own_flags(config: SiteConfig, submission: Submission, values: Mapping[str, str]) -> checks.OwnFlags:
+    """``checks.own_flags`` with what a story is screened with besides itself: the owner's words,
+    the honeypot's answer, the region for telephone numbers, the languages' word lists."""
+    return checks.own_flags(submission, config.moderation.profanity, values.get("honeypot") or "",
+                            config.moderation.region(config.language), screening_languages(config, submission))
 
 
 def added_from(report: ImportReport, label: str, submission: Submission) -> Added:
